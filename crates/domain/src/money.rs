@@ -1,0 +1,162 @@
+//! Money as integer minor units. A yuan is 100 fen; nothing here is ever `f64`.
+
+use crate::ParseError;
+
+/// An amount in fen (1/100 yuan). Amounts in records are never negative: the direction of a
+/// money movement is its kind, and a correction is a new record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fen(i64);
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+    pub const PER_YUAN: i64 = 100;
+
+    pub const fn new(fen: i64) -> Fen {
+        Fen(fen)
+    }
+
+    pub const fn from_yuan(yuan: i64) -> Fen {
+        Fen(yuan * Self::PER_YUAN)
+    }
+
+    /// Parse a record amount: a whole, non-negative number of fen.
+    pub fn parse_amount(text: &str) -> Result<Fen, ParseError> {
+        if text.starts_with('-') {
+            return Err(ParseError::new(format!(
+                "{text:?} is negative: amounts are ≥ 0 fen; book a reversal to undo money"
+            )));
+        }
+        if text.contains(['.', ',', 'e', 'E']) {
+            return Err(ParseError::new(format!(
+                "{text:?} is not a whole number of fen: amounts are integer fen (1 yuan = 100 fen)"
+            )));
+        }
+        let fen = text.parse::<i64>().map_err(|_| {
+            ParseError::new(format!(
+                "{text:?} is not an amount: write whole fen, e.g. 125000"
+            ))
+        })?;
+        Ok(Fen(fen))
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn checked_add(self, other: Fen) -> Option<Fen> {
+        self.0.checked_add(other.0).map(Fen)
+    }
+
+    pub fn saturating_sub(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_sub(other.0))
+    }
+
+    /// The amount in billions of yuan, for display only.
+    pub fn to_bn_yuan(self) -> f64 {
+        self.0 as f64 / 1e11
+    }
+
+    /// The amount in yuan, for display only.
+    pub fn to_yuan(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl std::ops::Add for Fen {
+    type Output = Fen;
+    fn add(self, other: Fen) -> Fen {
+        Fen(self
+            .0
+            .checked_add(other.0)
+            .expect("fen overflow: more than 92 quadrillion yuan"))
+    }
+}
+
+impl std::ops::AddAssign for Fen {
+    fn add_assign(&mut self, other: Fen) {
+        *self = *self + other;
+    }
+}
+
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        iter.fold(Fen::ZERO, |a, b| a + b)
+    }
+}
+
+impl std::fmt::Display for Fen {
+    /// `1234567` fen is shown as `12,345.67`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let yuan = (abs / 100).to_string();
+        let mut grouped = String::new();
+        for (i, c) in yuan.chars().enumerate() {
+            if i > 0 && (yuan.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        write!(f, "{sign}{grouped}.{:02}", abs % 100)
+    }
+}
+
+/// An ISO 4217 currency code such as `CNY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const CNY: Currency = Currency(*b"CNY");
+
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
+            return Err(ParseError::new(format!(
+                "{text:?} is not a currency: write a three-letter ISO code such as CNY"
+            )));
+        }
+        Ok(Currency([bytes[0], bytes[1], bytes[2]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("currency codes are ASCII")
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_whole_non_negative_fen() {
+        assert_eq!(Fen::parse_amount("125000").unwrap(), Fen::new(125_000));
+        assert_eq!(Fen::parse_amount("0").unwrap(), Fen::ZERO);
+        let negative = Fen::parse_amount("-5").unwrap_err().to_string();
+        assert!(negative.contains("negative"), "{negative}");
+        let fractional = Fen::parse_amount("12.5").unwrap_err().to_string();
+        assert!(fractional.contains("whole number of fen"), "{fractional}");
+        assert!(Fen::parse_amount("1e5").is_err());
+        assert!(Fen::parse_amount("abc").is_err());
+        assert!(Fen::parse_amount("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn displays_yuan_with_grouping() {
+        assert_eq!(Fen::new(1_234_567).to_string(), "12,345.67");
+        assert_eq!(Fen::new(5).to_string(), "0.05");
+        assert_eq!(Fen::from_yuan(18_800_000_000).to_bn_yuan(), 18.8);
+    }
+
+    #[test]
+    fn currency_codes_are_three_capitals() {
+        assert_eq!(Currency::parse("CNY").unwrap(), Currency::CNY);
+        assert!(Currency::parse("cny").is_err());
+        assert!(Currency::parse("YUAN").is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! All records of one program, as plain data: what a bundle holds and what a store loads.
+
+use crate::fact::Fact;
+use crate::indicator::IndicatorValue;
+use crate::outcome::Target;
+use crate::pair::Pair;
+use crate::people::{Person, Post, Posting};
+use crate::program::Program;
+use crate::project::{Project, Transfer};
+use crate::quota::{ProviderRate, QuotaPeriod};
+use crate::region::Region;
+use crate::trade::{Exchange, Purchase};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records {
+    pub program: Option<Program>,
+    pub quota_periods: Vec<QuotaPeriod>,
+    pub provider_rates: Vec<ProviderRate>,
+    pub regions: Vec<Region>,
+    pub pairs: Vec<Pair>,
+    pub indicators: Vec<IndicatorValue>,
+    pub facts: Vec<Fact>,
+    pub projects: Vec<Project>,
+    pub transfers: Vec<Transfer>,
+    pub people: Vec<Person>,
+    pub posts: Vec<Post>,
+    pub postings: Vec<Posting>,
+    pub targets: Vec<Target>,
+    pub purchases: Vec<Purchase>,
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Records {
+    /// The number of records of every kind, for progress and summaries.
+    pub fn len(&self) -> usize {
+        usize::from(self.program.is_some())
+            + self.quota_periods.len()
+            + self.provider_rates.len()
+            + self.regions.len()
+            + self.pairs.len()
+            + self.indicators.len()
+            + self.facts.len()
+            + self.projects.len()
+            + self.transfers.len()
+            + self.people.len()
+            + self.posts.len()
+            + self.postings.len()
+            + self.targets.len()
+            + self.purchases.len()
+            + self.exchanges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
