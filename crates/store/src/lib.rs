@@ -1,1 +1,126 @@
+//! Storage for Counterpart: one [`Store`] trait, used as `Arc<dyn Store>`, with a SQLite
+//! implementation (the embedded default). PostgreSQL implements the same trait and passes the
+//! same conformance tests (ledger issue).
+//!
+//! Architecture Invariant: business rules live in `domain` and `app`; a store keeps records
+//! and answers grouped sums. SQL never decides whether a record is allowed.
+//!
+//! Architecture Invariant: a write either fully happens or leaves nothing behind: every write
+//! method runs in one transaction (`BEGIN IMMEDIATE` on SQLite).
+//!
+//! Architecture Invariant: money rows (`transfers`) are never updated or deleted; the database
+//! refuses it with triggers.
 
+mod codec;
+mod sqlite;
+
+pub use codec::{Table, Value, TABLES};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use counterpart_domain::project::{Category, TransferKind};
+use counterpart_domain::people::Role;
+use counterpart_domain::records::Records;
+use counterpart_domain::{Fen, RegionCode, Year};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the database holds a value it cannot read: table {table}, {detail}")]
+    Corrupt { table: &'static str, detail: String },
+}
+
+/// Money of one kind moved for projects of one provider, recipient and category in one year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundsRow {
+    pub year: Year,
+    pub provider: RegionCode,
+    pub recipient: RegionCode,
+    pub category: Category,
+    pub kind: TransferKind,
+    pub amount: Fen,
+    pub transfers: u64,
+    pub simulated: bool,
+}
+
+/// Projects approved in one year for one provider, recipient and category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectsRow {
+    pub year: Year,
+    pub provider: RegionCode,
+    pub recipient: RegionCode,
+    pub category: Category,
+    pub projects: u64,
+    pub budget: Fen,
+    pub simulated: bool,
+}
+
+/// Postings that started in one year, by the person's provider, the post's recipient and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostingsRow {
+    pub year: Year,
+    pub provider: RegionCode,
+    pub recipient: RegionCode,
+    pub role: Role,
+    pub postings: u64,
+    pub simulated: bool,
+}
+
+/// Whose postings to count people over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeopleScope {
+    All,
+    Provider(RegionCode),
+    Recipients(Vec<RegionCode>),
+}
+
+/// Distinct people posted within a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeopleCount {
+    pub people: u64,
+    pub simulated: bool,
+}
+
+/// Consumption assistance and exchanges in one year between one provider and one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradeRow {
+    pub year: Year,
+    pub provider: RegionCode,
+    pub recipient: RegionCode,
+    /// Purchases: their value; exchanges: zero.
+    pub purchases: Fen,
+    /// Exchanges: people who visited; purchases: zero.
+    pub visitors: u64,
+    pub simulated: bool,
+}
+
+/// The primary keys already stored, by table name, for checking an import before writing.
+pub type Keys = HashMap<&'static str, HashSet<String>>;
+
+/// Everything Counterpart asks of a database.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Insert all records in one transaction: all or nothing. `progress` is called with the
+    /// number of records written so far.
+    async fn load(&self, records: &Records, progress: &(dyn Fn(usize) + Sync)) -> Result<(), StoreError>;
+
+    /// Every record, for export.
+    async fn records(&self) -> Result<Records, StoreError>;
+
+    /// The small tables that frame a program: program, quota periods and rates, regions, pairs,
+    /// indicators, facts and targets (no projects, money or people).
+    async fn frame(&self) -> Result<Records, StoreError>;
+
+    /// The primary keys of every table.
+    async fn keys(&self) -> Result<Keys, StoreError>;
+
+    async fn funds(&self) -> Result<Vec<FundsRow>, StoreError>;
+    async fn projects_summary(&self) -> Result<Vec<ProjectsRow>, StoreError>;
+    async fn postings_summary(&self) -> Result<Vec<PostingsRow>, StoreError>;
+    async fn people_posted(&self, scope: &PeopleScope) -> Result<PeopleCount, StoreError>;
+    async fn trade(&self) -> Result<Vec<TradeRow>, StoreError>;
+}

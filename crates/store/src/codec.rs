@@ -1,0 +1,559 @@
+//! How domain records become table rows and back, shared by every backend.
+
+use crate::StoreError;
+use counterpart_domain::fact::Fact;
+use counterpart_domain::indicator::{IndicatorKind, IndicatorValue};
+use counterpart_domain::outcome::Target;
+use counterpart_domain::pair::Pair;
+use counterpart_domain::people::{Person, Post, Posting, Role};
+use counterpart_domain::program::Program;
+use counterpart_domain::project::{Category, Outputs, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::quota::{ProviderRate, QuotaBase, QuotaPeriod};
+use counterpart_domain::records::Records;
+use counterpart_domain::region::{AdminCode, Region};
+use counterpart_domain::trade::{Exchange, ExchangeKind, Purchase};
+use counterpart_domain::{
+    Confidence, Currency, Fen, ParseError, Provenance, RecordId, RegionCode, RegionKind, Share, Year, parse_date,
+};
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Text,
+}
+
+/// A table's columns in insert order, its primary key as an SQL expression, and its order.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, ColumnType)],
+    pub key: &'static str,
+    pub order_by: &'static str,
+}
+
+use ColumnType::{Int, Text};
+
+const PROVENANCE: [(&str, ColumnType); 3] = [("provenance", Text), ("source", Text), ("confidence", Text)];
+
+macro_rules! columns {
+    ($($name:literal : $ty:ident),* ; provenance) => {
+        &[$(($name, $ty),)* PROVENANCE[0], PROVENANCE[1], PROVENANCE[2]]
+    };
+    ($($name:literal : $ty:ident),*) => { &[$(($name, $ty)),*] };
+}
+
+pub const PROGRAM: Table = Table {
+    name: "program",
+    columns: columns!("code": Text, "name_en": Text, "name_zh": Text, "currency": Text, "first_year": Int,
+        "last_year": Int, "livelihood_share_min": Text, "county_level_share_min": Text, "rules_source": Text),
+    key: "code",
+    order_by: "code",
+};
+pub const QUOTA_PERIODS: Table = Table {
+    name: "quota_periods",
+    columns: columns!("first_year": Int, "last_year": Int, "indicator": Text, "base_year": Int, "growth": Text,
+        "growth_years": Int, "rate_min": Text, "rate_max": Text; provenance),
+    key: "CAST(first_year AS TEXT)",
+    order_by: "first_year",
+};
+pub const REGIONS: Table = Table {
+    name: "regions",
+    columns: columns!("code": Text, "parent": Text, "kind": Text, "name_en": Text, "name_zh": Text, "admin_code": Text),
+    key: "code",
+    order_by: "code",
+};
+pub const PROVIDER_RATES: Table = Table {
+    name: "provider_rates",
+    columns: columns!("provider": Text, "period_first_year": Int, "rate": Text; provenance),
+    key: "provider || '|' || period_first_year",
+    order_by: "provider, period_first_year",
+};
+pub const PAIRS: Table = Table {
+    name: "pairs",
+    columns: columns!("provider": Text, "recipient": Text, "first_year": Int, "last_year": Int,
+        "provenance": Text, "source": Text, "confidence": Text, "note": Text),
+    key: "provider || '|' || recipient || '|' || first_year",
+    order_by: "provider, recipient, first_year",
+};
+pub const INDICATORS: Table = Table {
+    name: "indicators",
+    columns: columns!("region": Text, "indicator": Text, "year": Int, "version": Int, "value": Int; provenance),
+    key: "region || '|' || indicator || '|' || year || '|' || version",
+    order_by: "region, indicator, year, version",
+};
+pub const FACTS: Table = Table {
+    name: "facts",
+    columns: columns!("key": Text, "value": Text, "unit": Text, "period": Text, "confidence": Text,
+        "source": Text, "note": Text),
+    key: "key",
+    order_by: "key",
+};
+pub const PROJECTS: Table = Table {
+    name: "projects",
+    columns: columns!("id": Text, "provider": Text, "recipient": Text, "category": Text, "status": Text,
+        "title_en": Text, "title_zh": Text, "year": Int, "budget_fen": Int, "housing_units": Int,
+        "school_places": Int, "hospital_beds": Int, "jobs": Int, "people_trained": Int; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const TRANSFERS: Table = Table {
+    name: "transfers",
+    columns: columns!("id": Text, "project": Text, "kind": Text, "amount_fen": Int, "currency": Text,
+        "value_date": Text, "corrects": Text; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const PEOPLE: Table = Table {
+    name: "people",
+    columns: columns!("id": Text, "provider": Text, "home_institution": Text, "specialty": Text; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const POSTS: Table = Table {
+    name: "posts",
+    columns: columns!("id": Text, "recipient": Text, "host_institution": Text, "specialty": Text, "seats": Int; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const POSTINGS: Table = Table {
+    name: "postings",
+    columns: columns!("id": Text, "person": Text, "post": Text, "role": Text, "start_date": Text,
+        "end_date": Text, "batch": Int; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const TARGETS: Table = Table {
+    name: "targets",
+    columns: columns!("id": Text, "region": Text, "indicator": Text, "value": Int, "deadline": Text; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const PURCHASES: Table = Table {
+    name: "purchases",
+    columns: columns!("id": Text, "provider": Text, "recipient": Text, "year": Int, "product": Text,
+        "channel": Text, "value_fen": Int; provenance),
+    key: "id",
+    order_by: "id",
+};
+pub const EXCHANGES: Table = Table {
+    name: "exchanges",
+    columns: columns!("id": Text, "recipient": Text, "provider": Text, "year": Int, "kind": Text, "people": Int; provenance),
+    key: "id",
+    order_by: "id",
+};
+
+/// Every table, parents before children (the insert order).
+pub const TABLES: [&Table; 15] = [
+    &PROGRAM, &QUOTA_PERIODS, &REGIONS, &PROVIDER_RATES, &PAIRS, &INDICATORS, &FACTS, &PROJECTS, &TRANSFERS,
+    &PEOPLE, &POSTS, &POSTINGS, &TARGETS, &PURCHASES, &EXCHANGES,
+];
+
+/// The tables [`crate::Store::frame`] reads.
+pub const FRAME_TABLES: [&Table; 8] =
+    [&PROGRAM, &QUOTA_PERIODS, &REGIONS, &PROVIDER_RATES, &PAIRS, &INDICATORS, &FACTS, &TARGETS];
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+fn int(i: impl Into<i64>) -> Value {
+    Value::Int(i.into())
+}
+fn opt_text(s: Option<impl Into<String>>) -> Value {
+    s.map_or(Value::Null, text)
+}
+fn count(n: u64) -> Value {
+    Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn provenance(p: &Provenance) -> [Value; 3] {
+    match p {
+        Provenance::Published { source, confidence } => {
+            [text("published"), text(source.clone()), text(confidence.code())]
+        }
+        other => [text(other.kind()), Value::Null, Value::Null],
+    }
+}
+
+fn with_provenance(mut row: Vec<Value>, p: &Provenance) -> Vec<Value> {
+    row.extend(provenance(p));
+    row
+}
+
+/// Rows of every table, in insert order.
+pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
+    let program = r.program.iter().map(|p| {
+        vec![
+            text(p.code.as_str()), text(&p.name_en), text(&p.name_zh), text(p.currency.as_str()),
+            int(p.first_year.get()), int(p.last_year.get()), text(p.livelihood_share_min.to_string()),
+            text(p.county_level_share_min.to_string()), text(&p.rules_source),
+        ]
+    });
+    let periods = r.quota_periods.iter().map(|q| {
+        let base = match q.base {
+            QuotaBase::FixedYear(y) => int(y.get()),
+            QuotaBase::PreviousYear => Value::Null,
+        };
+        with_provenance(
+            vec![
+                int(q.first_year.get()), int(q.last_year.get()), text(q.indicator.code()), base,
+                text(q.growth.to_string()), int(q.growth_years), text(q.rate_min.to_string()),
+                text(q.rate_max.to_string()),
+            ],
+            &q.provenance,
+        )
+    });
+    let regions = r.regions.iter().map(|g| {
+        vec![
+            text(g.code.as_str()), opt_text(g.parent.as_ref().map(|p| p.as_str())), text(g.kind.code()),
+            text(&g.name_en), text(&g.name_zh), opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
+        ]
+    });
+    let rates = r.provider_rates.iter().map(|x| {
+        with_provenance(
+            vec![text(x.provider.as_str()), int(x.period_first_year.get()), text(x.rate.to_string())],
+            &x.provenance,
+        )
+    });
+    let pairs = r.pairs.iter().map(|p| {
+        let mut row = vec![
+            text(p.provider.as_str()), text(p.recipient.as_str()), int(p.first_year.get()),
+            p.last_year.map_or(Value::Null, |y| int(y.get())),
+        ];
+        row.extend(provenance(&p.provenance));
+        row.push(text(&p.note));
+        row
+    });
+    let indicators = r.indicators.iter().map(|v| {
+        with_provenance(
+            vec![text(v.region.as_str()), text(v.kind.code()), int(v.year.get()), int(v.version), int(v.value)],
+            &v.provenance,
+        )
+    });
+    let facts = r.facts.iter().map(|f| {
+        vec![
+            text(&f.key), text(&f.value), text(&f.unit), text(&f.period), text(f.confidence.code()),
+            text(&f.source), text(&f.note),
+        ]
+    });
+    let projects = r.projects.iter().map(|p| {
+        with_provenance(
+            vec![
+                text(p.id.as_str()), text(p.provider.as_str()), text(p.recipient.as_str()), text(p.category.code()),
+                text(p.status.code()), text(&p.title_en), text(&p.title_zh), int(p.year.get()),
+                int(p.budget.get()), count(p.outputs.housing_units), count(p.outputs.school_places),
+                count(p.outputs.hospital_beds), count(p.outputs.jobs), count(p.outputs.people_trained),
+            ],
+            &p.provenance,
+        )
+    });
+    let transfers = r.transfers.iter().map(|t| {
+        with_provenance(
+            vec![
+                text(t.id.as_str()), text(t.project.as_str()), text(t.kind.code()), int(t.amount.get()),
+                text(t.currency.as_str()), text(t.value_date.to_string()),
+                opt_text(t.corrects.as_ref().map(|c| c.as_str())),
+            ],
+            &t.provenance,
+        )
+    });
+    let people = r.people.iter().map(|p| {
+        with_provenance(
+            vec![text(p.id.as_str()), text(p.provider.as_str()), text(&p.home_institution), text(&p.specialty)],
+            &p.provenance,
+        )
+    });
+    let posts = r.posts.iter().map(|p| {
+        with_provenance(
+            vec![
+                text(p.id.as_str()), text(p.recipient.as_str()), text(&p.host_institution), text(&p.specialty),
+                int(p.seats),
+            ],
+            &p.provenance,
+        )
+    });
+    let postings = r.postings.iter().map(|p| {
+        with_provenance(
+            vec![
+                text(p.id.as_str()), text(p.person.as_str()), text(p.post.as_str()), text(p.role.code()),
+                text(p.start.to_string()), text(p.end.to_string()), p.batch.map_or(Value::Null, int),
+            ],
+            &p.provenance,
+        )
+    });
+    let targets = r.targets.iter().map(|t| {
+        with_provenance(
+            vec![
+                text(t.id.as_str()), text(t.region.as_str()), text(t.indicator.code()), int(t.value),
+                text(t.deadline.to_string()),
+            ],
+            &t.provenance,
+        )
+    });
+    let purchases = r.purchases.iter().map(|p| {
+        with_provenance(
+            vec![
+                text(p.id.as_str()), text(p.provider.as_str()), text(p.recipient.as_str()), int(p.year.get()),
+                text(&p.product), text(&p.channel), int(p.value.get()),
+            ],
+            &p.provenance,
+        )
+    });
+    let exchanges = r.exchanges.iter().map(|e| {
+        with_provenance(
+            vec![
+                text(e.id.as_str()), text(e.recipient.as_str()), text(e.provider.as_str()), int(e.year.get()),
+                text(e.kind.code()), count(e.people),
+            ],
+            &e.provenance,
+        )
+    });
+    vec![
+        (&PROGRAM, program.collect()),
+        (&QUOTA_PERIODS, periods.collect()),
+        (&REGIONS, regions.collect()),
+        (&PROVIDER_RATES, rates.collect()),
+        (&PAIRS, pairs.collect()),
+        (&INDICATORS, indicators.collect()),
+        (&FACTS, facts.collect()),
+        (&PROJECTS, projects.collect()),
+        (&TRANSFERS, transfers.collect()),
+        (&PEOPLE, people.collect()),
+        (&POSTS, posts.collect()),
+        (&POSTINGS, postings.collect()),
+        (&TARGETS, targets.collect()),
+        (&PURCHASES, purchases.collect()),
+        (&EXCHANGES, exchanges.collect()),
+    ]
+}
+
+/// Reads the cells of one row in column order, turning parse failures into `Corrupt`.
+struct Cells<'a> {
+    table: &'static Table,
+    row: &'a [Value],
+    at: usize,
+}
+
+impl<'a> Cells<'a> {
+    fn corrupt(&self, detail: impl std::fmt::Display) -> StoreError {
+        let column = self.table.columns.get(self.at.saturating_sub(1)).map_or("?", |c| c.0);
+        StoreError::Corrupt { table: self.table.name, detail: format!("column {column}: {detail}") }
+    }
+    fn next(&mut self) -> &'a Value {
+        let v = self.row.get(self.at).unwrap_or(&Value::Null);
+        self.at += 1;
+        v
+    }
+    fn opt_text(&mut self) -> Option<&'a str> {
+        match self.next() {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn text(&mut self) -> Result<String, StoreError> {
+        self.opt_text().map(str::to_owned).ok_or_else(|| self.corrupt("missing text"))
+    }
+    fn opt_int(&mut self) -> Option<i64> {
+        match self.next() {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    fn int(&mut self) -> Result<i64, StoreError> {
+        self.opt_int().ok_or_else(|| self.corrupt("missing integer"))
+    }
+    fn parse<T>(&mut self, f: impl FnOnce(&str) -> Result<T, ParseError>) -> Result<T, StoreError> {
+        let s = self.text()?;
+        f(&s).map_err(|e| self.corrupt(e))
+    }
+    fn year(&mut self) -> Result<Year, StoreError> {
+        let i = self.int()?;
+        Year::new(u16::try_from(i).unwrap_or(0)).map_err(|e| self.corrupt(e))
+    }
+    fn count(&mut self) -> Result<u64, StoreError> {
+        let i = self.int()?;
+        u64::try_from(i).map_err(|e| self.corrupt(e))
+    }
+    fn region(&mut self) -> Result<RegionCode, StoreError> {
+        self.parse(RegionCode::parse)
+    }
+    fn id(&mut self) -> Result<RecordId, StoreError> {
+        self.parse(RecordId::parse)
+    }
+    fn provenance(&mut self) -> Result<Provenance, StoreError> {
+        let kind = self.text()?;
+        let source = self.opt_text().unwrap_or("").to_owned();
+        let confidence = self.opt_text().unwrap_or("").to_owned();
+        Provenance::parse(&kind, &source, &confidence).map_err(|e| self.corrupt(e))
+    }
+}
+
+/// Add the rows of one table to `records`.
+pub fn decode(records: &mut Records, table: &'static Table, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+    for row in rows {
+        let mut c = Cells { table, row, at: 0 };
+        decode_row(records, table, &mut c)?;
+    }
+    Ok(())
+}
+
+fn decode_row(r: &mut Records, table: &'static Table, c: &mut Cells<'_>) -> Result<(), StoreError> {
+    match table.name {
+        "program" => {
+            r.program = Some(Program {
+                code: c.id()?,
+                name_en: c.text()?,
+                name_zh: c.text()?,
+                currency: c.parse(Currency::parse)?,
+                first_year: c.year()?,
+                last_year: c.year()?,
+                livelihood_share_min: c.parse(Share::parse)?,
+                county_level_share_min: c.parse(Share::parse)?,
+                rules_source: c.text()?,
+            })
+        }
+        "quota_periods" => r.quota_periods.push(QuotaPeriod {
+            first_year: c.year()?,
+            last_year: c.year()?,
+            indicator: c.parse(IndicatorKind::parse)?,
+            base: match c.opt_int() {
+                Some(y) => QuotaBase::FixedYear(Year::new(y as u16).map_err(|e| c.corrupt(e))?),
+                None => QuotaBase::PreviousYear,
+            },
+            growth: c.parse(Share::parse)?,
+            growth_years: c.int()? as u16,
+            rate_min: c.parse(Share::parse)?,
+            rate_max: c.parse(Share::parse)?,
+            provenance: c.provenance()?,
+        }),
+        "regions" => r.regions.push(Region {
+            code: c.region()?,
+            parent: c.opt_text().map(RegionCode::parse).transpose().map_err(|e| c.corrupt(e))?,
+            kind: c.parse(RegionKind::parse)?,
+            name_en: c.text()?,
+            name_zh: c.text()?,
+            admin_code: c.opt_text().map(AdminCode::parse).transpose().map_err(|e| c.corrupt(e))?,
+        }),
+        "provider_rates" => r.provider_rates.push(ProviderRate {
+            provider: c.region()?,
+            period_first_year: c.year()?,
+            rate: c.parse(Share::parse)?,
+            provenance: c.provenance()?,
+        }),
+        "pairs" => r.pairs.push(Pair {
+            provider: c.region()?,
+            recipient: c.region()?,
+            first_year: c.year()?,
+            last_year: c.opt_int().map(|y| Year::new(y as u16)).transpose().map_err(|e| c.corrupt(e))?,
+            provenance: c.provenance()?,
+            note: c.text()?,
+        }),
+        "indicators" => r.indicators.push(IndicatorValue {
+            region: c.region()?,
+            kind: c.parse(IndicatorKind::parse)?,
+            year: c.year()?,
+            version: c.int()? as u32,
+            value: c.int()?,
+            provenance: c.provenance()?,
+        }),
+        "facts" => r.facts.push(Fact {
+            key: c.text()?,
+            value: c.text()?,
+            unit: c.text()?,
+            period: c.text()?,
+            confidence: c.parse(Confidence::parse)?,
+            source: c.text()?,
+            note: c.text()?,
+        }),
+        "projects" => r.projects.push(Project {
+            id: c.id()?,
+            provider: c.region()?,
+            recipient: c.region()?,
+            category: c.parse(Category::parse)?,
+            status: c.parse(ProjectStatus::parse)?,
+            title_en: c.text()?,
+            title_zh: c.text()?,
+            year: c.year()?,
+            budget: Fen::new(c.int()?),
+            outputs: Outputs {
+                housing_units: c.count()?,
+                school_places: c.count()?,
+                hospital_beds: c.count()?,
+                jobs: c.count()?,
+                people_trained: c.count()?,
+            },
+            provenance: c.provenance()?,
+        }),
+        "transfers" => r.transfers.push(Transfer {
+            id: c.id()?,
+            project: c.id()?,
+            kind: c.parse(TransferKind::parse)?,
+            amount: Fen::new(c.int()?),
+            currency: c.parse(Currency::parse)?,
+            value_date: c.parse(parse_date)?,
+            corrects: c.opt_text().map(RecordId::parse).transpose().map_err(|e| c.corrupt(e))?,
+            provenance: c.provenance()?,
+        }),
+        "people" => r.people.push(Person {
+            id: c.id()?,
+            provider: c.region()?,
+            home_institution: c.text()?,
+            specialty: c.text()?,
+            provenance: c.provenance()?,
+        }),
+        "posts" => r.posts.push(Post {
+            id: c.id()?,
+            recipient: c.region()?,
+            host_institution: c.text()?,
+            specialty: c.text()?,
+            seats: c.int()? as u32,
+            provenance: c.provenance()?,
+        }),
+        "postings" => r.postings.push(Posting {
+            id: c.id()?,
+            person: c.id()?,
+            post: c.id()?,
+            role: c.parse(Role::parse)?,
+            start: c.parse(parse_date)?,
+            end: c.parse(parse_date)?,
+            batch: c.opt_int().map(|b| b as u32),
+            provenance: c.provenance()?,
+        }),
+        "targets" => r.targets.push(Target {
+            id: c.id()?,
+            region: c.region()?,
+            indicator: c.parse(IndicatorKind::parse)?,
+            value: c.int()?,
+            deadline: c.parse(parse_date)?,
+            provenance: c.provenance()?,
+        }),
+        "purchases" => r.purchases.push(Purchase {
+            id: c.id()?,
+            provider: c.region()?,
+            recipient: c.region()?,
+            year: c.year()?,
+            product: c.text()?,
+            channel: c.text()?,
+            value: Fen::new(c.int()?),
+            provenance: c.provenance()?,
+        }),
+        "exchanges" => r.exchanges.push(Exchange {
+            id: c.id()?,
+            recipient: c.region()?,
+            provider: c.region()?,
+            year: c.year()?,
+            kind: c.parse(ExchangeKind::parse)?,
+            people: c.count()?,
+            provenance: c.provenance()?,
+        }),
+        other => return Err(StoreError::Corrupt { table: table.name, detail: format!("unknown table {other}") }),
+    }
+    Ok(())
+}
