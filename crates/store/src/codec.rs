@@ -30,12 +30,13 @@ pub enum ColumnType {
     Text,
 }
 
-/// A table's columns in insert order, its primary key as an SQL expression, and its order.
+/// A table's columns in insert order, its primary key and its order.
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static [(&'static str, ColumnType)],
-    pub key: &'static str,
+    /// The primary-key columns; a key is their values joined by `|`.
+    pub key: &'static [&'static str],
     pub order_by: &'static str,
 }
 
@@ -54,46 +55,46 @@ pub const PROGRAM: Table = Table {
     name: "program",
     columns: columns!("code": Text, "name_en": Text, "name_zh": Text, "currency": Text, "first_year": Int,
         "last_year": Int, "livelihood_share_min": Text, "county_level_share_min": Text, "rules_source": Text),
-    key: "code",
+    key: &["code"],
     order_by: "code",
 };
 pub const QUOTA_PERIODS: Table = Table {
     name: "quota_periods",
     columns: columns!("first_year": Int, "last_year": Int, "indicator": Text, "base_year": Int, "growth": Text,
         "growth_years": Int, "rate_min": Text, "rate_max": Text; provenance),
-    key: "CAST(first_year AS TEXT)",
+    key: &["first_year"],
     order_by: "first_year",
 };
 pub const REGIONS: Table = Table {
     name: "regions",
     columns: columns!("code": Text, "parent": Text, "kind": Text, "name_en": Text, "name_zh": Text, "admin_code": Text),
-    key: "code",
+    key: &["code"],
     order_by: "code",
 };
 pub const PROVIDER_RATES: Table = Table {
     name: "provider_rates",
     columns: columns!("provider": Text, "period_first_year": Int, "rate": Text; provenance),
-    key: "provider || '|' || period_first_year",
+    key: &["provider", "period_first_year"],
     order_by: "provider, period_first_year",
 };
 pub const PAIRS: Table = Table {
     name: "pairs",
     columns: columns!("provider": Text, "recipient": Text, "first_year": Int, "last_year": Int,
         "provenance": Text, "source": Text, "confidence": Text, "note": Text),
-    key: "provider || '|' || recipient || '|' || first_year",
+    key: &["provider", "recipient", "first_year"],
     order_by: "provider, recipient, first_year",
 };
 pub const INDICATORS: Table = Table {
     name: "indicators",
     columns: columns!("region": Text, "indicator": Text, "year": Int, "version": Int, "value": Int; provenance),
-    key: "region || '|' || indicator || '|' || year || '|' || version",
+    key: &["region", "indicator", "year", "version"],
     order_by: "region, indicator, year, version",
 };
 pub const FACTS: Table = Table {
     name: "facts",
     columns: columns!("key": Text, "value": Text, "unit": Text, "period": Text, "confidence": Text,
         "source": Text, "note": Text),
-    key: "key",
+    key: &["key"],
     order_by: "key",
 };
 pub const PROJECTS: Table = Table {
@@ -101,52 +102,52 @@ pub const PROJECTS: Table = Table {
     columns: columns!("id": Text, "provider": Text, "recipient": Text, "category": Text, "status": Text,
         "title_en": Text, "title_zh": Text, "year": Int, "budget_fen": Int, "housing_units": Int,
         "school_places": Int, "hospital_beds": Int, "jobs": Int, "people_trained": Int; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const TRANSFERS: Table = Table {
     name: "transfers",
     columns: columns!("id": Text, "project": Text, "kind": Text, "amount_fen": Int, "currency": Text,
         "value_date": Text, "corrects": Text; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const PEOPLE: Table = Table {
     name: "people",
     columns: columns!("id": Text, "provider": Text, "home_institution": Text, "specialty": Text; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const POSTS: Table = Table {
     name: "posts",
     columns: columns!("id": Text, "recipient": Text, "host_institution": Text, "specialty": Text, "seats": Int; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const POSTINGS: Table = Table {
     name: "postings",
     columns: columns!("id": Text, "person": Text, "post": Text, "role": Text, "start_date": Text,
         "end_date": Text, "batch": Int; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const TARGETS: Table = Table {
     name: "targets",
     columns: columns!("id": Text, "region": Text, "indicator": Text, "value": Int, "deadline": Text; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const PURCHASES: Table = Table {
     name: "purchases",
     columns: columns!("id": Text, "provider": Text, "recipient": Text, "year": Int, "product": Text,
         "channel": Text, "value_fen": Int; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 pub const EXCHANGES: Table = Table {
     name: "exchanges",
     columns: columns!("id": Text, "recipient": Text, "provider": Text, "year": Int, "kind": Text, "people": Int; provenance),
-    key: "id",
+    key: &["id"],
     order_by: "id",
 };
 
@@ -334,7 +335,39 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     ]
 }
 
-/// Reads the cells of one row in column order, turning parse failures into `Corrupt`.
+/// Why a row does not make a record: the column and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub column: &'static str,
+    pub reason: String,
+}
+
+impl Table {
+    /// The SQL expression of the key (`CAST(a AS TEXT) || '|' || …`), portable to PostgreSQL.
+    pub fn key_sql(&self) -> String {
+        let parts: Vec<_> = self.key.iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+        parts.join(" || '|' || ")
+    }
+
+    /// The key of a row, in the same form as [`Table::key_sql`].
+    pub fn key_of(&self, row: &[Value]) -> String {
+        let cell = |name: &&str| {
+            let i = self.columns.iter().position(|c| c.0 == *name).expect("key columns are columns");
+            match &row[i] {
+                Value::Int(v) => v.to_string(),
+                Value::Text(t) => t.clone(),
+                Value::Null => String::new(),
+            }
+        };
+        self.key.iter().map(cell).collect::<Vec<_>>().join("|")
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.0 == name)
+    }
+}
+
+/// Reads the cells of one row in column order, turning parse failures into [`DecodeError`].
 struct Cells<'a> {
     table: &'static Table,
     row: &'a [Value],
@@ -342,23 +375,27 @@ struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    fn corrupt(&self, detail: impl std::fmt::Display) -> StoreError {
+    fn corrupt(&self, detail: impl std::fmt::Display) -> DecodeError {
         let column = self.table.columns.get(self.at.saturating_sub(1)).map_or("?", |c| c.0);
-        StoreError::Corrupt { table: self.table.name, detail: format!("column {column}: {detail}") }
+        DecodeError { column, reason: detail.to_string() }
     }
     fn next(&mut self) -> &'a Value {
         let v = self.row.get(self.at).unwrap_or(&Value::Null);
         self.at += 1;
         v
     }
+    /// Empty text counts as missing.
     fn opt_text(&mut self) -> Option<&'a str> {
         match self.next() {
-            Value::Text(s) => Some(s),
+            Value::Text(s) if !s.is_empty() => Some(s),
             _ => None,
         }
     }
-    fn text(&mut self) -> Result<String, StoreError> {
-        self.opt_text().map(str::to_owned).ok_or_else(|| self.corrupt("missing text"))
+    fn text(&mut self) -> Result<String, DecodeError> {
+        self.opt_text().map(str::to_owned).ok_or_else(|| self.corrupt("is empty"))
+    }
+    fn text_or_empty(&mut self) -> String {
+        self.opt_text().unwrap_or("").to_owned()
     }
     fn opt_int(&mut self) -> Option<i64> {
         match self.next() {
@@ -366,31 +403,31 @@ impl<'a> Cells<'a> {
             _ => None,
         }
     }
-    fn int(&mut self) -> Result<i64, StoreError> {
-        self.opt_int().ok_or_else(|| self.corrupt("missing integer"))
+    fn int(&mut self) -> Result<i64, DecodeError> {
+        self.opt_int().ok_or_else(|| self.corrupt("is empty"))
     }
-    fn parse<T>(&mut self, f: impl FnOnce(&str) -> Result<T, ParseError>) -> Result<T, StoreError> {
+    fn parse<T>(&mut self, f: impl FnOnce(&str) -> Result<T, ParseError>) -> Result<T, DecodeError> {
         let s = self.text()?;
         f(&s).map_err(|e| self.corrupt(e))
     }
-    fn year(&mut self) -> Result<Year, StoreError> {
+    fn year(&mut self) -> Result<Year, DecodeError> {
         let i = self.int()?;
         Year::new(u16::try_from(i).unwrap_or(0)).map_err(|e| self.corrupt(e))
     }
-    fn count(&mut self) -> Result<u64, StoreError> {
+    fn count(&mut self) -> Result<u64, DecodeError> {
         let i = self.int()?;
-        u64::try_from(i).map_err(|e| self.corrupt(e))
+        u64::try_from(i).map_err(|_| self.corrupt(format!("{i} is negative: counts are ≥ 0")))
     }
-    fn region(&mut self) -> Result<RegionCode, StoreError> {
+    fn region(&mut self) -> Result<RegionCode, DecodeError> {
         self.parse(RegionCode::parse)
     }
-    fn id(&mut self) -> Result<RecordId, StoreError> {
+    fn id(&mut self) -> Result<RecordId, DecodeError> {
         self.parse(RecordId::parse)
     }
-    fn provenance(&mut self) -> Result<Provenance, StoreError> {
+    fn provenance(&mut self) -> Result<Provenance, DecodeError> {
         let kind = self.text()?;
-        let source = self.opt_text().unwrap_or("").to_owned();
-        let confidence = self.opt_text().unwrap_or("").to_owned();
+        let source = self.text_or_empty();
+        let confidence = self.text_or_empty();
         Provenance::parse(&kind, &source, &confidence).map_err(|e| self.corrupt(e))
     }
 }
@@ -398,13 +435,15 @@ impl<'a> Cells<'a> {
 /// Add the rows of one table to `records`.
 pub fn decode(records: &mut Records, table: &'static Table, rows: &[Vec<Value>]) -> Result<(), StoreError> {
     for row in rows {
-        let mut c = Cells { table, row, at: 0 };
-        decode_row(records, table, &mut c)?;
+        decode_row(records, table, row)
+            .map_err(|e| StoreError::Corrupt { table: table.name, detail: format!("column {}: {}", e.column, e.reason) })?;
     }
     Ok(())
 }
 
-fn decode_row(r: &mut Records, table: &'static Table, c: &mut Cells<'_>) -> Result<(), StoreError> {
+/// Add one row of `table` to `records`.
+pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Result<(), DecodeError> {
+    let c = &mut Cells { table, row, at: 0 };
     match table.name {
         "program" => {
             r.program = Some(Program {
@@ -453,7 +492,7 @@ fn decode_row(r: &mut Records, table: &'static Table, c: &mut Cells<'_>) -> Resu
             first_year: c.year()?,
             last_year: c.opt_int().map(|y| Year::new(y as u16)).transpose().map_err(|e| c.corrupt(e))?,
             provenance: c.provenance()?,
-            note: c.text()?,
+            note: c.text_or_empty(),
         }),
         "indicators" => r.indicators.push(IndicatorValue {
             region: c.region()?,
@@ -470,7 +509,7 @@ fn decode_row(r: &mut Records, table: &'static Table, c: &mut Cells<'_>) -> Resu
             period: c.text()?,
             confidence: c.parse(Confidence::parse)?,
             source: c.text()?,
-            note: c.text()?,
+            note: c.text_or_empty(),
         }),
         "projects" => r.projects.push(Project {
             id: c.id()?,
@@ -553,7 +592,7 @@ fn decode_row(r: &mut Records, table: &'static Table, c: &mut Cells<'_>) -> Resu
             people: c.count()?,
             provenance: c.provenance()?,
         }),
-        other => return Err(StoreError::Corrupt { table: table.name, detail: format!("unknown table {other}") }),
+        other => return Err(DecodeError { column: "?", reason: format!("unknown table {other}") }),
     }
     Ok(())
 }

@@ -14,7 +14,8 @@
 mod codec;
 mod sqlite;
 
-pub use codec::{Table, Value, TABLES};
+pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
+pub use codec::ColumnType;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

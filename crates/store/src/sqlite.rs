@@ -132,7 +132,7 @@ impl Store for SqliteStore {
     async fn keys(&self) -> Result<Keys, StoreError> {
         let mut keys = Keys::new();
         for table in TABLES {
-            let sql = format!("SELECT {} FROM {}", table.key, table.name);
+            let sql = format!("SELECT {} FROM {}", table.key_sql(), table.name);
             let found: Vec<String> = sqlx::query_scalar(&sql).fetch_all(&self.pool).await?;
             keys.insert(table.name, found.into_iter().collect());
         }
