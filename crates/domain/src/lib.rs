@@ -43,16 +43,16 @@ impl ParseError {
     }
 }
 
-/// A record identifier: 1–64 characters of letters, digits and `. _ - :`.
+/// A record identifier: 1–128 characters of letters, digits and `. _ - :`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordId(String);
 
 impl RecordId {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':');
-        if text.is_empty() || text.len() > 64 || !text.chars().all(ok_char) {
+        if text.is_empty() || text.len() > 128 || !text.chars().all(ok_char) {
             return Err(ParseError::new(format!(
-                "{text:?} is not an id: use 1-64 letters, digits, '.', '_', '-' or ':'"
+                "{text:?} is not an id: use 1-128 letters, digits, '.', '_', '-' or ':'"
             )));
         }
         Ok(RecordId(text.to_owned()))

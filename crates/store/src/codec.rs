@@ -505,8 +505,8 @@ pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Resu
         "facts" => r.facts.push(Fact {
             key: c.text()?,
             value: c.text()?,
-            unit: c.text()?,
-            period: c.text()?,
+            unit: c.text_or_empty(),
+            period: c.text_or_empty(),
             confidence: c.parse(Confidence::parse)?,
             source: c.text()?,
             note: c.text_or_empty(),

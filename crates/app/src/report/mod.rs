@@ -1,0 +1,121 @@
+//! Reports: the program summary, a provider's scorecard, a recipient's page. Each is a list of
+//! sections (tables) whose cells are numbers or text; every section carries a provenance column
+//! or a provenance per row. The CLI renders them as tables, JSON or CSV; JSON keeps numbers as
+//! numbers and money as exact fen.
+
+mod context;
+mod provider;
+mod recipient;
+mod summary;
+
+pub use context::Context;
+pub use provider::provider;
+pub use recipient::recipient;
+pub use summary::summary;
+
+use counterpart_domain::{Fen, Share};
+use counterpart_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the database holds no program yet: run `counterpart demo` or `counterpart import DIR`")]
+    NoProgram,
+    #[error("no {what} is called {name:?}{hint}")]
+    NotFound { what: &'static str, name: String, hint: String },
+    #[error("the program's data is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// One cell of a report table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// A ratio or a measure, e.g. a percentage with its unit in the column.
+    Number(f64),
+    /// Exact money: `{"fen": 1234}` in JSON.
+    Money { fen: i64 },
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    pub fn money(f: Fen) -> Cell {
+        Cell::Money { fen: f.get() }
+    }
+    pub fn count(n: u64) -> Cell {
+        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+    /// A share as a percentage rounded to 0.01.
+    pub fn percent(s: Share) -> Cell {
+        Cell::Number((s.to_f64() * 10_000.0).round() / 100.0)
+    }
+    pub fn number(x: f64, decimals: i32) -> Cell {
+        let scale = 10f64.powi(decimals);
+        Cell::Number((x * scale).round() / scale)
+    }
+    pub fn opt(cell: Option<Cell>) -> Cell {
+        cell.unwrap_or(Cell::Empty)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// The unit of every number in the column (`fen`, `percent`, `people`…), if one.
+    pub unit: Option<&'static str>,
+}
+
+pub const fn col(key: &'static str, label: &'static str, unit: Option<&'static str>) -> Column {
+    Column { key, label, unit }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    pub key: &'static str,
+    pub title: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Section {
+    pub fn new(key: &'static str, title: impl Into<String>, columns: Vec<Column>) -> Self {
+        Section { key, title: title.into(), columns, rows: Vec::new() }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        assert_eq!(row.len(), self.columns.len(), "a row of section {} has the wrong width", self.key);
+        self.rows.push(row);
+    }
+
+    /// The cell in the first row whose first cell is `label`, in column `key` (for tests and
+    /// for callers that pick one figure).
+    pub fn find(&self, label: &str, key: &str) -> Option<&Cell> {
+        let column = self.columns.iter().position(|c| c.key == key)?;
+        let row = self.rows.iter().find(|r| matches!(&r[0], Cell::Text(t) if t == label))?;
+        row.get(column)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub report: &'static str,
+    pub title: String,
+    pub program: String,
+    /// Lines a reader should see first: what is simulated, what a column means.
+    pub notes: Vec<String>,
+    pub sections: Vec<Section>,
+}
+
+impl Report {
+    pub fn section(&self, key: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.key == key)
+    }
+}

@@ -1,0 +1,98 @@
+//! Rendering reports as terminal tables, JSON and CSV.
+
+use counterpart_app::report::{Cell, Column, Report};
+use std::io::Write;
+
+/// Money for people: `18.812 bn`, `250.4 m`, `12,345.67`.
+fn money(fen: i64) -> String {
+    let yuan = fen as f64 / 100.0;
+    if yuan.abs() >= 1e9 {
+        format!("{:.3} bn", yuan / 1e9)
+    } else if yuan.abs() >= 1e6 {
+        format!("{:.1} m", yuan / 1e6)
+    } else {
+        counterpart_domain::Fen::new(fen).to_string()
+    }
+}
+
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn show(cell: &Cell, column: &Column) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Int(i) if column.unit.is_some() || column.key == "value" || column.key == "observed" => grouped(*i),
+        Cell::Int(i) => i.to_string(),
+        Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
+        Cell::Number(x) => x.to_string(),
+        Cell::Money { fen } => money(*fen),
+        Cell::Empty => String::new(),
+    }
+}
+
+pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "{}", report.title)?;
+    writeln!(out, "{}", "=".repeat(report.title.chars().count()))?;
+    for note in &report.notes {
+        writeln!(out, "{note}")?;
+    }
+    for section in &report.sections {
+        writeln!(out, "\n{}", section.title)?;
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+        table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        if comfy_table::Table::new().width().is_none() {
+            table.set_width(160);
+        }
+        table.set_header(section.columns.iter().map(|c| c.label));
+        for row in &section.rows {
+            table.add_row(row.iter().zip(&section.columns).map(|(cell, column)| show(cell, column)));
+        }
+        for (i, column) in section.columns.iter().enumerate() {
+            let numeric = section.rows.iter().any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
+            if numeric && column.key != "value" {
+                if let Some(c) = table.column_mut(i) {
+                    c.set_cell_alignment(comfy_table::CellAlignment::Right);
+                }
+            }
+        }
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+pub fn json(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)
+}
+
+/// One tidy table: a line per cell, with the section, the row's label and the column.
+pub fn csv(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["section", "row", "column", "value", "unit"])?;
+    for section in &report.sections {
+        for row in &section.rows {
+            let label = row.first().map(|c| show(c, &section.columns[0])).unwrap_or_default();
+            for (cell, column) in row.iter().zip(&section.columns).skip(1) {
+                let (value, unit) = match cell {
+                    Cell::Money { fen } => (fen.to_string(), "fen"),
+                    Cell::Int(i) => (i.to_string(), column.unit.unwrap_or("")),
+                    Cell::Number(x) => (x.to_string(), column.unit.unwrap_or("")),
+                    Cell::Text(t) => (t.clone(), ""),
+                    Cell::Empty => continue,
+                };
+                writer.write_record([section.key, label.as_str(), column.key, value.as_str(), unit])?;
+            }
+        }
+    }
+    writer.flush()
+}
