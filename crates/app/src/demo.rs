@@ -584,7 +584,7 @@ impl Generator {
                     n += 1;
                     let (product, channel) = PRODUCTS[self.rng.random_range(0..PRODUCTS.len())];
                     let recipient = units[self.rng.random_range(0..units.len())].clone();
-                    let yuan = self.uniform(5e6, 60e6) * growth;
+                    let yuan = self.uniform(3e6, 30e6) * growth;
                     r.purchases.push(Purchase {
                         id: id(format!("sim.purchase.{n:05}")),
                         provider: provider.clone(),

@@ -39,6 +39,10 @@ fn show(cell: &Cell, column: &Column) -> String {
     }
 }
 
+/// Columns whose long texts are shown as numbered notes under the table, to keep it narrow.
+const NOTE_COLUMNS: [&str; 4] = ["provenance", "published_source", "source", "note"];
+const NOTE_AFTER_CHARS: usize = 32;
+
 pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "{}", report.title)?;
     writeln!(out, "{}", "=".repeat(report.title.chars().count()))?;
@@ -48,14 +52,25 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     for section in &report.sections {
         writeln!(out, "\n{}", section.title)?;
         let mut table = comfy_table::Table::new();
-        table.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+        table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
         table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
         if comfy_table::Table::new().width().is_none() {
             table.set_width(160);
         }
         table.set_header(section.columns.iter().map(|c| c.label));
+        let mut notes: Vec<String> = Vec::new();
         for row in &section.rows {
-            table.add_row(row.iter().zip(&section.columns).map(|(cell, column)| show(cell, column)));
+            table.add_row(row.iter().zip(&section.columns).map(|(cell, column)| {
+                let text = show(cell, column);
+                if !NOTE_COLUMNS.contains(&column.key) || text.chars().count() <= NOTE_AFTER_CHARS {
+                    return text;
+                }
+                let n = notes.iter().position(|t| *t == text).unwrap_or_else(|| {
+                    notes.push(text.clone());
+                    notes.len() - 1
+                });
+                format!("[{}]", n + 1)
+            }));
         }
         for (i, column) in section.columns.iter().enumerate() {
             let numeric = section.rows.iter().any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
@@ -66,6 +81,9 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             }
         }
         writeln!(out, "{table}")?;
+        for (i, note) in notes.iter().enumerate() {
+            writeln!(out, "  [{}] {note}", i + 1)?;
+        }
     }
     Ok(())
 }

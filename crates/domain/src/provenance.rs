@@ -110,7 +110,7 @@ impl Provenance {
         Provenance::Computed { simulated_inputs }
     }
 
-    /// A short label for tables: `published: SOURCE [V]`, `computed from records (simulated)`.
+    /// A short label for tables: `published: SOURCE [V]`, `computed from simulated records`.
     pub fn label(&self) -> String {
         match self {
             Provenance::Published { source, confidence } => {
@@ -120,7 +120,7 @@ impl Provenance {
             Provenance::Simulated => "simulated".to_owned(),
             Provenance::Computed {
                 simulated_inputs: true,
-            } => "computed from records (simulated)".to_owned(),
+            } => "computed from simulated records".to_owned(),
             Provenance::Computed {
                 simulated_inputs: false,
             } => "computed from records".to_owned(),
@@ -148,6 +148,6 @@ mod tests {
         let mixed = [Provenance::Recorded, Provenance::Simulated];
         let computed = Provenance::computed_from(&mixed);
         assert!(computed.is_simulated());
-        assert_eq!(computed.label(), "computed from records (simulated)");
+        assert_eq!(computed.label(), "computed from simulated records");
     }
 }

@@ -17,7 +17,7 @@ pub struct Context {
     pub tree: RegionTree,
     pub stats: Statistics,
     pub facts: HashMap<String, Fact>,
-    /// Providers in the order their first pair appears.
+    /// Providers in the order of their codes.
     pub providers: Vec<RegionCode>,
 }
 

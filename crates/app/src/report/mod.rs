@@ -54,11 +54,12 @@ impl Cell {
     }
     /// A share as a percentage rounded to 0.01.
     pub fn percent(s: Share) -> Cell {
-        Cell::Number((s.to_f64() * 10_000.0).round() / 100.0)
+        Cell::number(s.to_f64() * 100.0, 2)
     }
     pub fn number(x: f64, decimals: i32) -> Cell {
         let scale = 10f64.powi(decimals);
-        Cell::Number((x * scale).round() / scale)
+        // Adding zero turns a rounded -0.0 into 0.0.
+        Cell::Number((x * scale).round() / scale + 0.0)
     }
     pub fn opt(cell: Option<Cell>) -> Cell {
         cell.unwrap_or(Cell::Empty)

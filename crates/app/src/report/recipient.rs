@@ -25,7 +25,7 @@ fn region_value(ctx: &Context, region: &RegionCode, kind: IndicatorKind, year: u
     sum_indicator(&ctx.stats, &leaves, kind, year)
 }
 
-fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String) {
+fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String, String) {
     let deadline_year = target.deadline.year() as u16;
     let years: Vec<(u16, i64, bool)> = (1990..=2100u16)
         .filter_map(|y| region_value(ctx, &target.region, target.indicator, y).map(|(v, s)| (y, v, s)))
@@ -43,7 +43,8 @@ fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String) {
     (
         Cell::opt(shown.map(|(_, v, _)| Cell::Int(*v))),
         Cell::opt(shown.map(|(y, _, _)| Cell::Int(i64::from(*y)))),
-        format!("{status}; observations {}", computed(simulated)),
+        status,
+        computed(simulated),
     )
 }
 
@@ -60,11 +61,12 @@ pub(super) fn targets_section(ctx: &Context, keep: impl Fn(&RegionCode) -> bool)
             col("observed", "observed", None),
             col("observed_year", "year", None),
             col("status", "status", None),
+            col("provenance", "observations", None),
             col("source", "target source", None),
         ],
     );
     for target in ctx.frame.targets.iter().filter(|t| keep(&t.region)) {
-        let (observed, year, status) = target_status(ctx, target);
+        let (observed, year, status, provenance) = target_status(ctx, target);
         section.push(vec![
             Cell::text(ctx.name(&target.region)),
             Cell::text(target.indicator.code()),
@@ -73,6 +75,7 @@ pub(super) fn targets_section(ctx: &Context, keep: impl Fn(&RegionCode) -> bool)
             observed,
             year,
             Cell::text(status),
+            Cell::text(provenance),
             Cell::text(target.provenance.label()),
         ]);
     }

@@ -200,8 +200,8 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
     let meets = |s: Share, min: Share| if s >= min { "meets" } else { "below" };
     h.row("Livelihood share of funds delivered", Cell::percent(livelihood), "percent", computed(money_simulated),
         Some("xj.rule.livelihood_share_min_early"), livelihood.to_f64() * 100.0,
-        format!("{} the program's threshold of {} ({})", meets(livelihood, program.livelihood_share_min),
-            program.livelihood_share_min.percent(0), program.rules_source));
+        format!("{} the program's threshold of {}", meets(livelihood, program.livelihood_share_min),
+            program.livelihood_share_min.percent(0)));
     h.row("County level and below, share of funds", Cell::percent(county_share), "percent", computed(money_simulated),
         Some("xj.rule.county_level_share_min"), county_share.to_f64() * 100.0,
         format!("{} the threshold of {} (a 2019 rule)", meets(county_share, program.county_level_share_min),
@@ -234,13 +234,14 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
     let people_section = people_section(&postings);
     let mut notes = vec![format!(
         "{} ({}), {}–{}, in {}. Figures computed from records are labelled 'computed from records'; \
-         published figures carry their source and confidence (V verified, V* secondary source, M from memory, L low).",
-        program.name_en, program.name_zh, program.first_year, program.last_year, program.currency
+         published figures carry their source and confidence (V verified, V* secondary source, M from memory, L low). \
+         Thresholds: {}.",
+        program.name_en, program.name_zh, program.first_year, program.last_year, program.currency, program.rules_source
     )];
     if money_simulated || people.simulated {
         notes.push(
             "SIMULATED: the projects, money, postings and outcome series of this program were made by the demo \
-             generator (fixed seed); they are not real records. Figures computed from them say '(simulated)'."
+             generator (fixed seed); they are not real records. Figures computed from them say 'computed from simulated records'."
                 .into(),
         );
     }
