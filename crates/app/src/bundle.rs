@@ -1,8 +1,8 @@
 //! CSV bundles: one `<table>.csv` per table of the program model, with a header row naming the
 //! columns. Reading reports every bad row with file, line, column and reason.
 
-use counterpart_domain::records::Records;
 use counterpart_domain::Fen;
+use counterpart_domain::records::Records;
 use counterpart_store::{ColumnType, Keys, TABLES, Table, Value, decode_row, encode};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -40,7 +40,13 @@ impl fmt::Display for Problem {
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    pub fn push(&mut self, file: &str, line: Option<u64>, column: Option<&str>, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        file: &str,
+        line: Option<u64>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) {
         if self.0.len() < MAX_PROBLEMS {
             self.0.push(Problem {
                 file: file.to_owned(),
@@ -62,8 +68,16 @@ impl Problems {
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let more = if self.is_full() { " (stopped looking after this many)" } else { "" };
-        writeln!(f, "{} problem(s) found{more}; nothing was written:", self.0.len())?;
+        let more = if self.is_full() {
+            " (stopped looking after this many)"
+        } else {
+            ""
+        };
+        writeln!(
+            f,
+            "{} problem(s) found{more}; nothing was written:",
+            self.0.len()
+        )?;
         for p in &self.0 {
             writeln!(f, "  {p}")?;
         }
@@ -101,7 +115,12 @@ pub fn read_dir(dir: &Path, existing: &Keys) -> Result<Bundle, Problems> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            problems.push(&shown, None, None, format!("cannot read the bundle directory: {e}"));
+            problems.push(
+                &shown,
+                None,
+                None,
+                format!("cannot read the bundle directory: {e}"),
+            );
             return Err(problems);
         }
     };
@@ -117,12 +136,22 @@ pub fn read_dir(dir: &Path, existing: &Keys) -> Result<Bundle, Problems> {
             }
             None => {
                 let known: Vec<_> = TABLES.iter().map(|t| file_name(t)).collect();
-                problems.push(&name, None, None, format!("unknown file: a bundle holds {}", known.join(", ")));
+                problems.push(
+                    &name,
+                    None,
+                    None,
+                    format!("unknown file: a bundle holds {}", known.join(", ")),
+                );
             }
         }
     }
     if files.is_empty() && problems.is_empty() {
-        problems.push(&shown, None, None, "no bundle files here: expected program.csv, regions.csv, …");
+        problems.push(
+            &shown,
+            None,
+            None,
+            "no bundle files here: expected program.csv, regions.csv, …",
+        );
     }
     let mut sources = Vec::new();
     for table in TABLES {
@@ -133,8 +162,16 @@ pub fn read_dir(dir: &Path, existing: &Keys) -> Result<Bundle, Problems> {
             }
         }
     }
-    let bundle = parse_sources(sources.iter().map(|(t, b)| (*t, b.as_slice())), existing, &mut problems);
-    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+    let bundle = parse_sources(
+        sources.iter().map(|(t, b)| (*t, b.as_slice())),
+        existing,
+        &mut problems,
+    );
+    if problems.is_empty() {
+        Ok(bundle)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Parse the CSV text of several tables (parents first) into one bundle.
@@ -162,7 +199,12 @@ fn position(bytes: &[u8], offset: usize) -> (u64, u64) {
 fn check_text<'b>(file: &str, bytes: &'b [u8], problems: &mut Problems) -> Option<&'b str> {
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
         let (line, _) = position(bytes, at);
-        problems.push(file, Some(line), None, "this is not a CSV text file: it holds binary data (a NUL byte)");
+        problems.push(
+            file,
+            Some(line),
+            None,
+            "this is not a CSV text file: it holds binary data (a NUL byte)",
+        );
         return None;
     }
     for (i, chunk) in bytes.split(|b| *b == b'\n').enumerate() {
@@ -171,7 +213,10 @@ fn check_text<'b>(file: &str, bytes: &'b [u8], problems: &mut Problems) -> Optio
                 file,
                 Some(i as u64 + 1),
                 None,
-                format!("line is {} bytes long; the limit is {MAX_LINE_BYTES} bytes", chunk.len()),
+                format!(
+                    "line is {} bytes long; the limit is {MAX_LINE_BYTES} bytes",
+                    chunk.len()
+                ),
             );
             return None;
         }
@@ -191,15 +236,33 @@ fn check_text<'b>(file: &str, bytes: &'b [u8], problems: &mut Problems) -> Optio
     }
 }
 
-fn parse_table(table: &'static Table, bytes: &[u8], existing: &Keys, bundle: &mut Bundle, problems: &mut Problems) {
+fn parse_table(
+    table: &'static Table,
+    bytes: &[u8],
+    existing: &Keys,
+    bundle: &mut Bundle,
+    problems: &mut Problems,
+) {
     let file = file_name(table);
-    let Some(text) = check_text(&file, bytes, problems) else { return };
+    let Some(text) = check_text(&file, bytes, problems) else {
+        return;
+    };
     let expected: Vec<_> = table.columns.iter().map(|c| c.0).collect();
     if text.trim().is_empty() {
-        problems.push(&file, Some(1), None, format!("the file is empty: its first line must be the header {}", expected.join(",")));
+        problems.push(
+            &file,
+            Some(1),
+            None,
+            format!(
+                "the file is empty: its first line must be the header {}",
+                expected.join(",")
+            ),
+        );
         return;
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let header = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -214,18 +277,33 @@ fn parse_table(table: &'static Table, bytes: &[u8], existing: &Keys, bundle: &mu
         match table.column_index(name) {
             Some(c) if positions[c] == usize::MAX => positions[c] = i,
             Some(_) => {
-                problems.push(&file, Some(1), Some(name), "column appears twice in the header");
+                problems.push(
+                    &file,
+                    Some(1),
+                    Some(name),
+                    "column appears twice in the header",
+                );
                 header_ok = false;
             }
             None => {
-                problems.push(&file, Some(1), Some(name), format!("unknown column: {file} has {}", expected.join(",")));
+                problems.push(
+                    &file,
+                    Some(1),
+                    Some(name),
+                    format!("unknown column: {file} has {}", expected.join(",")),
+                );
                 header_ok = false;
             }
         }
     }
     for (c, p) in positions.iter().enumerate() {
         if *p == usize::MAX {
-            problems.push(&file, Some(1), Some(expected[c]), "missing column in the header");
+            problems.push(
+                &file,
+                Some(1),
+                Some(expected[c]),
+                "missing column in the header",
+            );
             header_ok = false;
         }
     }
@@ -253,7 +331,11 @@ fn parse_table(table: &'static Table, bytes: &[u8], existing: &Keys, bundle: &mu
                 &file,
                 Some(line),
                 None,
-                format!("{} fields, but the header has {} columns", record.len(), header.len()),
+                format!(
+                    "{} fields, but the header has {} columns",
+                    record.len(),
+                    header.len()
+                ),
             );
             continue;
         }
@@ -273,11 +355,27 @@ fn parse_table(table: &'static Table, bytes: &[u8], existing: &Keys, bundle: &mu
         }
         let key = table.key_of(&values);
         if !seen.insert(key.clone()) {
-            problems.push(&file, Some(line), Some(table.key[0]), format!("duplicate {}: {key} appears earlier in this file", table.key.join("+")));
+            problems.push(
+                &file,
+                Some(line),
+                Some(table.key[0]),
+                format!(
+                    "duplicate {}: {key} appears earlier in this file",
+                    table.key.join("+")
+                ),
+            );
             continue;
         }
         if stored.is_some_and(|s| s.contains(&key)) {
-            problems.push(&file, Some(line), Some(table.key[0]), format!("duplicate {}: {key} is already in the database", table.key.join("+")));
+            problems.push(
+                &file,
+                Some(line),
+                Some(table.key[0]),
+                format!(
+                    "duplicate {}: {key} is already in the database",
+                    table.key.join("+")
+                ),
+            );
             continue;
         }
         match decode_row(&mut bundle.records, table, &values) {
@@ -293,9 +391,9 @@ fn cell(name: &str, ty: ColumnType, text: &str) -> Result<Value, String> {
     }
     match ty {
         ColumnType::Text => Ok(Value::Text(text.to_owned())),
-        ColumnType::Int if name.ends_with("_fen") => {
-            Fen::parse_amount(text).map(|f| Value::Int(f.get())).map_err(|e| e.to_string())
-        }
+        ColumnType::Int if name.ends_with("_fen") => Fen::parse_amount(text)
+            .map(|f| Value::Int(f.get()))
+            .map_err(|e| e.to_string()),
         ColumnType::Int => text
             .parse::<i64>()
             .map(Value::Int)

@@ -10,7 +10,9 @@
 use crate::bundle::{self, Bundle, Problems};
 use counterpart_domain::indicator::{IndicatorKind, IndicatorValue, Statistics};
 use counterpart_domain::people::{Person, Post, Posting, Role};
-use counterpart_domain::project::{Category, Outputs, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::project::{
+    Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
+};
 use counterpart_domain::quota::{ProviderRate, QuotaInputs, quota_for};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{RegionKind, RegionTree};
@@ -39,8 +41,15 @@ const CADRES_PER_BATCH: f64 = 3_600.0;
 const PROFESSIONALS_PER_YEAR: f64 = 7_500.0;
 /// The south-four prefectures' aggregate poverty incidence (basis points) to calibrate to:
 /// 2014, 2018 and 2019 are published; 2015–2017 are interpolated; 2020 is the target.
-const SOUTH4_INCIDENCE_BP: [(u16, f64); 7] =
-    [(2014, 2910.0), (2015, 2490.0), (2016, 2010.0), (2017, 1530.0), (2018, 1090.0), (2019, 221.0), (2020, 0.0)];
+const SOUTH4_INCIDENCE_BP: [(u16, f64); 7] = [
+    (2014, 2910.0),
+    (2015, 2490.0),
+    (2016, 2010.0),
+    (2017, 1530.0),
+    (2018, 1090.0),
+    (2019, 221.0),
+    (2020, 0.0),
+];
 pub const SOUTH4: [&str; 4] = ["kashgar", "hotan", "aksu", "kizilsu"];
 /// The last ten counties delisted, on 2020-11-14 (published).
 const LAST_TEN: [&str; 10] = [
@@ -65,11 +74,28 @@ macro_rules! embedded {
 
 /// The published part of the demo bundle, as shipped in `data/demo/xinjiang-2010/`.
 pub fn published_bundle() -> Result<Bundle, Problems> {
-    let files = embedded!("program", "quota_periods", "regions", "pairs", "indicators", "facts", "targets");
-    let sources = TABLES.iter().filter_map(|t| files.iter().find(|(n, _)| *n == t.name).map(|(_, b)| (*t, *b)));
+    let files = embedded!(
+        "program",
+        "quota_periods",
+        "regions",
+        "pairs",
+        "indicators",
+        "facts",
+        "targets"
+    );
+    let sources = TABLES.iter().filter_map(|t| {
+        files
+            .iter()
+            .find(|(n, _)| *n == t.name)
+            .map(|(_, b)| (*t, *b))
+    });
     let mut problems = Problems::default();
     let bundle = bundle::parse_sources(sources, &Keys::new(), &mut problems);
-    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(bundle)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The whole demo program: published records plus the simulated ones.
@@ -105,14 +131,18 @@ struct Generator {
 
 impl Generator {
     fn new(records: &Records) -> Self {
-        let tree = RegionTree::build(records.regions.clone()).expect("the demo regions form a tree");
+        let tree =
+            RegionTree::build(records.regions.clone()).expect("the demo regions form a tree");
         let mut providers = Vec::new();
         let mut units: BTreeMap<RegionCode, Vec<RegionCode>> = BTreeMap::new();
         for pair in &records.pairs {
             if !providers.contains(&pair.provider) {
                 providers.push(pair.provider.clone());
             }
-            units.entry(pair.provider.clone()).or_default().push(pair.recipient.clone());
+            units
+                .entry(pair.provider.clone())
+                .or_default()
+                .push(pair.recipient.clone());
         }
         let program = records.program.as_ref().expect("the demo has a program");
         Generator {
@@ -170,13 +200,17 @@ impl Generator {
     /// quotas add up to the calibration totals.
     fn rates(&mut self, r: &mut Records) {
         let stats = Statistics::new(r.indicators.iter().cloned());
-        let raw: Vec<f64> = (0..self.providers.len()).map(|_| self.uniform(0.0033, 0.0045)).collect();
+        let raw: Vec<f64> = (0..self.providers.len())
+            .map(|_| self.uniform(0.0033, 0.0045))
+            .collect();
         let base_year = year(2009);
         let bases: Vec<f64> = self
             .providers
             .iter()
             .map(|p| {
-                let own = stats.latest(p, IndicatorKind::FiscalRevenue, base_year).map_or(0, |v| v.value);
+                let own = stats
+                    .latest(p, IndicatorKind::FiscalRevenue, base_year)
+                    .map_or(0, |v| v.value);
                 let subs: i64 = self
                     .providers
                     .iter()
@@ -216,7 +250,9 @@ impl Generator {
         for y in self.first_year..=self.last_year {
             for p in &self.providers {
                 // The first year has no quota period: the round was set up, funds flow from 2011.
-                let Ok(quota) = quota_for(&inputs, p, year(y)) else { continue };
+                let Ok(quota) = quota_for(&inputs, p, year(y)) else {
+                    continue;
+                };
                 let pace = self.rng.random_range(-0.025..0.035);
                 let amount = (quota.amount.get() as f64 * (1.0 + pace)).round() as i64;
                 delivered.insert((p.clone(), y), Fen::new(amount));
@@ -240,7 +276,9 @@ impl Generator {
                 _ => 1.0,
             })
             .collect();
-        let index = WeightedIndex::new(&weights).expect("weights are positive").sample(&mut self.rng);
+        let index = WeightedIndex::new(&weights)
+            .expect("weights are positive")
+            .sample(&mut self.rng);
         units[index].clone()
     }
 
@@ -261,17 +299,30 @@ impl Generator {
         let category_index = WeightedIndex::new(mix.iter().map(|m| m.1)).expect("positive weights");
         for ((provider, y), amount) in delivered {
             let n = ((amount.to_yuan() / MEAN_PROJECT_YUAN).round() as usize).max(1);
-            let weights: Vec<f64> = (0..n).map(|_| 0.15 + 4.0 * self.rng.random::<f64>().powi(3)).collect();
+            let weights: Vec<f64> = (0..n)
+                .map(|_| 0.15 + 4.0 * self.rng.random::<f64>().powi(3))
+                .collect();
             let total: f64 = weights.iter().sum();
             let mut left = amount.get();
             for (i, w) in weights.iter().enumerate() {
-                let budget = if i + 1 == n { left } else { (amount.get() as f64 * w / total).round() as i64 };
+                let budget = if i + 1 == n {
+                    left
+                } else {
+                    (amount.get() as f64 * w / total).round() as i64
+                };
                 left -= budget;
                 let category = mix[category_index.sample(&mut self.rng)].0;
                 let recipient = self.pick_recipient(provider);
                 let project_id = id(format!("sim.{provider}.{y}.{:04}", i + 1));
                 self.project_money(r, &project_id, *y, Fen::new(budget));
-                let project = self.project(project_id, provider, recipient, category, *y, Fen::new(budget));
+                let project = self.project(
+                    project_id,
+                    provider,
+                    recipient,
+                    category,
+                    *y,
+                    Fen::new(budget),
+                );
                 r.projects.push(project);
             }
         }
@@ -289,7 +340,11 @@ impl Generator {
         let status = match self.last_year - y {
             0 => ProjectStatus::UnderConstruction,
             1 => {
-                if self.rng.random_bool(0.5) { ProjectStatus::UnderConstruction } else { ProjectStatus::Completed }
+                if self.rng.random_bool(0.5) {
+                    ProjectStatus::UnderConstruction
+                } else {
+                    ProjectStatus::Completed
+                }
             }
             2 | 3 => ProjectStatus::HandedOver,
             _ => ProjectStatus::InOperation,
@@ -297,13 +352,38 @@ impl Generator {
         let yuan = budget.to_yuan();
         let per = |unit_cost: f64| (yuan / unit_cost).round() as u64;
         let outputs = match category {
-            Category::Housing => Outputs { housing_units: per(45_000.0), ..Outputs::default() },
-            Category::Education => Outputs { school_places: per(30_000.0), ..Outputs::default() },
-            Category::Health => Outputs { hospital_beds: per(600_000.0), people_trained: per(200_000.0), ..Outputs::default() },
-            Category::Employment => Outputs { jobs: per(60_000.0), people_trained: per(8_000.0), ..Outputs::default() },
-            Category::PovertyAlleviation => Outputs { people_trained: per(15_000.0), jobs: per(150_000.0), ..Outputs::default() },
-            Category::FactoriesParks => Outputs { jobs: per(120_000.0), ..Outputs::default() },
-            Category::Ecommerce => Outputs { jobs: per(200_000.0), people_trained: per(20_000.0), ..Outputs::default() },
+            Category::Housing => Outputs {
+                housing_units: per(45_000.0),
+                ..Outputs::default()
+            },
+            Category::Education => Outputs {
+                school_places: per(30_000.0),
+                ..Outputs::default()
+            },
+            Category::Health => Outputs {
+                hospital_beds: per(600_000.0),
+                people_trained: per(200_000.0),
+                ..Outputs::default()
+            },
+            Category::Employment => Outputs {
+                jobs: per(60_000.0),
+                people_trained: per(8_000.0),
+                ..Outputs::default()
+            },
+            Category::PovertyAlleviation => Outputs {
+                people_trained: per(15_000.0),
+                jobs: per(150_000.0),
+                ..Outputs::default()
+            },
+            Category::FactoriesParks => Outputs {
+                jobs: per(120_000.0),
+                ..Outputs::default()
+            },
+            Category::Ecommerce => Outputs {
+                jobs: per(200_000.0),
+                people_trained: per(20_000.0),
+                ..Outputs::default()
+            },
             _ => Outputs::default(),
         };
         let place = self.tree.get(&recipient).expect("recipient is a region");
@@ -339,7 +419,12 @@ impl Generator {
         let movements = [
             (TransferKind::Commit, "c", committed, budget),
             (TransferKind::Disburse, "d", disbursed, budget),
-            (TransferKind::Spend, "s", spent, Fen::new((budget.get() as f64 * spent_share).round() as i64)),
+            (
+                TransferKind::Spend,
+                "s",
+                spent,
+                Fen::new((budget.get() as f64 * spent_share).round() as i64),
+            ),
         ];
         for (kind, suffix, day, amount) in movements {
             r.transfers.push(Transfer {
@@ -363,7 +448,11 @@ impl Generator {
             .providers
             .iter()
             .map(|p| {
-                let own: f64 = delivered.iter().filter(|((q, _), _)| q == p).map(|(_, f)| f.to_yuan()).sum();
+                let own: f64 = delivered
+                    .iter()
+                    .filter(|((q, _), _)| q == p)
+                    .map(|(_, f)| f.to_yuan())
+                    .sum();
                 (p.clone(), own / total)
             })
             .collect();
@@ -377,9 +466,16 @@ impl Generator {
                 for specialty in *specialties {
                     posts.entry(unit.clone()).or_default().push(r.posts.len());
                     r.posts.push(Post {
-                        id: id(format!("sim.post.{unit}.{}.{}", slug(host_en), slug(specialty))),
+                        id: id(format!(
+                            "sim.post.{unit}.{}.{}",
+                            slug(host_en),
+                            slug(specialty)
+                        )),
                         recipient: unit.clone(),
-                        host_institution: format!("{} {host_en} ({}{host_zh})", region.name_en, region.name_zh),
+                        host_institution: format!(
+                            "{} {host_en} ({}{host_zh})",
+                            region.name_en, region.name_zh
+                        ),
                         specialty: (*specialty).to_owned(),
                         seats: self.rng.random_range(2..7),
                         provenance: Provenance::Simulated,
@@ -398,7 +494,16 @@ impl Generator {
                     let start = date(start_year, 212);
                     let end = date(start_year + 3, 211);
                     let post = self.pick_post(r, &posts, provider, true);
-                    self.posting(r, &mut next_person, provider, post, Role::Cadre, start, end, Some(batch));
+                    self.posting(
+                        r,
+                        &mut next_person,
+                        provider,
+                        post,
+                        Role::Cadre,
+                        start,
+                        end,
+                        Some(batch),
+                    );
                 }
             }
             for y in self.first_year..=self.last_year {
@@ -408,7 +513,16 @@ impl Generator {
                     let months = [6, 6, 12, 12, 18][self.rng.random_range(0..5)];
                     let end = start + jiff::Span::new().months(months) - jiff::Span::new().days(1);
                     let post = self.pick_post(r, &posts, provider, false);
-                    self.posting(r, &mut next_person, provider, post, Role::Professional, start, end, None);
+                    self.posting(
+                        r,
+                        &mut next_person,
+                        provider,
+                        post,
+                        Role::Professional,
+                        start,
+                        end,
+                        None,
+                    );
                 }
                 if y >= 2016 {
                     // A group-style medical team: at least five senior staff, six months, one hospital.
@@ -423,14 +537,29 @@ impl Generator {
                     let end = start + jiff::Span::new().months(6) - jiff::Span::new().days(1);
                     for k in 0..self.rng.random_range(5..9) {
                         let post = hospital[k % hospital.len()];
-                        self.posting(r, &mut next_person, provider, post, Role::Professional, start, end, None);
+                        self.posting(
+                            r,
+                            &mut next_person,
+                            provider,
+                            post,
+                            Role::Professional,
+                            start,
+                            end,
+                            None,
+                        );
                     }
                 }
             }
         }
     }
 
-    fn pick_post(&mut self, r: &Records, posts: &BTreeMap<RegionCode, Vec<usize>>, provider: &RegionCode, cadre: bool) -> usize {
+    fn pick_post(
+        &mut self,
+        r: &Records,
+        posts: &BTreeMap<RegionCode, Vec<usize>>,
+        provider: &RegionCode,
+        cadre: bool,
+    ) -> usize {
         let units = &self.units[provider];
         let unit = &units[self.rng.random_range(0..units.len())];
         let candidates: Vec<usize> = posts[unit]
@@ -456,10 +585,19 @@ impl Generator {
         *next += 1;
         let person = id(format!("sim.person.{next:06}"));
         let specialty = r.posts[post].specialty.clone();
-        let name = &self.tree.get(provider).expect("provider is a region").name_en;
+        let name = &self
+            .tree
+            .get(provider)
+            .expect("provider is a region")
+            .name_en;
         let home = match role {
-            Role::Cadre => format!("{name} government office no. {}", self.rng.random_range(1..40)),
-            Role::Professional => format!("{name} institution no. {}", self.rng.random_range(1..120)),
+            Role::Cadre => format!(
+                "{name} government office no. {}",
+                self.rng.random_range(1..40)
+            ),
+            Role::Professional => {
+                format!("{name} institution no. {}", self.rng.random_range(1..120))
+            }
         };
         r.people.push(Person {
             id: person.clone(),
@@ -518,30 +656,61 @@ impl Generator {
         let base: Vec<f64> = counties.iter().map(|_| self.uniform(0.2, 0.45)).collect();
         let mut population = vec![vec![0.0; 7]; counties.len()];
         for (i, (prefecture, _)) in counties.iter().enumerate() {
-            let pop = |y: u16| stats.latest(prefecture, IndicatorKind::Population, year(y)).map_or(0.0, |v| v.value as f64);
+            let pop = |y: u16| {
+                stats
+                    .latest(prefecture, IndicatorKind::Population, year(y))
+                    .map_or(0.0, |v| v.value as f64)
+            };
             let (p2010, p2020) = (pop(2010), pop(2020));
-            let total_weight: f64 = counties.iter().zip(&weights).filter(|((p, _), _)| p == prefecture).map(|(_, w)| w).sum();
+            let total_weight: f64 = counties
+                .iter()
+                .zip(&weights)
+                .filter(|((p, _), _)| p == prefecture)
+                .map(|(_, w)| w)
+                .sum();
             for (k, y) in (2014..=2020u16).enumerate() {
                 let prefecture_pop = p2010 * (p2020 / p2010).powf(f64::from(y - 2010) / 10.0);
                 population[i][k] = prefecture_pop * weights[i] / total_weight;
             }
         }
         for (k, (y, target_bp)) in SOUTH4_INCIDENCE_BP.iter().enumerate() {
-            let rural: Vec<f64> = (0..counties.len()).map(|i| population[i][k] * rural_share[i]).collect();
+            let rural: Vec<f64> = (0..counties.len())
+                .map(|i| population[i][k] * rural_share[i])
+                .collect();
             let raw: Vec<f64> = (0..counties.len())
-                .map(|i| if *y < exit[i] { base[i] * (1.0 - 0.12 * f64::from(y - 2014)) } else { 0.0 })
+                .map(|i| {
+                    if *y < exit[i] {
+                        base[i] * (1.0 - 0.12 * f64::from(y - 2014))
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             // Tashkurgan's 2018 figure is published; the others are scaled to the aggregate.
             let pinned = |i: usize| *y == 2018 && counties[i].1.as_str() == TASHKURGAN;
-            let fixed: f64 = (0..counties.len()).filter(|i| pinned(*i)).map(|_| 16_505.0).sum();
+            let fixed: f64 = (0..counties.len())
+                .filter(|i| pinned(*i))
+                .map(|_| 16_505.0)
+                .sum();
             let want = target_bp / 10_000.0 * rural.iter().sum::<f64>() - fixed;
-            let have: f64 = (0..counties.len()).filter(|i| !pinned(*i)).map(|i| raw[i] * rural[i]).sum();
+            let have: f64 = (0..counties.len())
+                .filter(|i| !pinned(*i))
+                .map(|i| raw[i] * rural[i])
+                .sum();
             let scale = if have > 0.0 { want / have } else { 0.0 };
             for (i, (_, county)) in counties.iter().enumerate() {
-                let poor = if pinned(i) { 16_505 } else { (raw[i] * rural[i] * scale).round() as i64 };
+                let poor = if pinned(i) {
+                    16_505
+                } else {
+                    (raw[i] * rural[i] * scale).round() as i64
+                };
                 let rural_people = rural[i].round() as i64;
                 let mut push = |kind: IndicatorKind, value: i64| {
-                    let published = pinned(i) && matches!(kind, IndicatorKind::RegisteredPoor | IndicatorKind::PovertyIncidence);
+                    let published = pinned(i)
+                        && matches!(
+                            kind,
+                            IndicatorKind::RegisteredPoor | IndicatorKind::PovertyIncidence
+                        );
                     if published {
                         return; // the published value is already in the bundle
                     }
@@ -559,7 +728,10 @@ impl Generator {
                 }
                 push(IndicatorKind::RuralPopulation, rural_people);
                 push(IndicatorKind::RegisteredPoor, poor);
-                push(IndicatorKind::PovertyIncidence, (poor as f64 * 10_000.0 / rural[i]).round() as i64);
+                push(
+                    IndicatorKind::PovertyIncidence,
+                    (poor as f64 * 10_000.0 / rural[i]).round() as i64,
+                );
             }
         }
     }
@@ -622,17 +794,63 @@ impl Generator {
 
 /// Host institutions of a recipient unit, with the specialties they ask for.
 const HOSTS: &[(&str, &str, &[&str])] = &[
-    ("People's Hospital", "人民医院", &["ultrasound", "paediatrics", "obstetrics", "general surgery", "internal medicine"]),
-    ("No. 1 Senior Middle School", "第一高级中学", &["mathematics", "Mandarin", "physics", "English"]),
-    ("Vocational School", "职业技术学校", &["electrical engineering", "garment making", "tourism services"]),
-    ("Party Committee and Government", "党委和政府", &["administration", "planning", "finance"]),
-    ("Industrial Park", "产业园区", &["investment promotion", "industrial planning"]),
-    ("Agriculture Bureau", "农业农村局", &["agronomy", "animal husbandry", "water management"]),
+    (
+        "People's Hospital",
+        "人民医院",
+        &[
+            "ultrasound",
+            "paediatrics",
+            "obstetrics",
+            "general surgery",
+            "internal medicine",
+        ],
+    ),
+    (
+        "No. 1 Senior Middle School",
+        "第一高级中学",
+        &["mathematics", "Mandarin", "physics", "English"],
+    ),
+    (
+        "Vocational School",
+        "职业技术学校",
+        &[
+            "electrical engineering",
+            "garment making",
+            "tourism services",
+        ],
+    ),
+    (
+        "Party Committee and Government",
+        "党委和政府",
+        &["administration", "planning", "finance"],
+    ),
+    (
+        "Industrial Park",
+        "产业园区",
+        &["investment promotion", "industrial planning"],
+    ),
+    (
+        "Agriculture Bureau",
+        "农业农村局",
+        &["agronomy", "animal husbandry", "water management"],
+    ),
 ];
 
 fn slug(text: &str) -> String {
-    let s: String = text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+    let s: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn titles(category: Category) -> (&'static str, &'static str) {
@@ -640,7 +858,10 @@ fn titles(category: Category) -> (&'static str, &'static str) {
         Category::Housing => ("Quake-proof housing", "安居富民房建设"),
         Category::Education => ("School building and equipment", "学校建设及设备"),
         Category::Health => ("Hospital ward and equipment", "医院病房及设备"),
-        Category::Employment => ("Vocational training and job placement", "职业技能培训及就业"),
+        Category::Employment => (
+            "Vocational training and job placement",
+            "职业技能培训及就业",
+        ),
         Category::PovertyAlleviation => ("Village poverty alleviation", "村级扶贫"),
         Category::FactoriesParks => ("Industrial park workshops", "产业园区标准厂房"),
         Category::Ecommerce => ("E-commerce and sales channels", "电子商务及销售渠道"),

@@ -25,7 +25,11 @@ pub fn prepare(dir: &Path, frame: &Records, keys: &Keys) -> Result<Bundle, Probl
 pub fn check(bundle: Bundle, frame: &Records, keys: &Keys) -> Result<Bundle, Problems> {
     let mut problems = Problems::default();
     validate::check(&bundle, &Existing { frame, keys }, &mut problems);
-    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(bundle)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Import the bundle in `dir` into `store`: all or nothing. Returns the records written.

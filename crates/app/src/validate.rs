@@ -2,10 +2,10 @@
 //! and every record obeys the program's rules. Parsing has already checked each field.
 
 use crate::bundle::{Bundle, Problems};
+use counterpart_domain::RegionCode;
 use counterpart_domain::pair::{Pair, serves};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{Region, RegionTree};
-use counterpart_domain::RegionCode;
 use counterpart_store::Keys;
 use std::collections::HashSet;
 
@@ -26,16 +26,27 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn report(&mut self, table: &str, index: usize, column: &str, message: String) {
         let line = self.bundle.line_of(table, index);
-        self.problems.push(&format!("{table}.csv"), line, Some(column), message);
+        self.problems
+            .push(&format!("{table}.csv"), line, Some(column), message);
     }
 
     fn has_key(&self, table: &str, bundle_has: bool, key: &str) -> bool {
-        bundle_has || self.existing.keys.get(table).is_some_and(|k| k.contains(key))
+        bundle_has
+            || self
+                .existing
+                .keys
+                .get(table)
+                .is_some_and(|k| k.contains(key))
     }
 
     fn region(&mut self, table: &str, index: usize, column: &str, code: &RegionCode) {
         if !self.tree.contains(code) {
-            self.report(table, index, column, format!("{code} is not a region: add it to regions.csv first"));
+            self.report(
+                table,
+                index,
+                column,
+                format!("{code} is not a region: add it to regions.csv first"),
+            );
         }
     }
 }
@@ -43,7 +54,13 @@ impl Checker<'_> {
 /// Check every cross-record rule; add what fails to `problems`.
 pub fn check(bundle: &Bundle, existing: &Existing<'_>, problems: &mut Problems) {
     let new = &bundle.records;
-    let regions: Vec<Region> = existing.frame.regions.iter().chain(&new.regions).cloned().collect();
+    let regions: Vec<Region> = existing
+        .frame
+        .regions
+        .iter()
+        .chain(&new.regions)
+        .cloned()
+        .collect();
     let tree = match RegionTree::build(regions) {
         Ok(tree) => tree,
         Err(e) => {
@@ -51,8 +68,20 @@ pub fn check(bundle: &Bundle, existing: &Existing<'_>, problems: &mut Problems) 
             return;
         }
     };
-    let pairs = existing.frame.pairs.iter().chain(&new.pairs).cloned().collect();
-    let mut c = Checker { bundle, existing, problems, tree, pairs };
+    let pairs = existing
+        .frame
+        .pairs
+        .iter()
+        .chain(&new.pairs)
+        .cloned()
+        .collect();
+    let mut c = Checker {
+        bundle,
+        existing,
+        problems,
+        tree,
+        pairs,
+    };
     check_program(&mut c);
     check_frame(&mut c);
     check_projects(&mut c);
@@ -67,37 +96,78 @@ fn check_program(c: &mut Checker<'_>) {
             "program",
             0,
             "code",
-            format!("this database holds program {}; import {} into another database", old.code, p.code),
+            format!(
+                "this database holds program {}; import {} into another database",
+                old.code, p.code
+            ),
         ),
-        (None, None) => c.problems.push("program.csv", None, None, "missing: a new database needs its program"),
+        (None, None) => c.problems.push(
+            "program.csv",
+            None,
+            None,
+            "missing: a new database needs its program",
+        ),
         _ => {}
     }
     if let Some(p) = &new.program {
         if p.last_year < p.first_year {
-            c.report("program", 0, "last_year", format!("{} is before first_year {}", p.last_year, p.first_year));
+            c.report(
+                "program",
+                0,
+                "last_year",
+                format!("{} is before first_year {}", p.last_year, p.first_year),
+            );
         }
     }
-    let periods: Vec<_> = existing.frame.quota_periods.iter().chain(&new.quota_periods).collect();
+    let periods: Vec<_> = existing
+        .frame
+        .quota_periods
+        .iter()
+        .chain(&new.quota_periods)
+        .collect();
     for (i, q) in new.quota_periods.iter().enumerate() {
         if q.last_year < q.first_year {
-            c.report("quota_periods", i, "last_year", format!("{} is before first_year {}", q.last_year, q.first_year));
+            c.report(
+                "quota_periods",
+                i,
+                "last_year",
+                format!("{} is before first_year {}", q.last_year, q.first_year),
+            );
         }
         if q.rate_max < q.rate_min {
             c.report("quota_periods", i, "rate_max", "is below rate_min".into());
         }
-        if let Some(other) = periods.iter().find(|o| o.first_year != q.first_year && o.contains(q.first_year)) {
-            c.report("quota_periods", i, "first_year", format!("overlaps the period starting {}", other.first_year));
+        if let Some(other) = periods
+            .iter()
+            .find(|o| o.first_year != q.first_year && o.contains(q.first_year))
+        {
+            c.report(
+                "quota_periods",
+                i,
+                "first_year",
+                format!("overlaps the period starting {}", other.first_year),
+            );
         }
     }
     for (i, r) in new.provider_rates.iter().enumerate() {
         c.region("provider_rates", i, "provider", &r.provider);
         match periods.iter().find(|q| q.first_year == r.period_first_year) {
-            None => c.report("provider_rates", i, "period_first_year", format!("no quota period starts in {}", r.period_first_year)),
+            None => c.report(
+                "provider_rates",
+                i,
+                "period_first_year",
+                format!("no quota period starts in {}", r.period_first_year),
+            ),
             Some(q) if r.rate < q.rate_min || r.rate > q.rate_max => c.report(
                 "provider_rates",
                 i,
                 "rate",
-                format!("{} lies outside the band {}–{}", r.rate.percent(3), q.rate_min.percent(3), q.rate_max.percent(3)),
+                format!(
+                    "{} lies outside the band {}–{}",
+                    r.rate.percent(3),
+                    q.rate_min.percent(3),
+                    q.rate_max.percent(3)
+                ),
             ),
             Some(_) => {}
         }
@@ -111,7 +181,12 @@ fn check_frame(c: &mut Checker<'_>) {
         c.region("pairs", i, "provider", &p.provider);
         c.region("pairs", i, "recipient", &p.recipient);
         if p.provider == p.recipient {
-            c.report("pairs", i, "recipient", "a region cannot be paired with itself".into());
+            c.report(
+                "pairs",
+                i,
+                "recipient",
+                "a region cannot be paired with itself".into(),
+            );
         }
         if p.last_year.is_some_and(|l| l < p.first_year) {
             c.report("pairs", i, "last_year", "is before first_year".into());
@@ -153,12 +228,23 @@ fn check_projects(c: &mut Checker<'_>) {
                 "projects",
                 i,
                 "recipient",
-                format!("{} has no pair covering {} in {}", p.provider, p.recipient, p.year),
+                format!(
+                    "{} has no pair covering {} in {}",
+                    p.provider, p.recipient, p.year
+                ),
             );
         }
         if let Some(program) = &program {
             if !program.contains_year(p.year) {
-                c.report("projects", i, "year", format!("{} lies outside the program's years {}–{}", p.year, program.first_year, program.last_year));
+                c.report(
+                    "projects",
+                    i,
+                    "year",
+                    format!(
+                        "{} lies outside the program's years {}–{}",
+                        p.year, program.first_year, program.last_year
+                    ),
+                );
             }
         }
     }
@@ -166,17 +252,35 @@ fn check_projects(c: &mut Checker<'_>) {
     for (i, t) in new.transfers.iter().enumerate() {
         let here = project_ids.contains(t.project.as_str());
         if !c.has_key("projects", here, t.project.as_str()) {
-            c.report("transfers", i, "project", format!("{} is not a project", t.project));
+            c.report(
+                "transfers",
+                i,
+                "project",
+                format!("{} is not a project", t.project),
+            );
         }
         if let Some(program) = &program {
             if t.currency != program.currency {
-                c.report("transfers", i, "currency", format!("{} is not the program's currency {}", t.currency, program.currency));
+                c.report(
+                    "transfers",
+                    i,
+                    "currency",
+                    format!(
+                        "{} is not the program's currency {}",
+                        t.currency, program.currency
+                    ),
+                );
             }
         }
         if let Some(original) = &t.corrects {
             let here = transfer_ids.contains(original.as_str());
             if !c.has_key("transfers", here, original.as_str()) {
-                c.report("transfers", i, "corrects", format!("{original} is not a transfer"));
+                c.report(
+                    "transfers",
+                    i,
+                    "corrects",
+                    format!("{original} is not a transfer"),
+                );
             }
         }
     }
@@ -197,14 +301,33 @@ fn check_people(c: &mut Checker<'_>) {
     let people: HashSet<&str> = new.people.iter().map(|p| p.id.as_str()).collect();
     let posts: HashSet<&str> = new.posts.iter().map(|p| p.id.as_str()).collect();
     for (i, p) in new.postings.iter().enumerate() {
-        if !c.has_key("people", people.contains(p.person.as_str()), p.person.as_str()) {
-            c.report("postings", i, "person", format!("{} is not a person in people.csv", p.person));
+        if !c.has_key(
+            "people",
+            people.contains(p.person.as_str()),
+            p.person.as_str(),
+        ) {
+            c.report(
+                "postings",
+                i,
+                "person",
+                format!("{} is not a person in people.csv", p.person),
+            );
         }
         if !c.has_key("posts", posts.contains(p.post.as_str()), p.post.as_str()) {
-            c.report("postings", i, "post", format!("{} is not a post in posts.csv", p.post));
+            c.report(
+                "postings",
+                i,
+                "post",
+                format!("{} is not a post in posts.csv", p.post),
+            );
         }
         if p.end < p.start {
-            c.report("postings", i, "end_date", format!("{} is before start_date {}", p.end, p.start));
+            c.report(
+                "postings",
+                i,
+                "end_date",
+                format!("{} is before start_date {}", p.end, p.start),
+            );
         }
     }
 }

@@ -24,7 +24,12 @@ use std::process::ExitCode;
 #[command(name = "counterpart", version, about, long_about)]
 struct Cli {
     /// The SQLite database file.
-    #[arg(long, global = true, default_value = "counterpart.db", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "counterpart.db",
+        value_name = "PATH"
+    )]
     db: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -93,8 +98,13 @@ pub enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-    let result = runtime.context("cannot start the async runtime").and_then(|rt| rt.block_on(run(cli)));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let result = runtime
+        .context("cannot start the async runtime")
+        .and_then(|rt| rt.block_on(run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -108,17 +118,26 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo { reset, no_serve: _ } => run_demo(&cli.db, reset).await,
         Command::Import { dir } => run_import(&cli.db, &dir).await,
-        Command::Export { what: ExportCommand::Bundle { out } } => {
+        Command::Export {
+            what: ExportCommand::Bundle { out },
+        } => {
             let store = open_existing(&cli.db).await?;
             let records = store.records().await?;
             let files = counterpart_app::bundle::write_dir(&records, &out)
                 .with_context(|| format!("cannot write the bundle to {}", out.display()))?;
-            eprintln!("wrote {} records in {files} files to {}", records.len(), out.display());
+            eprintln!(
+                "wrote {} records in {files} files to {}",
+                records.len(),
+                out.display()
+            );
             Ok(())
         }
         Command::Report { what, year, format } => {
             let store = open_existing(&cli.db).await?;
-            let year = year.map(Year::new).transpose().map_err(|e| anyhow::anyhow!("--year: {e}"))?;
+            let year = year
+                .map(Year::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--year: {e}"))?;
             let report = match what {
                 ReportCommand::Summary => report::summary(&store).await?,
                 ReportCommand::Provider { name } => report::provider(&store, &name, year).await?,
@@ -143,9 +162,14 @@ fn print_report(report: &Report, format: Format) -> Result<()> {
 /// Open a database that must already exist: reports never create an empty one.
 async fn open_existing(db: &Path) -> Result<SqliteStore> {
     if !db.exists() {
-        bail!("no database at {}: run `counterpart demo` to build the demo there, or pass --db PATH", db.display());
+        bail!(
+            "no database at {}: run `counterpart demo` to build the demo there, or pass --db PATH",
+            db.display()
+        );
     }
-    SqliteStore::open(db).await.with_context(|| format!("cannot open the database {}", db.display()))
+    SqliteStore::open(db)
+        .await
+        .with_context(|| format!("cannot open the database {}", db.display()))
 }
 
 fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
@@ -164,19 +188,33 @@ async fn run_demo(db: &Path, reset: bool) -> Result<()> {
         for suffix in ["", "-wal", "-shm"] {
             let path = PathBuf::from(format!("{}{suffix}", db.display()));
             if path.exists() {
-                std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot delete {}", path.display()))?;
             }
         }
     }
-    let store = SqliteStore::open(db).await.with_context(|| format!("cannot open the database {}", db.display()))?;
+    let store = SqliteStore::open(db)
+        .await
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
     if store.frame().await?.program.is_none() {
-        let records = demo::demo_records().map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
+        let records = demo::demo_records()
+            .map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
         let bar = progress_bar(records.len(), "building the demo");
-        store.load(&records, &|n| bar.set_position(n as u64)).await?;
+        store
+            .load(&records, &|n| bar.set_position(n as u64))
+            .await?;
         bar.finish_and_clear();
-        eprintln!("built the demo program in {} ({} records, seed {})", db.display(), records.len(), demo::SEED);
+        eprintln!(
+            "built the demo program in {} ({} records, seed {})",
+            db.display(),
+            records.len(),
+            demo::SEED
+        );
     } else {
-        eprintln!("using the program already in {} (pass --reset to build the demo anew)", db.display());
+        eprintln!(
+            "using the program already in {} (pass --reset to build the demo anew)",
+            db.display()
+        );
     }
     let summary = report::summary(&store).await?;
     print_report(&summary, Format::Table)?;
@@ -184,13 +222,15 @@ async fn run_demo(db: &Path, reset: bool) -> Result<()> {
         "\nNext: `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`, \
          `counterpart report summary --format json`."
     );
-    store.close().await;
+    store.close().await?;
     Ok(())
 }
 
 async fn run_import(db: &Path, dir: &Path) -> Result<()> {
     let records = if db.exists() {
-        let store = SqliteStore::open(db).await.with_context(|| format!("cannot open the database {}", db.display()))?;
+        let store = SqliteStore::open(db)
+            .await
+            .with_context(|| format!("cannot open the database {}", db.display()))?;
         let bar = progress_bar(0, "importing");
         let result = import::import_dir(&store, dir, &|n| {
             bar.set_length(n as u64);
@@ -198,23 +238,32 @@ async fn run_import(db: &Path, dir: &Path) -> Result<()> {
         })
         .await;
         bar.finish_and_clear();
-        store.close().await;
+        store.close().await?;
         result?
     } else {
         // Check everything before the database file exists, so a bad bundle leaves no file behind.
         let empty = counterpart_domain::records::Records::default();
         let bundle = import::prepare(dir, &empty, &Default::default())?;
-        let store = SqliteStore::open(db).await.with_context(|| format!("cannot create the database {}", db.display()))?;
+        let store = SqliteStore::open(db)
+            .await
+            .with_context(|| format!("cannot create the database {}", db.display()))?;
         let bar = progress_bar(bundle.records.len(), "importing");
-        let result = store.load(&bundle.records, &|n| bar.set_position(n as u64)).await;
+        let result = store
+            .load(&bundle.records, &|n| bar.set_position(n as u64))
+            .await;
         bar.finish_and_clear();
-        store.close().await;
+        let result = result.and(store.close().await);
         if let Err(e) = result {
             let _ = std::fs::remove_file(db);
             return Err(e.into());
         }
         bundle.records
     };
-    eprintln!("imported {} records from {} into {}", records.len(), dir.display(), db.display());
+    eprintln!(
+        "imported {} records from {} into {}",
+        records.len(),
+        dir.display(),
+        db.display()
+    );
     Ok(())
 }

@@ -30,7 +30,11 @@ fn grouped(n: i64) -> String {
 fn show(cell: &Cell, column: &Column) -> String {
     match cell {
         Cell::Text(t) => t.clone(),
-        Cell::Int(i) if column.unit.is_some() || column.key == "value" || column.key == "observed" => grouped(*i),
+        Cell::Int(i)
+            if column.unit.is_some() || column.key == "value" || column.key == "observed" =>
+        {
+            grouped(*i)
+        }
         Cell::Int(i) => i.to_string(),
         Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
         Cell::Number(x) => x.to_string(),
@@ -73,7 +77,10 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             }));
         }
         for (i, column) in section.columns.iter().enumerate() {
-            let numeric = section.rows.iter().any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
+            let numeric = section
+                .rows
+                .iter()
+                .any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
             if numeric && column.key != "value" {
                 if let Some(c) = table.column_mut(i) {
                     c.set_cell_alignment(comfy_table::CellAlignment::Right);
@@ -99,7 +106,10 @@ pub fn csv(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writer.write_record(["section", "row", "column", "value", "unit"])?;
     for section in &report.sections {
         for row in &section.rows {
-            let label = row.first().map(|c| show(c, &section.columns[0])).unwrap_or_default();
+            let label = row
+                .first()
+                .map(|c| show(c, &section.columns[0]))
+                .unwrap_or_default();
             for (cell, column) in row.iter().zip(&section.columns).skip(1) {
                 let (value, unit) = match cell {
                     Cell::Money { fen } => (fen.to_string(), "fen"),
@@ -108,7 +118,13 @@ pub fn csv(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
                     Cell::Text(t) => (t.clone(), ""),
                     Cell::Empty => continue,
                 };
-                writer.write_record([section.key, label.as_str(), column.key, value.as_str(), unit])?;
+                writer.write_record([
+                    section.key,
+                    label.as_str(),
+                    column.key,
+                    value.as_str(),
+                    unit,
+                ])?;
             }
         }
     }

@@ -7,13 +7,16 @@ use counterpart_domain::outcome::Target;
 use counterpart_domain::pair::Pair;
 use counterpart_domain::people::{Person, Post, Posting, Role};
 use counterpart_domain::program::Program;
-use counterpart_domain::project::{Category, Outputs, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::project::{
+    Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
+};
 use counterpart_domain::quota::{ProviderRate, QuotaBase, QuotaPeriod};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{AdminCode, Region};
 use counterpart_domain::trade::{Exchange, ExchangeKind, Purchase};
 use counterpart_domain::{
-    Confidence, Currency, Fen, ParseError, Provenance, RecordId, RegionCode, RegionKind, Share, Year, parse_date,
+    Confidence, Currency, Fen, ParseError, Provenance, RecordId, RegionCode, RegionKind, Share,
+    Year, parse_date,
 };
 
 /// One cell.
@@ -42,7 +45,8 @@ pub struct Table {
 
 use ColumnType::{Int, Text};
 
-const PROVENANCE: [(&str, ColumnType); 3] = [("provenance", Text), ("source", Text), ("confidence", Text)];
+const PROVENANCE: [(&str, ColumnType); 3] =
+    [("provenance", Text), ("source", Text), ("confidence", Text)];
 
 macro_rules! columns {
     ($($name:literal : $ty:ident),* ; provenance) => {
@@ -153,13 +157,34 @@ pub const EXCHANGES: Table = Table {
 
 /// Every table, parents before children (the insert order).
 pub const TABLES: [&Table; 15] = [
-    &PROGRAM, &QUOTA_PERIODS, &REGIONS, &PROVIDER_RATES, &PAIRS, &INDICATORS, &FACTS, &PROJECTS, &TRANSFERS,
-    &PEOPLE, &POSTS, &POSTINGS, &TARGETS, &PURCHASES, &EXCHANGES,
+    &PROGRAM,
+    &QUOTA_PERIODS,
+    &REGIONS,
+    &PROVIDER_RATES,
+    &PAIRS,
+    &INDICATORS,
+    &FACTS,
+    &PROJECTS,
+    &TRANSFERS,
+    &PEOPLE,
+    &POSTS,
+    &POSTINGS,
+    &TARGETS,
+    &PURCHASES,
+    &EXCHANGES,
 ];
 
 /// The tables [`crate::Store::frame`] reads.
-pub const FRAME_TABLES: [&Table; 8] =
-    [&PROGRAM, &QUOTA_PERIODS, &REGIONS, &PROVIDER_RATES, &PAIRS, &INDICATORS, &FACTS, &TARGETS];
+pub const FRAME_TABLES: [&Table; 8] = [
+    &PROGRAM,
+    &QUOTA_PERIODS,
+    &REGIONS,
+    &PROVIDER_RATES,
+    &PAIRS,
+    &INDICATORS,
+    &FACTS,
+    &TARGETS,
+];
 
 fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
@@ -176,9 +201,11 @@ fn count(n: u64) -> Value {
 
 fn provenance(p: &Provenance) -> [Value; 3] {
     match p {
-        Provenance::Published { source, confidence } => {
-            [text("published"), text(source.clone()), text(confidence.code())]
-        }
+        Provenance::Published { source, confidence } => [
+            text("published"),
+            text(source.clone()),
+            text(confidence.code()),
+        ],
         other => [text(other.kind()), Value::Null, Value::Null],
     }
 }
@@ -192,9 +219,15 @@ fn with_provenance(mut row: Vec<Value>, p: &Provenance) -> Vec<Value> {
 pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let program = r.program.iter().map(|p| {
         vec![
-            text(p.code.as_str()), text(&p.name_en), text(&p.name_zh), text(p.currency.as_str()),
-            int(p.first_year.get()), int(p.last_year.get()), text(p.livelihood_share_min.to_string()),
-            text(p.county_level_share_min.to_string()), text(&p.rules_source),
+            text(p.code.as_str()),
+            text(&p.name_en),
+            text(&p.name_zh),
+            text(p.currency.as_str()),
+            int(p.first_year.get()),
+            int(p.last_year.get()),
+            text(p.livelihood_share_min.to_string()),
+            text(p.county_level_share_min.to_string()),
+            text(&p.rules_source),
         ]
     });
     let periods = r.quota_periods.iter().map(|q| {
@@ -204,8 +237,13 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
         };
         with_provenance(
             vec![
-                int(q.first_year.get()), int(q.last_year.get()), text(q.indicator.code()), base,
-                text(q.growth.to_string()), int(q.growth_years), text(q.rate_min.to_string()),
+                int(q.first_year.get()),
+                int(q.last_year.get()),
+                text(q.indicator.code()),
+                base,
+                text(q.growth.to_string()),
+                int(q.growth_years),
+                text(q.rate_min.to_string()),
                 text(q.rate_max.to_string()),
             ],
             &q.provenance,
@@ -213,19 +251,29 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     });
     let regions = r.regions.iter().map(|g| {
         vec![
-            text(g.code.as_str()), opt_text(g.parent.as_ref().map(|p| p.as_str())), text(g.kind.code()),
-            text(&g.name_en), text(&g.name_zh), opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
+            text(g.code.as_str()),
+            opt_text(g.parent.as_ref().map(|p| p.as_str())),
+            text(g.kind.code()),
+            text(&g.name_en),
+            text(&g.name_zh),
+            opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
         ]
     });
     let rates = r.provider_rates.iter().map(|x| {
         with_provenance(
-            vec![text(x.provider.as_str()), int(x.period_first_year.get()), text(x.rate.to_string())],
+            vec![
+                text(x.provider.as_str()),
+                int(x.period_first_year.get()),
+                text(x.rate.to_string()),
+            ],
             &x.provenance,
         )
     });
     let pairs = r.pairs.iter().map(|p| {
         let mut row = vec![
-            text(p.provider.as_str()), text(p.recipient.as_str()), int(p.first_year.get()),
+            text(p.provider.as_str()),
+            text(p.recipient.as_str()),
+            int(p.first_year.get()),
             p.last_year.map_or(Value::Null, |y| int(y.get())),
         ];
         row.extend(provenance(&p.provenance));
@@ -234,23 +282,44 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     });
     let indicators = r.indicators.iter().map(|v| {
         with_provenance(
-            vec![text(v.region.as_str()), text(v.kind.code()), int(v.year.get()), int(v.version), int(v.value)],
+            vec![
+                text(v.region.as_str()),
+                text(v.kind.code()),
+                int(v.year.get()),
+                int(v.version),
+                int(v.value),
+            ],
             &v.provenance,
         )
     });
     let facts = r.facts.iter().map(|f| {
         vec![
-            text(&f.key), text(&f.value), text(&f.unit), text(&f.period), text(f.confidence.code()),
-            text(&f.source), text(&f.note),
+            text(&f.key),
+            text(&f.value),
+            text(&f.unit),
+            text(&f.period),
+            text(f.confidence.code()),
+            text(&f.source),
+            text(&f.note),
         ]
     });
     let projects = r.projects.iter().map(|p| {
         with_provenance(
             vec![
-                text(p.id.as_str()), text(p.provider.as_str()), text(p.recipient.as_str()), text(p.category.code()),
-                text(p.status.code()), text(&p.title_en), text(&p.title_zh), int(p.year.get()),
-                int(p.budget.get()), count(p.outputs.housing_units), count(p.outputs.school_places),
-                count(p.outputs.hospital_beds), count(p.outputs.jobs), count(p.outputs.people_trained),
+                text(p.id.as_str()),
+                text(p.provider.as_str()),
+                text(p.recipient.as_str()),
+                text(p.category.code()),
+                text(p.status.code()),
+                text(&p.title_en),
+                text(&p.title_zh),
+                int(p.year.get()),
+                int(p.budget.get()),
+                count(p.outputs.housing_units),
+                count(p.outputs.school_places),
+                count(p.outputs.hospital_beds),
+                count(p.outputs.jobs),
+                count(p.outputs.people_trained),
             ],
             &p.provenance,
         )
@@ -258,8 +327,12 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let transfers = r.transfers.iter().map(|t| {
         with_provenance(
             vec![
-                text(t.id.as_str()), text(t.project.as_str()), text(t.kind.code()), int(t.amount.get()),
-                text(t.currency.as_str()), text(t.value_date.to_string()),
+                text(t.id.as_str()),
+                text(t.project.as_str()),
+                text(t.kind.code()),
+                int(t.amount.get()),
+                text(t.currency.as_str()),
+                text(t.value_date.to_string()),
                 opt_text(t.corrects.as_ref().map(|c| c.as_str())),
             ],
             &t.provenance,
@@ -267,14 +340,22 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     });
     let people = r.people.iter().map(|p| {
         with_provenance(
-            vec![text(p.id.as_str()), text(p.provider.as_str()), text(&p.home_institution), text(&p.specialty)],
+            vec![
+                text(p.id.as_str()),
+                text(p.provider.as_str()),
+                text(&p.home_institution),
+                text(&p.specialty),
+            ],
             &p.provenance,
         )
     });
     let posts = r.posts.iter().map(|p| {
         with_provenance(
             vec![
-                text(p.id.as_str()), text(p.recipient.as_str()), text(&p.host_institution), text(&p.specialty),
+                text(p.id.as_str()),
+                text(p.recipient.as_str()),
+                text(&p.host_institution),
+                text(&p.specialty),
                 int(p.seats),
             ],
             &p.provenance,
@@ -283,8 +364,13 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let postings = r.postings.iter().map(|p| {
         with_provenance(
             vec![
-                text(p.id.as_str()), text(p.person.as_str()), text(p.post.as_str()), text(p.role.code()),
-                text(p.start.to_string()), text(p.end.to_string()), p.batch.map_or(Value::Null, int),
+                text(p.id.as_str()),
+                text(p.person.as_str()),
+                text(p.post.as_str()),
+                text(p.role.code()),
+                text(p.start.to_string()),
+                text(p.end.to_string()),
+                p.batch.map_or(Value::Null, int),
             ],
             &p.provenance,
         )
@@ -292,7 +378,10 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let targets = r.targets.iter().map(|t| {
         with_provenance(
             vec![
-                text(t.id.as_str()), text(t.region.as_str()), text(t.indicator.code()), int(t.value),
+                text(t.id.as_str()),
+                text(t.region.as_str()),
+                text(t.indicator.code()),
+                int(t.value),
                 text(t.deadline.to_string()),
             ],
             &t.provenance,
@@ -301,8 +390,13 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let purchases = r.purchases.iter().map(|p| {
         with_provenance(
             vec![
-                text(p.id.as_str()), text(p.provider.as_str()), text(p.recipient.as_str()), int(p.year.get()),
-                text(&p.product), text(&p.channel), int(p.value.get()),
+                text(p.id.as_str()),
+                text(p.provider.as_str()),
+                text(p.recipient.as_str()),
+                int(p.year.get()),
+                text(&p.product),
+                text(&p.channel),
+                int(p.value.get()),
             ],
             &p.provenance,
         )
@@ -310,8 +404,12 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let exchanges = r.exchanges.iter().map(|e| {
         with_provenance(
             vec![
-                text(e.id.as_str()), text(e.recipient.as_str()), text(e.provider.as_str()), int(e.year.get()),
-                text(e.kind.code()), count(e.people),
+                text(e.id.as_str()),
+                text(e.recipient.as_str()),
+                text(e.provider.as_str()),
+                int(e.year.get()),
+                text(e.kind.code()),
+                count(e.people),
             ],
             &e.provenance,
         )
@@ -345,14 +443,22 @@ pub struct DecodeError {
 impl Table {
     /// The SQL expression of the key (`CAST(a AS TEXT) || '|' || …`), portable to PostgreSQL.
     pub fn key_sql(&self) -> String {
-        let parts: Vec<_> = self.key.iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+        let parts: Vec<_> = self
+            .key
+            .iter()
+            .map(|c| format!("CAST({c} AS TEXT)"))
+            .collect();
         parts.join(" || '|' || ")
     }
 
     /// The key of a row, in the same form as [`Table::key_sql`].
     pub fn key_of(&self, row: &[Value]) -> String {
         let cell = |name: &&str| {
-            let i = self.columns.iter().position(|c| c.0 == *name).expect("key columns are columns");
+            let i = self
+                .columns
+                .iter()
+                .position(|c| c.0 == *name)
+                .expect("key columns are columns");
             match &row[i] {
                 Value::Int(v) => v.to_string(),
                 Value::Text(t) => t.clone(),
@@ -376,8 +482,15 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn corrupt(&self, detail: impl std::fmt::Display) -> DecodeError {
-        let column = self.table.columns.get(self.at.saturating_sub(1)).map_or("?", |c| c.0);
-        DecodeError { column, reason: detail.to_string() }
+        let column = self
+            .table
+            .columns
+            .get(self.at.saturating_sub(1))
+            .map_or("?", |c| c.0);
+        DecodeError {
+            column,
+            reason: detail.to_string(),
+        }
     }
     fn next(&mut self) -> &'a Value {
         let v = self.row.get(self.at).unwrap_or(&Value::Null);
@@ -392,7 +505,9 @@ impl<'a> Cells<'a> {
         }
     }
     fn text(&mut self) -> Result<String, DecodeError> {
-        self.opt_text().map(str::to_owned).ok_or_else(|| self.corrupt("is empty"))
+        self.opt_text()
+            .map(str::to_owned)
+            .ok_or_else(|| self.corrupt("is empty"))
     }
     fn text_or_empty(&mut self) -> String {
         self.opt_text().unwrap_or("").to_owned()
@@ -406,7 +521,10 @@ impl<'a> Cells<'a> {
     fn int(&mut self) -> Result<i64, DecodeError> {
         self.opt_int().ok_or_else(|| self.corrupt("is empty"))
     }
-    fn parse<T>(&mut self, f: impl FnOnce(&str) -> Result<T, ParseError>) -> Result<T, DecodeError> {
+    fn parse<T>(
+        &mut self,
+        f: impl FnOnce(&str) -> Result<T, ParseError>,
+    ) -> Result<T, DecodeError> {
         let s = self.text()?;
         f(&s).map_err(|e| self.corrupt(e))
     }
@@ -433,16 +551,26 @@ impl<'a> Cells<'a> {
 }
 
 /// Add the rows of one table to `records`.
-pub fn decode(records: &mut Records, table: &'static Table, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+pub fn decode(
+    records: &mut Records,
+    table: &'static Table,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
     for row in rows {
-        decode_row(records, table, row)
-            .map_err(|e| StoreError::Corrupt { table: table.name, detail: format!("column {}: {}", e.column, e.reason) })?;
+        decode_row(records, table, row).map_err(|e| StoreError::Corrupt {
+            table: table.name,
+            detail: format!("column {}: {}", e.column, e.reason),
+        })?;
     }
     Ok(())
 }
 
 /// Add one row of `table` to `records`.
-pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Result<(), DecodeError> {
+pub fn decode_row(
+    r: &mut Records,
+    table: &'static Table,
+    row: &[Value],
+) -> Result<(), DecodeError> {
     let c = &mut Cells { table, row, at: 0 };
     match table.name {
         "program" => {
@@ -474,11 +602,19 @@ pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Resu
         }),
         "regions" => r.regions.push(Region {
             code: c.region()?,
-            parent: c.opt_text().map(RegionCode::parse).transpose().map_err(|e| c.corrupt(e))?,
+            parent: c
+                .opt_text()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
             kind: c.parse(RegionKind::parse)?,
             name_en: c.text()?,
             name_zh: c.text()?,
-            admin_code: c.opt_text().map(AdminCode::parse).transpose().map_err(|e| c.corrupt(e))?,
+            admin_code: c
+                .opt_text()
+                .map(AdminCode::parse)
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
         }),
         "provider_rates" => r.provider_rates.push(ProviderRate {
             provider: c.region()?,
@@ -490,7 +626,11 @@ pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Resu
             provider: c.region()?,
             recipient: c.region()?,
             first_year: c.year()?,
-            last_year: c.opt_int().map(|y| Year::new(y as u16)).transpose().map_err(|e| c.corrupt(e))?,
+            last_year: c
+                .opt_int()
+                .map(|y| Year::new(y as u16))
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
             provenance: c.provenance()?,
             note: c.text_or_empty(),
         }),
@@ -537,7 +677,11 @@ pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Resu
             amount: Fen::new(c.int()?),
             currency: c.parse(Currency::parse)?,
             value_date: c.parse(parse_date)?,
-            corrects: c.opt_text().map(RecordId::parse).transpose().map_err(|e| c.corrupt(e))?,
+            corrects: c
+                .opt_text()
+                .map(RecordId::parse)
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
             provenance: c.provenance()?,
         }),
         "people" => r.people.push(Person {
@@ -592,7 +736,12 @@ pub fn decode_row(r: &mut Records, table: &'static Table, row: &[Value]) -> Resu
             people: c.count()?,
             provenance: c.provenance()?,
         }),
-        other => return Err(DecodeError { column: "?", reason: format!("unknown table {other}") }),
+        other => {
+            return Err(DecodeError {
+                column: "?",
+                reason: format!("unknown table {other}"),
+            });
+        }
     }
     Ok(())
 }

@@ -14,13 +14,13 @@
 mod codec;
 mod sqlite;
 
-pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
 pub use codec::ColumnType;
+pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use counterpart_domain::project::{Category, TransferKind};
 use counterpart_domain::people::Role;
+use counterpart_domain::project::{Category, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::{Fen, RegionCode, Year};
 use std::collections::{HashMap, HashSet};
@@ -107,7 +107,11 @@ pub type Keys = HashMap<&'static str, HashSet<String>>;
 pub trait Store: Send + Sync {
     /// Insert all records in one transaction: all or nothing. `progress` is called with the
     /// number of records written so far.
-    async fn load(&self, records: &Records, progress: &(dyn Fn(usize) + Sync)) -> Result<(), StoreError>;
+    async fn load(
+        &self,
+        records: &Records,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), StoreError>;
 
     /// Every record, for export.
     async fn records(&self) -> Result<Records, StoreError>;

@@ -9,7 +9,9 @@ use counterpart_domain::people::Role;
 use counterpart_domain::project::{Category, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::{Fen, ParseError, RegionCode, Year};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::path::Path;
 use std::time::Duration;
@@ -31,19 +33,32 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
-    /// Close every connection; SQLite then folds the WAL back into the main file.
-    pub async fn close(self) {
+    /// Fold the WAL back into the main file, then close every connection, so that the file
+    /// alone holds the database when this returns.
+    pub async fn close(self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
         self.pool.close().await;
+        Ok(())
     }
 
     async fn select(&self, table: &'static Table) -> Result<Vec<Vec<Value>>, StoreError> {
         let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
-        let sql = format!("SELECT {} FROM {} ORDER BY {}", columns.join(", "), table.name, table.order_by);
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            columns.join(", "),
+            table.name,
+            table.order_by
+        );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
@@ -70,13 +85,20 @@ impl SqliteStore {
 
 fn cell(row: &SqliteRow, i: usize, ty: ColumnType) -> Result<Value, sqlx::Error> {
     Ok(match ty {
-        ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-        ColumnType::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+        ColumnType::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, Value::Int),
+        ColumnType::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(Value::Null, Value::Text),
     })
 }
 
 fn corrupt(table: &'static str) -> impl Fn(ParseError) -> StoreError {
-    move |e| StoreError::Corrupt { table, detail: e.to_string() }
+    move |e| StoreError::Corrupt {
+        table,
+        detail: e.to_string(),
+    }
 }
 
 fn year_of(row: &SqliteRow, i: usize, table: &'static str) -> Result<Year, StoreError> {
@@ -94,15 +116,22 @@ fn u64_of(row: &SqliteRow, i: usize) -> Result<u64, StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn load(&self, records: &Records, progress: &(dyn Fn(usize) + Sync)) -> Result<(), StoreError> {
+    async fn load(
+        &self,
+        records: &Records,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut written = 0;
         for (table, rows) in codec::encode(records) {
             let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
             let per_statement = (MAX_BOUND_VALUES / columns.len()).max(1);
             for chunk in rows.chunks(per_statement) {
-                let mut insert =
-                    QueryBuilder::<Sqlite>::new(format!("INSERT INTO {} ({}) ", table.name, columns.join(", ")));
+                let mut insert = QueryBuilder::<Sqlite>::new(format!(
+                    "INSERT INTO {} ({}) ",
+                    table.name,
+                    columns.join(", ")
+                ));
                 insert.push_values(chunk, |mut b, row| {
                     for value in row {
                         match value {
@@ -220,7 +249,9 @@ impl Store for SqliteStore {
         match scope {
             PeopleScope::All => {}
             PeopleScope::Provider(provider) => {
-                query.push(" WHERE pe.provider = ").push_bind(provider.as_str().to_owned());
+                query
+                    .push(" WHERE pe.provider = ")
+                    .push_bind(provider.as_str().to_owned());
             }
             PeopleScope::Recipients(recipients) => {
                 query.push(" WHERE po.recipient IN (");
@@ -235,7 +266,10 @@ impl Store for SqliteStore {
             }
         }
         let row = query.build().fetch_one(&self.pool).await?;
-        Ok(PeopleCount { people: u64_of(&row, 0)?, simulated: row.try_get::<i64, _>(1)? == 1 })
+        Ok(PeopleCount {
+            people: u64_of(&row, 0)?,
+            simulated: row.try_get::<i64, _>(1)? == 1,
+        })
     }
 
     async fn trade(&self) -> Result<Vec<TradeRow>, StoreError> {

@@ -25,16 +25,28 @@ impl Context {
     pub async fn load(store: &dyn Store) -> Result<Self, ReportError> {
         let frame = store.frame().await?;
         let program = frame.program.clone().ok_or(ReportError::NoProgram)?;
-        let tree = RegionTree::build(frame.regions.clone()).map_err(|e| ReportError::Inconsistent(e.to_string()))?;
+        let tree = RegionTree::build(frame.regions.clone())
+            .map_err(|e| ReportError::Inconsistent(e.to_string()))?;
         let stats = Statistics::new(frame.indicators.iter().cloned());
-        let facts = frame.facts.iter().map(|f| (f.key.clone(), f.clone())).collect();
+        let facts = frame
+            .facts
+            .iter()
+            .map(|f| (f.key.clone(), f.clone()))
+            .collect();
         let mut providers: Vec<RegionCode> = Vec::new();
         for pair in &frame.pairs {
             if !providers.contains(&pair.provider) {
                 providers.push(pair.provider.clone());
             }
         }
-        Ok(Context { frame, program, tree, stats, facts, providers })
+        Ok(Context {
+            frame,
+            program,
+            tree,
+            stats,
+            facts,
+            providers,
+        })
     }
 
     pub fn quota(&self, provider: &RegionCode, year: Year) -> Option<Quota> {
@@ -57,13 +69,20 @@ impl Context {
             .any(|r| r.provider == quota.provider && r.provenance.is_simulated());
         let base_simulated = self
             .stats
-            .latest(&quota.provider, IndicatorKind::FiscalRevenue, quota.base_year)
+            .latest(
+                &quota.provider,
+                IndicatorKind::FiscalRevenue,
+                quota.base_year,
+            )
             .is_some_and(|v| v.provenance.is_simulated());
         rate_simulated || base_simulated
     }
 
     pub fn name(&self, code: &RegionCode) -> String {
-        self.tree.get(code).map_or_else(|| code.to_string(), |r| format!("{} {}", r.name_en, r.name_zh))
+        self.tree.get(code).map_or_else(
+            || code.to_string(),
+            |r| format!("{} {}", r.name_en, r.name_zh),
+        )
     }
 
     pub fn fact(&self, key: &str) -> Option<&Fact> {
@@ -71,7 +90,12 @@ impl Context {
     }
 
     /// Find a region by code or name, or say which ones come close.
-    pub fn find_region(&self, name: &str, what: &'static str, allowed: impl Fn(&Region) -> bool) -> Result<&Region, ReportError> {
+    pub fn find_region(
+        &self,
+        name: &str,
+        what: &'static str,
+        allowed: impl Fn(&Region) -> bool,
+    ) -> Result<&Region, ReportError> {
         if let Some(region) = self.tree.find(name).filter(|r| allowed(r)) {
             return Ok(region);
         }
@@ -80,7 +104,11 @@ impl Context {
             .tree
             .iter()
             .filter(|r| allowed(r))
-            .filter(|r| r.name_en.to_lowercase().contains(&lower) || r.code.as_str().contains(&lower) || r.name_zh.contains(name))
+            .filter(|r| {
+                r.name_en.to_lowercase().contains(&lower)
+                    || r.code.as_str().contains(&lower)
+                    || r.name_zh.contains(name)
+            })
             .take(8)
             .map(|r| format!("{} ({})", r.name_en, r.code))
             .collect();
@@ -89,16 +117,27 @@ impl Context {
         } else {
             format!("; did you mean {}?", close.join(", "))
         };
-        Err(ReportError::NotFound { what, name: name.to_owned(), hint })
+        Err(ReportError::NotFound {
+            what,
+            name: name.to_owned(),
+            hint,
+        })
     }
 }
 
 /// The provenance label of a figure computed from rows, some of which may be simulated.
 pub fn computed(simulated: bool) -> String {
-    Provenance::Computed { simulated_inputs: simulated }.label()
+    Provenance::Computed {
+        simulated_inputs: simulated,
+    }
+    .label()
 }
 
 /// `published: SOURCE [C]` for a fact.
 pub fn published(fact: &Fact) -> String {
-    Provenance::Published { source: fact.source.clone(), confidence: fact.confidence }.label()
+    Provenance::Published {
+        source: fact.source.clone(),
+        confidence: fact.confidence,
+    }
+    .label()
 }

@@ -21,10 +21,16 @@ use serde::Serialize;
 pub enum ReportError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the database holds no program yet: run `counterpart demo` or `counterpart import DIR`")]
+    #[error(
+        "the database holds no program yet: run `counterpart demo` or `counterpart import DIR`"
+    )]
     NoProgram,
     #[error("no {what} is called {name:?}{hint}")]
-    NotFound { what: &'static str, name: String, hint: String },
+    NotFound {
+        what: &'static str,
+        name: String,
+        hint: String,
+    },
     #[error("the program's data is inconsistent: {0}")]
     Inconsistent(String),
 }
@@ -38,7 +44,9 @@ pub enum Cell {
     /// A ratio or a measure, e.g. a percentage with its unit in the column.
     Number(f64),
     /// Exact money: `{"fen": 1234}` in JSON.
-    Money { fen: i64 },
+    Money {
+        fen: i64,
+    },
     Empty,
 }
 
@@ -88,11 +96,21 @@ pub struct Section {
 
 impl Section {
     pub fn new(key: &'static str, title: impl Into<String>, columns: Vec<Column>) -> Self {
-        Section { key, title: title.into(), columns, rows: Vec::new() }
+        Section {
+            key,
+            title: title.into(),
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
-        assert_eq!(row.len(), self.columns.len(), "a row of section {} has the wrong width", self.key);
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "a row of section {} has the wrong width",
+            self.key
+        );
         self.rows.push(row);
     }
 
@@ -100,7 +118,10 @@ impl Section {
     /// for callers that pick one figure).
     pub fn find(&self, label: &str, key: &str) -> Option<&Cell> {
         let column = self.columns.iter().position(|c| c.key == key)?;
-        let row = self.rows.iter().find(|r| matches!(&r[0], Cell::Text(t) if t == label))?;
+        let row = self
+            .rows
+            .iter()
+            .find(|r| matches!(&r[0], Cell::Text(t) if t == label))?;
         row.get(column)
     }
 }

@@ -1,25 +1,48 @@
 //! A provider's scorecard: its pairs, quota against money by year, categories, people.
 
-use super::context::{computed, Context};
-use super::summary::{books_by_year, categories_section, county_level_share, people_section, Headline};
+use super::context::{Context, computed};
+use super::summary::{
+    Headline, books_by_year, categories_section, county_level_share, people_section,
+};
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::{Fen, Share, Year};
 use counterpart_store::{PeopleScope, Store};
 
-pub async fn provider(store: &dyn Store, name: &str, year: Option<Year>) -> Result<Report, ReportError> {
+pub async fn provider(
+    store: &dyn Store,
+    name: &str,
+    year: Option<Year>,
+) -> Result<Report, ReportError> {
     let ctx = Context::load(store).await?;
-    let provider = ctx.find_region(name, "provider", |r| ctx.providers.contains(&r.code))?.code.clone();
+    let provider = ctx
+        .find_region(name, "provider", |r| ctx.providers.contains(&r.code))?
+        .code
+        .clone();
     let in_scope = |y: Year| year.map_or(ctx.program.contains_year(y), |only| only == y);
     let funds = store.funds().await?;
     let projects = store.projects_summary().await?;
-    let postings: Vec<_> =
-        store.postings_summary().await?.into_iter().filter(|r| r.provider == provider && in_scope(r.year)).collect();
-    let people = store.people_posted(&PeopleScope::Provider(provider.clone())).await?;
-    let trade: Vec<_> = store.trade().await?.into_iter().filter(|t| t.provider == provider && in_scope(t.year)).collect();
+    let postings: Vec<_> = store
+        .postings_summary()
+        .await?
+        .into_iter()
+        .filter(|r| r.provider == provider && in_scope(r.year))
+        .collect();
+    let people = store
+        .people_posted(&PeopleScope::Provider(provider.clone()))
+        .await?;
+    let trade: Vec<_> = store
+        .trade()
+        .await?
+        .into_iter()
+        .filter(|t| t.provider == provider && in_scope(t.year))
+        .collect();
 
     let books = books_by_year(&funds, &projects, |p, _| p == &provider);
-    let (categories, livelihood, _) = categories_section(&funds, &projects, |p, _, y| p == &provider && in_scope(y));
-    let county_share = county_level_share(&funds, &ctx.tree, |r| r.provider == provider && in_scope(r.year));
+    let (categories, livelihood, _) =
+        categories_section(&funds, &projects, |p, _, y| p == &provider && in_scope(y));
+    let county_share = county_level_share(&funds, &ctx.tree, |r| {
+        r.provider == provider && in_scope(r.year)
+    });
 
     let mut quota_section = Section::new(
         "years",
@@ -50,41 +73,133 @@ pub async fn provider(store: &dyn Store, name: &str, year: Option<Year>) -> Resu
         quota_section.push(vec![
             Cell::Int(i64::from(y.get())),
             Cell::opt(quota.as_ref().map(|q| Cell::money(q.amount))),
-            Cell::opt(quota.as_ref().map(|q| Cell::number(q.rate.to_f64() * 100.0, 4))),
-            Cell::opt(quota.as_ref().map(|q| Cell::Int(i64::from(q.base_year.get())))),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::number(q.rate.to_f64() * 100.0, 4)),
+            ),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::Int(i64::from(q.base_year.get()))),
+            ),
             Cell::opt(quota.as_ref().map(|q| Cell::money(q.base))),
             Cell::money(b.committed),
             Cell::money(b.disbursed),
             Cell::money(b.spent),
-            Cell::opt(quota.as_ref().map(|q| Cell::percent(Share::of_parts(b.disbursed, q.amount)))),
-            Cell::opt(quota.as_ref().map(|q| Cell::money(q.amount.saturating_sub(b.disbursed).max(Fen::ZERO)))),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::percent(Share::of_parts(b.disbursed, q.amount))),
+            ),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::money(q.amount.saturating_sub(b.disbursed).max(Fen::ZERO))),
+            ),
             Cell::count(b.projects),
             Cell::text(computed(b.simulated || quota_sim)),
         ]);
     }
 
     let mut h = Headline::new(&ctx);
-    h.row("Quota", Cell::money(quota_total), "CNY", computed(simulated), None, 0.0, "from the program's quota rule".into());
-    h.row("Funds delivered", Cell::money(delivered_total), "CNY", computed(simulated), None, 0.0, String::new());
-    h.row("Delivered of quota", Cell::percent(Share::of_parts(delivered_total, quota_total)), "percent", computed(simulated), None, 0.0, String::new());
-    h.row("Livelihood share of funds", Cell::percent(livelihood), "percent", computed(simulated), None, 0.0,
-        format!("threshold {}", ctx.program.livelihood_share_min.percent(0)));
-    h.row("County level and below, share of funds", Cell::percent(county_share), "percent", computed(simulated), None, 0.0,
-        format!("threshold {}", ctx.program.county_level_share_min.percent(0)));
-    h.row("Officials and experts posted (all years)", Cell::count(people.people), "people", computed(people.simulated), None, 0.0, String::new());
+    h.row(
+        "Quota",
+        Cell::money(quota_total),
+        "CNY",
+        computed(simulated),
+        None,
+        0.0,
+        "from the program's quota rule".into(),
+    );
+    h.row(
+        "Funds delivered",
+        Cell::money(delivered_total),
+        "CNY",
+        computed(simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Delivered of quota",
+        Cell::percent(Share::of_parts(delivered_total, quota_total)),
+        "percent",
+        computed(simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Livelihood share of funds",
+        Cell::percent(livelihood),
+        "percent",
+        computed(simulated),
+        None,
+        0.0,
+        format!("threshold {}", ctx.program.livelihood_share_min.percent(0)),
+    );
+    h.row(
+        "County level and below, share of funds",
+        Cell::percent(county_share),
+        "percent",
+        computed(simulated),
+        None,
+        0.0,
+        format!(
+            "threshold {}",
+            ctx.program.county_level_share_min.percent(0)
+        ),
+    );
+    h.row(
+        "Officials and experts posted (all years)",
+        Cell::count(people.people),
+        "people",
+        computed(people.simulated),
+        None,
+        0.0,
+        String::new(),
+    );
     let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
     let visitors: u64 = trade.iter().map(|t| t.visitors).sum();
     let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.row("Purchases of recipient products", Cell::money(purchases), "CNY", computed(trade_simulated), None, 0.0, String::new());
-    h.row("Visitors from recipient areas", Cell::count(visitors), "people", computed(trade_simulated), None, 0.0, String::new());
+    h.row(
+        "Purchases of recipient products",
+        Cell::money(purchases),
+        "CNY",
+        computed(trade_simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Visitors from recipient areas",
+        Cell::count(visitors),
+        "people",
+        computed(trade_simulated),
+        None,
+        0.0,
+        String::new(),
+    );
 
     let mut pairs = Section::new(
         "pairs",
         "Pairs",
-        vec![col("recipient", "recipient", None), col("prefecture", "within", None), col("since", "since", None), col("provenance", "provenance", None), col("note", "note", None)],
+        vec![
+            col("recipient", "recipient", None),
+            col("prefecture", "within", None),
+            col("since", "since", None),
+            col("provenance", "provenance", None),
+            col("note", "note", None),
+        ],
     );
     for pair in ctx.frame.pairs.iter().filter(|p| p.provider == provider) {
-        let within = ctx.tree.get(&pair.recipient).and_then(|r| r.parent.clone()).map(|p| ctx.name(&p)).unwrap_or_default();
+        let within = ctx
+            .tree
+            .get(&pair.recipient)
+            .and_then(|r| r.parent.clone())
+            .map(|p| ctx.name(&p))
+            .unwrap_or_default();
         pairs.push(vec![
             Cell::text(ctx.name(&pair.recipient)),
             Cell::text(within),
@@ -94,15 +209,31 @@ pub async fn provider(store: &dyn Store, name: &str, year: Option<Year>) -> Resu
         ]);
     }
     let region = ctx.tree.get(&provider).expect("found above");
-    let mut notes = vec![format!("{} ({}) in {}.", region.name_en, region.name_zh, ctx.program.name_en)];
+    let mut notes = vec![format!(
+        "{} ({}) in {}.",
+        region.name_en, region.name_zh, ctx.program.name_en
+    )];
     if simulated || people.simulated {
-        notes.push("SIMULATED: this provider's projects, money and postings come from the demo generator.".into());
+        notes.push(
+            "SIMULATED: this provider's projects, money and postings come from the demo generator."
+                .into(),
+        );
     }
     Ok(Report {
         report: "provider",
-        title: format!("{} — provider scorecard{}", region.name_en, year.map_or(String::new(), |y| format!(", {y}"))),
+        title: format!(
+            "{} — provider scorecard{}",
+            region.name_en,
+            year.map_or(String::new(), |y| format!(", {y}"))
+        ),
         program: ctx.program.code.to_string(),
         notes,
-        sections: vec![h.section, pairs, quota_section, categories, people_section(&postings)],
+        sections: vec![
+            h.section,
+            pairs,
+            quota_section,
+            categories,
+            people_section(&postings),
+        ],
     })
 }

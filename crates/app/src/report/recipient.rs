@@ -1,7 +1,7 @@
 //! A recipient's page: who helps it, the money and people that arrived, outcomes and targets.
 
-use super::context::{computed, Context};
-use super::summary::{books_by_year, categories_section, people_section, sum_indicator, Headline};
+use super::context::{Context, computed};
+use super::summary::{Headline, books_by_year, categories_section, people_section, sum_indicator};
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::{IndicatorKind, Unit};
 use counterpart_domain::outcome::Target;
@@ -11,7 +11,12 @@ use counterpart_store::{PeopleScope, Store};
 
 /// The value of an indicator for a region: its own, or the sum of the regions below it for
 /// additive indicators.
-fn region_value(ctx: &Context, region: &RegionCode, kind: IndicatorKind, year: u16) -> Option<(i64, bool)> {
+fn region_value(
+    ctx: &Context,
+    region: &RegionCode,
+    kind: IndicatorKind,
+    year: u16,
+) -> Option<(i64, bool)> {
     let y = Year::new(year).ok()?;
     if let Some(v) = ctx.stats.latest(region, kind, y) {
         return Some((v.value, v.provenance.is_simulated()));
@@ -19,18 +24,30 @@ fn region_value(ctx: &Context, region: &RegionCode, kind: IndicatorKind, year: u
     if kind.unit() == Unit::BasisPoints {
         return None;
     }
-    let below: Vec<RegionCode> = ctx.tree.subtree(region).into_iter().filter(|c| c != region).collect();
-    let leaves: Vec<RegionCode> =
-        below.iter().filter(|c| ctx.tree.children(c).is_empty()).cloned().collect();
+    let below: Vec<RegionCode> = ctx
+        .tree
+        .subtree(region)
+        .into_iter()
+        .filter(|c| c != region)
+        .collect();
+    let leaves: Vec<RegionCode> = below
+        .iter()
+        .filter(|c| ctx.tree.children(c).is_empty())
+        .cloned()
+        .collect();
     sum_indicator(&ctx.stats, &leaves, kind, year)
 }
 
 fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String, String) {
     let deadline_year = target.deadline.year() as u16;
     let years: Vec<(u16, i64, bool)> = (1990..=2100u16)
-        .filter_map(|y| region_value(ctx, &target.region, target.indicator, y).map(|(v, s)| (y, v, s)))
+        .filter_map(|y| {
+            region_value(ctx, &target.region, target.indicator, y).map(|(v, s)| (y, v, s))
+        })
         .collect();
-    let met = years.iter().find(|(y, v, _)| *y <= deadline_year && *v <= target.value);
+    let met = years
+        .iter()
+        .find(|(y, v, _)| *y <= deadline_year && *v <= target.value);
     let latest = years.last();
     let status = match (met, latest) {
         (Some((y, _, _)), _) => format!("met in {y}"),
@@ -83,12 +100,23 @@ pub(super) fn targets_section(ctx: &Context, keep: impl Fn(&RegionCode) -> bool)
 }
 
 /// A recipient's page: a prefecture, county, division, or any area above them.
-pub async fn recipient(store: &dyn Store, name: &str, year: Option<Year>) -> Result<Report, ReportError> {
+pub async fn recipient(
+    store: &dyn Store,
+    name: &str,
+    year: Option<Year>,
+) -> Result<Report, ReportError> {
     let ctx = Context::load(store).await?;
-    let recipients: Vec<RegionCode> = ctx.frame.pairs.iter().map(|p| p.recipient.clone()).collect();
+    let recipients: Vec<RegionCode> = ctx
+        .frame
+        .pairs
+        .iter()
+        .map(|p| p.recipient.clone())
+        .collect();
     let region = ctx
         .find_region(name, "recipient area", |r| {
-            recipients.iter().any(|c| ctx.tree.is_within(c, &r.code) || ctx.tree.is_within(&r.code, c))
+            recipients
+                .iter()
+                .any(|c| ctx.tree.is_within(c, &r.code) || ctx.tree.is_within(&r.code, c))
                 && !ctx.providers.contains(&r.code)
                 && r.kind != RegionKind::Country
         })?
@@ -98,28 +126,78 @@ pub async fn recipient(store: &dyn Store, name: &str, year: Option<Year>) -> Res
     let in_scope = |y: Year| year.map_or(ctx.program.contains_year(y), |only| only == y);
     let funds = store.funds().await?;
     let projects = store.projects_summary().await?;
-    let postings: Vec<_> = store.postings_summary().await?.into_iter().filter(|r| inside(&r.recipient) && in_scope(r.year)).collect();
-    let people = store.people_posted(&PeopleScope::Recipients(area.clone())).await?;
+    let postings: Vec<_> = store
+        .postings_summary()
+        .await?
+        .into_iter()
+        .filter(|r| inside(&r.recipient) && in_scope(r.year))
+        .collect();
+    let people = store
+        .people_posted(&PeopleScope::Recipients(area.clone()))
+        .await?;
 
     let books = books_by_year(&funds, &projects, |_, r| inside(r));
     let scoped: Vec<_> = books.iter().filter(|(y, _)| in_scope(**y)).collect();
     let delivered: Fen = scoped.iter().map(|(_, b)| b.disbursed).sum();
     let count: u64 = scoped.iter().map(|(_, b)| b.projects).sum();
     let simulated = scoped.iter().any(|(_, b)| b.simulated);
-    let (categories, livelihood, _) = categories_section(&funds, &projects, |_, r, y| inside(r) && in_scope(y));
+    let (categories, livelihood, _) =
+        categories_section(&funds, &projects, |_, r, y| inside(r) && in_scope(y));
 
     let mut h = Headline::new(&ctx);
-    h.row("Funds delivered", Cell::money(delivered), "CNY", computed(simulated), None, 0.0, String::new());
-    h.row("Projects", Cell::count(count), "projects", computed(simulated), None, 0.0, String::new());
-    h.row("Livelihood share of funds", Cell::percent(livelihood), "percent", computed(simulated), None, 0.0, String::new());
-    h.row("Officials and experts posted here (all years)", Cell::count(people.people), "people", computed(people.simulated), None, 0.0, String::new());
+    h.row(
+        "Funds delivered",
+        Cell::money(delivered),
+        "CNY",
+        computed(simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Projects",
+        Cell::count(count),
+        "projects",
+        computed(simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Livelihood share of funds",
+        Cell::percent(livelihood),
+        "percent",
+        computed(simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Officials and experts posted here (all years)",
+        Cell::count(people.people),
+        "people",
+        computed(people.simulated),
+        None,
+        0.0,
+        String::new(),
+    );
 
     let mut helpers = Section::new(
         "providers",
         "Who helps this area",
-        vec![col("provider", "provider", None), col("unit", "paired unit", None), col("since", "since", None), col("provenance", "provenance", None)],
+        vec![
+            col("provider", "provider", None),
+            col("unit", "paired unit", None),
+            col("since", "since", None),
+            col("provenance", "provenance", None),
+        ],
     );
-    for pair in ctx.frame.pairs.iter().filter(|p| inside(&p.recipient) || ctx.tree.is_within(&region.code, &p.recipient)) {
+    for pair in ctx
+        .frame
+        .pairs
+        .iter()
+        .filter(|p| inside(&p.recipient) || ctx.tree.is_within(&region.code, &p.recipient))
+    {
         helpers.push(vec![
             Cell::text(ctx.name(&pair.provider)),
             Cell::text(ctx.name(&pair.recipient)),
@@ -151,16 +229,34 @@ pub async fn recipient(store: &dyn Store, name: &str, year: Option<Year>) -> Res
     }
     let outcomes = outcomes_section(&ctx, &region.code);
     let targets = targets_section(&ctx, |r| inside(r) || ctx.tree.is_within(&region.code, r));
-    let mut notes = vec![format!("{} ({}), a {} in {}.", region.name_en, region.name_zh, region.kind.code().replace('_', " "), ctx.program.name_en)];
+    let mut notes = vec![format!(
+        "{} ({}), a {} in {}.",
+        region.name_en,
+        region.name_zh,
+        region.kind.code().replace('_', " "),
+        ctx.program.name_en
+    )];
     if simulated || people.simulated {
         notes.push("SIMULATED: projects, money, postings and outcome series here come from the demo generator.".into());
     }
     Ok(Report {
         report: "recipient",
-        title: format!("{} — recipient{}", region.name_en, year.map_or(String::new(), |y| format!(", {y}"))),
+        title: format!(
+            "{} — recipient{}",
+            region.name_en,
+            year.map_or(String::new(), |y| format!(", {y}"))
+        ),
         program: ctx.program.code.to_string(),
         notes,
-        sections: vec![h.section, helpers, years, categories, people_section(&postings), outcomes, targets],
+        sections: vec![
+            h.section,
+            helpers,
+            years,
+            categories,
+            people_section(&postings),
+            outcomes,
+            targets,
+        ],
     })
 }
 
@@ -184,18 +280,30 @@ fn outcomes_section(ctx: &Context, region: &RegionCode) -> Section {
         if poor.is_none() && population.is_none() {
             continue;
         }
-        let own_incidence = Year::new(year).ok().and_then(|y| ctx.stats.latest(region, IndicatorKind::PovertyIncidence, y));
+        let own_incidence = Year::new(year)
+            .ok()
+            .and_then(|y| ctx.stats.latest(region, IndicatorKind::PovertyIncidence, y));
         let incidence = match (own_incidence, poor, rural) {
             (Some(v), _, _) => Some(v.value as f64 / 100.0),
             (None, Some((p, _)), Some((r, _))) if r > 0 => Some(p as f64 * 100.0 / r as f64),
             _ => None,
         };
-        let provenances: Vec<bool> = [poor, rural, population].iter().flatten().map(|(_, s)| *s).collect();
-        let published_only = own_incidence.is_some_and(|v| !v.provenance.is_simulated()) && poor.is_some_and(|(_, s)| !s);
+        let provenances: Vec<bool> = [poor, rural, population]
+            .iter()
+            .flatten()
+            .map(|(_, s)| *s)
+            .collect();
+        let published_only = own_incidence.is_some_and(|v| !v.provenance.is_simulated())
+            && poor.is_some_and(|(_, s)| !s);
         let provenance = if published_only {
-            own_incidence.map(|v| v.provenance.label()).unwrap_or_default()
+            own_incidence
+                .map(|v| v.provenance.label())
+                .unwrap_or_default()
         } else {
-            Provenance::Computed { simulated_inputs: provenances.iter().any(|s| *s) }.label()
+            Provenance::Computed {
+                simulated_inputs: provenances.iter().any(|s| *s),
+            }
+            .label()
         };
         section.push(vec![
             Cell::Int(i64::from(year)),

@@ -1,6 +1,6 @@
 //! The program summary: the first thing a user sees.
 
-use super::context::{computed, published, Context};
+use super::context::{Context, computed, published};
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::{IndicatorKind, Statistics};
 use counterpart_domain::people::Role;
@@ -52,18 +52,28 @@ pub(super) fn categories_section(
     keep: impl Fn(&RegionCode, &RegionCode, Year) -> bool,
 ) -> (Section, Share, bool) {
     let mut by: BTreeMap<Category, (Fen, u64, bool)> = BTreeMap::new();
-    for row in funds.iter().filter(|r| r.kind == TransferKind::Disburse && keep(&r.provider, &r.recipient, r.year)) {
+    for row in funds
+        .iter()
+        .filter(|r| r.kind == TransferKind::Disburse && keep(&r.provider, &r.recipient, r.year))
+    {
         let e = by.entry(row.category).or_default();
         e.0 += row.amount;
         e.2 |= row.simulated;
     }
-    for row in projects.iter().filter(|r| keep(&r.provider, &r.recipient, r.year)) {
+    for row in projects
+        .iter()
+        .filter(|r| keep(&r.provider, &r.recipient, r.year))
+    {
         let e = by.entry(row.category).or_default();
         e.1 += row.projects;
         e.2 |= row.simulated;
     }
     let total: Fen = by.values().map(|e| e.0).sum();
-    let livelihood: Fen = by.iter().filter(|(c, _)| c.group() == CategoryGroup::Livelihood).map(|(_, e)| e.0).sum();
+    let livelihood: Fen = by
+        .iter()
+        .filter(|(c, _)| c.group() == CategoryGroup::Livelihood)
+        .map(|(_, e)| e.0)
+        .sum();
     let simulated = by.values().any(|e| e.2);
     let mut section = Section::new(
         "categories",
@@ -91,11 +101,22 @@ pub(super) fn categories_section(
 }
 
 /// The share of delivered funds that went to county level and below.
-pub(super) fn county_level_share(funds: &[FundsRow], tree: &RegionTree, keep: impl Fn(&FundsRow) -> bool) -> Share {
-    let rows = || funds.iter().filter(|r| r.kind == TransferKind::Disburse && keep(r));
+pub(super) fn county_level_share(
+    funds: &[FundsRow],
+    tree: &RegionTree,
+    keep: impl Fn(&FundsRow) -> bool,
+) -> Share {
+    let rows = || {
+        funds
+            .iter()
+            .filter(|r| r.kind == TransferKind::Disburse && keep(r))
+    };
     let total: Fen = rows().map(|r| r.amount).sum();
     let county: Fen = rows()
-        .filter(|r| tree.get(&r.recipient).is_some_and(|g| g.kind.is_county_level_or_below()))
+        .filter(|r| {
+            tree.get(&r.recipient)
+                .is_some_and(|g| g.kind.is_county_level_or_below())
+        })
         .map(|r| r.amount)
         .sum();
     Share::of_parts(county, total)
@@ -128,12 +149,23 @@ impl<'a> Headline<'a> {
     }
 
     /// A figure with its computed value (`as_number` in the published unit) beside a fact.
-    pub fn row(&mut self, figure: &str, value: Cell, unit: &str, provenance: String, fact_key: Option<&str>, as_number: f64, note: String) {
+    pub fn row(
+        &mut self,
+        figure: &str,
+        value: Cell,
+        unit: &str,
+        provenance: String,
+        fact_key: Option<&str>,
+        as_number: f64,
+        note: String,
+    ) {
         let fact = fact_key.and_then(|k| self.ctx.fact(k));
         let (published_value, published_unit, source, difference) = match fact {
             Some(f) => {
                 let number = f.number();
-                let difference = number.filter(|n| *n != 0.0).map(|n| Cell::number((as_number - n) / n * 100.0, 2));
+                let difference = number
+                    .filter(|n| *n != 0.0)
+                    .map(|n| Cell::number((as_number - n) / n * 100.0, 2));
                 (
                     number.map_or_else(|| Cell::text(&f.value), |n| Cell::Number(n)),
                     Cell::text(&f.unit),
@@ -143,9 +175,21 @@ impl<'a> Headline<'a> {
             }
             None => (Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty),
         };
-        let note = if note.is_empty() { Cell::Empty } else { Cell::text(note) };
+        let note = if note.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::text(note)
+        };
         self.section.push(vec![
-            Cell::text(figure), value, Cell::text(unit), Cell::text(provenance), published_value, published_unit, source, difference, note,
+            Cell::text(figure),
+            value,
+            Cell::text(unit),
+            Cell::text(provenance),
+            published_value,
+            published_unit,
+            source,
+            difference,
+            note,
         ]);
     }
 }
@@ -155,7 +199,11 @@ fn bn(f: Fen) -> f64 {
 }
 
 fn lower_bound_note(ctx: &Context, key: &str) -> String {
-    ctx.fact(key).filter(|f| f.note.contains("lower bound")).map_or(String::new(), |_| "the published figure is a lower bound".into())
+    ctx.fact(key)
+        .filter(|f| f.note.contains("lower bound"))
+        .map_or(String::new(), |_| {
+            "the published figure is a lower bound".into()
+        })
 }
 
 /// The summary of the whole program.
@@ -174,61 +222,163 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
     let delivered: Fen = period.iter().map(|(_, b)| b.disbursed).sum();
     let projects_total: u64 = period.iter().map(|(_, b)| b.projects).sum();
     let money_simulated = period.iter().any(|(_, b)| b.simulated);
-    let (categories, livelihood, _) = categories_section(&funds, &projects, |_, _, y| in_program(y));
+    let (categories, livelihood, _) =
+        categories_section(&funds, &projects, |_, _, y| in_program(y));
     let county_share = county_level_share(&funds, &ctx.tree, |r| in_program(r.year));
 
     let mut h = Headline::new(&ctx);
     let span = format!("{}–{}", program.first_year, program.last_year);
-    h.row(&format!("Funds delivered {span}"), Cell::money(delivered), "CNY", computed(money_simulated),
-        Some("xj.funds.total_2010_2019"), bn(delivered), String::new());
+    h.row(
+        &format!("Funds delivered {span}"),
+        Cell::money(delivered),
+        "CNY",
+        computed(money_simulated),
+        Some("xj.funds.total_2010_2019"),
+        bn(delivered),
+        String::new(),
+    );
     if let Some(f) = ctx.fact("xj.funds.total_2010_2019_drc") {
-        h.row(&format!("Funds delivered {span} (other definition)"), Cell::money(delivered), "CNY", computed(money_simulated),
-            Some(&f.key), bn(delivered), "a different official count; definitions differ".into());
+        h.row(
+            &format!("Funds delivered {span} (other definition)"),
+            Cell::money(delivered),
+            "CNY",
+            computed(money_simulated),
+            Some(&f.key),
+            bn(delivered),
+            "a different official count; definitions differ".into(),
+        );
     }
-    for (y, key) in [(2011u16, "xj.funds.annual_2011"), (2018, "xj.funds.annual_2018"), (2019, "xj.funds.annual_2019")] {
+    for (y, key) in [
+        (2011u16, "xj.funds.annual_2011"),
+        (2018, "xj.funds.annual_2018"),
+        (2019, "xj.funds.annual_2019"),
+    ] {
         if let Some(b) = Year::new(y).ok().and_then(|y| books.get(&y)) {
-            h.row(&format!("Funds delivered in {y}"), Cell::money(b.disbursed), "CNY", computed(b.simulated), Some(key),
-                bn(b.disbursed), lower_bound_note(&ctx, key));
+            h.row(
+                &format!("Funds delivered in {y}"),
+                Cell::money(b.disbursed),
+                "CNY",
+                computed(b.simulated),
+                Some(key),
+                bn(b.disbursed),
+                lower_bound_note(&ctx, key),
+            );
         }
     }
     if let Some(b) = Year::new(2019).ok().and_then(|y| books.get(&y)) {
-        h.row("Projects approved in 2019", Cell::count(b.projects), "projects", computed(b.simulated),
-            Some("xj.projects.annual_2019"), b.projects as f64, String::new());
+        h.row(
+            "Projects approved in 2019",
+            Cell::count(b.projects),
+            "projects",
+            computed(b.simulated),
+            Some("xj.projects.annual_2019"),
+            b.projects as f64,
+            String::new(),
+        );
     }
-    h.row(&format!("Projects approved {span}"), Cell::count(projects_total), "projects", computed(money_simulated),
-        Some("xj.projects.total_2010_2019_drc"), projects_total as f64, lower_bound_note(&ctx, "xj.projects.total_2010_2019_drc"));
+    h.row(
+        &format!("Projects approved {span}"),
+        Cell::count(projects_total),
+        "projects",
+        computed(money_simulated),
+        Some("xj.projects.total_2010_2019_drc"),
+        projects_total as f64,
+        lower_bound_note(&ctx, "xj.projects.total_2010_2019_drc"),
+    );
     let meets = |s: Share, min: Share| if s >= min { "meets" } else { "below" };
-    h.row("Livelihood share of funds delivered", Cell::percent(livelihood), "percent", computed(money_simulated),
-        Some("xj.rule.livelihood_share_min_early"), livelihood.to_f64() * 100.0,
-        format!("{} the program's threshold of {}", meets(livelihood, program.livelihood_share_min),
-            program.livelihood_share_min.percent(0)));
-    h.row("County level and below, share of funds", Cell::percent(county_share), "percent", computed(money_simulated),
-        Some("xj.rule.county_level_share_min"), county_share.to_f64() * 100.0,
-        format!("{} the threshold of {} (a 2019 rule)", meets(county_share, program.county_level_share_min),
-            program.county_level_share_min.percent(0)));
-    h.row("Officials and experts posted", Cell::count(people.people), "people", computed(people.simulated),
-        Some("xj.personnel.officials_experts_article"), people.people as f64,
-        lower_bound_note(&ctx, "xj.personnel.officials_experts_article"));
+    h.row(
+        "Livelihood share of funds delivered",
+        Cell::percent(livelihood),
+        "percent",
+        computed(money_simulated),
+        Some("xj.rule.livelihood_share_min_early"),
+        livelihood.to_f64() * 100.0,
+        format!(
+            "{} the program's threshold of {}",
+            meets(livelihood, program.livelihood_share_min),
+            program.livelihood_share_min.percent(0)
+        ),
+    );
+    h.row(
+        "County level and below, share of funds",
+        Cell::percent(county_share),
+        "percent",
+        computed(money_simulated),
+        Some("xj.rule.county_level_share_min"),
+        county_share.to_f64() * 100.0,
+        format!(
+            "{} the threshold of {} (a 2019 rule)",
+            meets(county_share, program.county_level_share_min),
+            program.county_level_share_min.percent(0)
+        ),
+    );
+    h.row(
+        "Officials and experts posted",
+        Cell::count(people.people),
+        "people",
+        computed(people.simulated),
+        Some("xj.personnel.officials_experts_article"),
+        people.people as f64,
+        lower_bound_note(&ctx, "xj.personnel.officials_experts_article"),
+    );
 
     let (pairs, scale) = pairs_section(&ctx);
     for (label, count, key) in scale {
-        h.row(label, Cell::count(count), "units", computed(false), Some(key), count as f64, String::new());
+        h.row(
+            label,
+            Cell::count(count),
+            "units",
+            computed(false),
+            Some(key),
+            count as f64,
+            String::new(),
+        );
     }
     let poverty = poverty_section(&ctx);
     for y in [2014u16, 2018, 2019] {
         let key = format!("south4.poverty.incidence_{y}");
         if let Some((incidence, simulated)) = south4_incidence(&ctx.stats, &ctx.tree, y) {
-            h.row(&format!("South-four poverty incidence {y}"), Cell::number(incidence, 2), "percent", computed(simulated),
-                Some(&key), incidence, String::new());
+            h.row(
+                &format!("South-four poverty incidence {y}"),
+                Cell::number(incidence, 2),
+                "percent",
+                computed(simulated),
+                Some(&key),
+                incidence,
+                String::new(),
+            );
         }
     }
     let targets = super::recipient::targets_section(&ctx, |_| true);
-    let purchases: Fen = trade.iter().filter(|t| in_program(t.year)).map(|t| t.purchases).sum();
-    let visitors: u64 = trade.iter().filter(|t| in_program(t.year)).map(|t| t.visitors).sum();
+    let purchases: Fen = trade
+        .iter()
+        .filter(|t| in_program(t.year))
+        .map(|t| t.purchases)
+        .sum();
+    let visitors: u64 = trade
+        .iter()
+        .filter(|t| in_program(t.year))
+        .map(|t| t.visitors)
+        .sum();
     let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.row("Consumption assistance: purchases of recipient products", Cell::money(purchases), "CNY",
-        computed(trade_simulated), None, 0.0, String::new());
-    h.row("Exchanges: visitors from recipient areas", Cell::count(visitors), "people", computed(trade_simulated), None, 0.0, String::new());
+    h.row(
+        "Consumption assistance: purchases of recipient products",
+        Cell::money(purchases),
+        "CNY",
+        computed(trade_simulated),
+        None,
+        0.0,
+        String::new(),
+    );
+    h.row(
+        "Exchanges: visitors from recipient areas",
+        Cell::count(visitors),
+        "people",
+        computed(trade_simulated),
+        None,
+        0.0,
+        String::new(),
+    );
 
     let years = years_section(&ctx, &books);
     let people_section = people_section(&postings);
@@ -236,7 +386,12 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         "{} ({}), {}–{}, in {}. Figures computed from records are labelled 'computed from records'; \
          published figures carry their source and confidence (V verified, V* secondary source, M from memory, L low). \
          Thresholds: {}.",
-        program.name_en, program.name_zh, program.first_year, program.last_year, program.currency, program.rules_source
+        program.name_en,
+        program.name_zh,
+        program.first_year,
+        program.last_year,
+        program.currency,
+        program.rules_source
     )];
     if money_simulated || people.simulated {
         notes.push(
@@ -250,7 +405,15 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         title: format!("{} — program summary", program.name_en),
         program: program.code.to_string(),
         notes,
-        sections: vec![h.section, pairs, years, categories, people_section, poverty, targets],
+        sections: vec![
+            h.section,
+            pairs,
+            years,
+            categories,
+            people_section,
+            poverty,
+            targets,
+        ],
     })
 }
 
@@ -273,11 +436,18 @@ fn pairs_section(ctx: &Context) -> (Section, Scale) {
     let mut prefectures_all: Vec<RegionCode> = Vec::new();
     let (mut counties_all, mut divisions_all) = (0u64, 0u64);
     for provider in &ctx.providers {
-        let pairs: Vec<_> = ctx.frame.pairs.iter().filter(|p| &p.provider == provider).collect();
+        let pairs: Vec<_> = ctx
+            .frame
+            .pairs
+            .iter()
+            .filter(|p| &p.provider == provider)
+            .collect();
         let mut prefectures: Vec<String> = Vec::new();
         let (mut counties, mut divisions) = (0u64, Vec::new());
         for pair in &pairs {
-            let Some(region) = ctx.tree.get(&pair.recipient) else { continue };
+            let Some(region) = ctx.tree.get(&pair.recipient) else {
+                continue;
+            };
             if region.kind == RegionKind::XpccDivision {
                 divisions.push(region.name_en.clone());
                 continue;
@@ -296,10 +466,23 @@ fn pairs_section(ctx: &Context) -> (Section, Scale) {
         }
         counties_all += counties;
         divisions_all += divisions.len() as u64;
-        let weakest = pairs.iter().filter_map(|p| p.confidence()).max().unwrap_or(Confidence::Low);
-        let since = pairs.iter().map(|p| p.first_year).min().map_or(Cell::Empty, |y| Cell::Int(i64::from(y.get())));
-        let source = pairs.first().map(|p| p.provenance.label()).unwrap_or_default();
-        let source = source.rsplit_once(" [").map_or(source.clone(), |(s, _)| s.to_owned());
+        let weakest = pairs
+            .iter()
+            .filter_map(|p| p.confidence())
+            .max()
+            .unwrap_or(Confidence::Low);
+        let since = pairs
+            .iter()
+            .map(|p| p.first_year)
+            .min()
+            .map_or(Cell::Empty, |y| Cell::Int(i64::from(y.get())));
+        let source = pairs
+            .first()
+            .map(|p| p.provenance.label())
+            .unwrap_or_default();
+        let source = source
+            .rsplit_once(" [")
+            .map_or(source.clone(), |(s, _)| s.to_owned());
         section.push(vec![
             Cell::text(ctx.name(provider)),
             Cell::text(prefectures.join(", ")),
@@ -310,10 +493,26 @@ fn pairs_section(ctx: &Context) -> (Section, Scale) {
         ]);
     }
     let scale = vec![
-        ("Providers", ctx.providers.len() as u64, "xj.scale_2010.providers"),
-        ("Recipient prefectures", prefectures_all.len() as u64, "xj.scale_2010.prefectures"),
-        ("Recipient county-level units", counties_all, "xj.scale_2010.county_units"),
-        ("Recipient XPCC divisions", divisions_all, "xj.scale_2010.xpcc_divisions"),
+        (
+            "Providers",
+            ctx.providers.len() as u64,
+            "xj.scale_2010.providers",
+        ),
+        (
+            "Recipient prefectures",
+            prefectures_all.len() as u64,
+            "xj.scale_2010.prefectures",
+        ),
+        (
+            "Recipient county-level units",
+            counties_all,
+            "xj.scale_2010.county_units",
+        ),
+        (
+            "Recipient XPCC divisions",
+            divisions_all,
+            "xj.scale_2010.xpcc_divisions",
+        ),
     ];
     (section, scale)
 }
@@ -337,17 +536,33 @@ fn years_section(ctx: &Context, books: &BTreeMap<Year, YearBooks>) -> Section {
     );
     for year in ctx.program.years() {
         let b = books.get(&year).copied().unwrap_or_default();
-        let quotas: Vec<_> = ctx.providers.iter().filter_map(|p| ctx.quota(p, year)).collect();
+        let quotas: Vec<_> = ctx
+            .providers
+            .iter()
+            .filter_map(|p| ctx.quota(p, year))
+            .collect();
         let quota: Fen = quotas.iter().map(|q| q.amount).sum();
         let quota_simulated = quotas.iter().any(|q| ctx.quota_simulated(q));
-        let fact = |key: String| ctx.fact(&key).and_then(|f| f.number()).map_or(Cell::Empty, Cell::Number);
+        let fact = |key: String| {
+            ctx.fact(&key)
+                .and_then(|f| f.number())
+                .map_or(Cell::Empty, Cell::Number)
+        };
         section.push(vec![
             Cell::Int(i64::from(year.get())),
-            if quotas.is_empty() { Cell::Empty } else { Cell::money(quota) },
+            if quotas.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::money(quota)
+            },
             Cell::money(b.committed),
             Cell::money(b.disbursed),
             Cell::money(b.spent),
-            if quotas.is_empty() { Cell::Empty } else { Cell::percent(Share::of_parts(b.disbursed, quota)) },
+            if quotas.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::percent(Share::of_parts(b.disbursed, quota))
+            },
             Cell::count(b.projects),
             fact(format!("xj.funds.annual_{year}")),
             fact(format!("xj.projects.annual_{year}")),
@@ -398,13 +613,24 @@ fn south4_units(tree: &RegionTree) -> Vec<RegionCode> {
 }
 
 /// Sum the latest values of an additive indicator over regions, with whether any is simulated.
-pub(super) fn sum_indicator(stats: &Statistics, regions: &[RegionCode], kind: IndicatorKind, year: u16) -> Option<(i64, bool)> {
+pub(super) fn sum_indicator(
+    stats: &Statistics,
+    regions: &[RegionCode],
+    kind: IndicatorKind,
+    year: u16,
+) -> Option<(i64, bool)> {
     let year = Year::new(year).ok()?;
-    let values: Vec<_> = regions.iter().filter_map(|r| stats.latest(r, kind, year)).collect();
+    let values: Vec<_> = regions
+        .iter()
+        .filter_map(|r| stats.latest(r, kind, year))
+        .collect();
     if values.is_empty() {
         return None;
     }
-    Some((values.iter().map(|v| v.value).sum(), values.iter().any(|v| v.provenance.is_simulated())))
+    Some((
+        values.iter().map(|v| v.value).sum(),
+        values.iter().any(|v| v.provenance.is_simulated()),
+    ))
 }
 
 /// Registered poor over rural population of the south four, in percent.
@@ -424,17 +650,37 @@ fn poverty_section(ctx: &Context) -> Section {
             col("registered_poor", "registered poor", Some("people")),
             col("rural_population", "rural population", Some("people")),
             col("incidence", "incidence", Some("percent")),
-            col("published_incidence", "published incidence", Some("percent")),
-            col("difference_pp", "difference (points)", Some("percentage points")),
+            col(
+                "published_incidence",
+                "published incidence",
+                Some("percent"),
+            ),
+            col(
+                "difference_pp",
+                "difference (points)",
+                Some("percentage points"),
+            ),
             col("provenance", "provenance", None),
             col("published_source", "published source", None),
         ],
     );
     let units = south4_units(&ctx.tree);
     for year in 2010..=2025u16 {
-        let Some((poor, s1)) = sum_indicator(&ctx.stats, &units, IndicatorKind::RegisteredPoor, year) else { continue };
-        let Some((rural, s2)) = sum_indicator(&ctx.stats, &units, IndicatorKind::RuralPopulation, year) else { continue };
-        let incidence = if rural > 0 { poor as f64 * 100.0 / rural as f64 } else { 0.0 };
+        let Some((poor, s1)) =
+            sum_indicator(&ctx.stats, &units, IndicatorKind::RegisteredPoor, year)
+        else {
+            continue;
+        };
+        let Some((rural, s2)) =
+            sum_indicator(&ctx.stats, &units, IndicatorKind::RuralPopulation, year)
+        else {
+            continue;
+        };
+        let incidence = if rural > 0 {
+            poor as f64 * 100.0 / rural as f64
+        } else {
+            0.0
+        };
         let fact = ctx.fact(&format!("south4.poverty.incidence_{year}"));
         let published_value = fact.and_then(|f| f.number());
         section.push(vec![

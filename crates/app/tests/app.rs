@@ -1,0 +1,564 @@
+//! Use cases end to end over a real SQLite file: the demo's calibration, determinism, the
+//! import round trip, and bad input that must leave the database byte-for-byte unchanged.
+
+use counterpart_app::report::{self, Cell, Report};
+use counterpart_app::{bundle, demo, import};
+use counterpart_domain::indicator::IndicatorKind;
+use counterpart_domain::project::TransferKind;
+use counterpart_domain::quota::QuotaBase;
+use counterpart_domain::records::Records;
+use counterpart_domain::{Fen, RegionCode, Year};
+use counterpart_store::{SqliteStore, Store};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn demo_records() -> &'static Records {
+    static RECORDS: OnceLock<Records> = OnceLock::new();
+    RECORDS.get_or_init(|| demo::demo_records().expect("the embedded demo bundle parses"))
+}
+
+async fn store_with(dir: &Path, records: &Records) -> SqliteStore {
+    let store = SqliteStore::open(&dir.join("counterpart.db"))
+        .await
+        .unwrap();
+    store.load(records, &|_| {}).await.unwrap();
+    store
+}
+
+fn number(report: &Report, section: &str, label: &str, column: &str) -> f64 {
+    match report.section(section).and_then(|s| s.find(label, column)) {
+        Some(Cell::Number(x)) => *x,
+        Some(Cell::Int(i)) => *i as f64,
+        Some(Cell::Money { fen }) => *fen as f64,
+        other => panic!("{section}/{label}/{column}: expected a number, found {other:?}"),
+    }
+}
+
+fn within(value: f64, target: f64, tolerance: f64) -> bool {
+    (value - target).abs() <= target.abs() * tolerance
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_summary_reproduces_the_published_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let summary = report::summary(&store).await.unwrap();
+
+    let delivered_fen = number(&summary, "headline", "Funds delivered 2010–2019", "value");
+    assert!(
+        within(delivered_fen / 1e11, 120.0, 0.02),
+        "funds 2010–2019: {} bn",
+        delivered_fen / 1e11
+    );
+    let funds_2019 = number(&summary, "headline", "Funds delivered in 2019", "value") / 1e11;
+    assert!(
+        within(funds_2019, 18.8, 0.02),
+        "funds 2019: {funds_2019} bn"
+    );
+    let projects_2019 = number(&summary, "headline", "Projects approved in 2019", "value");
+    assert!(
+        within(projects_2019, 1935.0, 0.05),
+        "projects 2019: {projects_2019}"
+    );
+    let livelihood = number(
+        &summary,
+        "headline",
+        "Livelihood share of funds delivered",
+        "value",
+    );
+    assert!(livelihood > 70.0, "livelihood share {livelihood}%");
+    let people = number(
+        &summary,
+        "headline",
+        "Officials and experts posted",
+        "value",
+    );
+    assert!(people >= 87_500.0, "people posted {people}");
+    for (year, published) in [("2014", 29.1), ("2018", 10.9), ("2019", 2.21)] {
+        let label = format!("South-four poverty incidence {year}");
+        let incidence = number(&summary, "headline", &label, "value");
+        assert!(
+            (incidence - published).abs() <= 0.05,
+            "{label}: {incidence} vs {published}"
+        );
+    }
+    let targets = summary.section("targets").unwrap();
+    let kashgar = targets
+        .rows
+        .iter()
+        .find(|r| matches!(&r[0], Cell::Text(t) if t.starts_with("Kashgar")))
+        .unwrap();
+    assert_eq!(
+        kashgar[6],
+        Cell::text("met in 2020"),
+        "Kashgar's registered poor reach zero in 2020"
+    );
+    assert_eq!(kashgar[4], Cell::Int(0));
+    for label in [
+        "Providers",
+        "Recipient prefectures",
+        "Recipient county-level units",
+        "Recipient XPCC divisions",
+    ] {
+        assert_eq!(
+            number(&summary, "headline", label, "difference_pct"),
+            0.0,
+            "{label} matches the published scale"
+        );
+    }
+    // Every figure carries its provenance, and the simulated ones say so.
+    let headline = summary.section("headline").unwrap();
+    for row in &headline.rows {
+        let Cell::Text(provenance) = &row[3] else {
+            panic!("no provenance in {row:?}")
+        };
+        assert!(
+            provenance.starts_with("computed") || provenance.starts_with("published"),
+            "{provenance}"
+        );
+    }
+    assert_eq!(
+        headline.find("Funds delivered 2010–2019", "provenance"),
+        Some(&Cell::text("computed from simulated records"))
+    );
+    assert!(summary.notes.iter().any(|n| n.starts_with("SIMULATED")));
+}
+
+#[test]
+fn demo_quotas_follow_the_rule_and_delivery_stays_close() {
+    let r = demo_records();
+    let revenue = |p: &RegionCode, y: u16| {
+        r.indicators
+            .iter()
+            .find(|v| &v.region == p && v.kind == IndicatorKind::FiscalRevenue && v.year.get() == y)
+            .map(|v| v.value as f64)
+            .unwrap()
+    };
+    let mut delivered: BTreeMap<(RegionCode, u16), i64> = BTreeMap::new();
+    let project_provider: BTreeMap<_, _> = r
+        .projects
+        .iter()
+        .map(|p| (p.id.clone(), p.provider.clone()))
+        .collect();
+    for t in r
+        .transfers
+        .iter()
+        .filter(|t| t.kind == TransferKind::Disburse)
+    {
+        *delivered
+            .entry((
+                project_provider[&t.project].clone(),
+                t.value_date.year() as u16,
+            ))
+            .or_default() += t.amount.get();
+    }
+    let providers: Vec<RegionCode> = r
+        .provider_rates
+        .iter()
+        .map(|x| x.provider.clone())
+        .collect();
+    let guangdong = RegionCode::parse("guangdong").unwrap();
+    let shenzhen = RegionCode::parse("shenzhen").unwrap();
+    let mut checked = 0;
+    for period in &r.quota_periods {
+        let QuotaBase::FixedYear(base_year) = period.base else {
+            panic!("the demo uses a fixed base year")
+        };
+        let growth = period.growth.to_f64();
+        for rate in r
+            .provider_rates
+            .iter()
+            .filter(|x| x.period_first_year == period.first_year)
+        {
+            assert!(
+                rate.rate >= period.rate_min && rate.rate <= period.rate_max,
+                "{} rate in band",
+                rate.provider
+            );
+            let mut base = revenue(&rate.provider, base_year.get());
+            if rate.provider == guangdong {
+                base -= revenue(&shenzhen, base_year.get()); // Shenzhen is a provider of its own
+            }
+            for y in period.first_year.get()..=period.last_year.get().min(2019) {
+                let steps = (y - period.first_year.get()).min(period.growth_years) as i32;
+                let quota = rate.rate.to_f64() * base * (1.0 + growth).powi(steps);
+                let got = delivered[&(rate.provider.clone(), y)] as f64;
+                assert!(
+                    within(got, quota, 0.05),
+                    "{} {y}: delivered {got} vs quota {quota}",
+                    rate.provider
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked,
+        providers.len() / 2 * 9,
+        "every provider-year 2011–2019 was checked"
+    );
+}
+
+#[test]
+fn demo_generation_is_deterministic() {
+    let again = demo::demo_records().unwrap();
+    assert_eq!(&again, demo_records());
+    assert!(again.projects.iter().all(|p| p.provenance.is_simulated()));
+    assert!(
+        again
+            .pairs
+            .iter()
+            .all(|p| p.provenance.kind() == "published")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_gives_the_same_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = store_with(dir.path(), demo_records()).await;
+    let exported = dir.path().join("bundle");
+    bundle::write_dir(&original.records().await.unwrap(), &exported).unwrap();
+
+    let copy = SqliteStore::open(&dir.path().join("copy.db"))
+        .await
+        .unwrap();
+    let imported = import::import_dir(&copy, &exported, &|_| {}).await.unwrap();
+    assert_eq!(imported.len(), demo_records().len());
+    assert_eq!(
+        report::summary(&copy).await.unwrap(),
+        report::summary(&original).await.unwrap()
+    );
+    assert_eq!(
+        report::provider(&copy, "Shanghai", None).await.unwrap(),
+        report::provider(&original, "Shanghai", None).await.unwrap()
+    );
+    assert_eq!(
+        copy.records().await.unwrap(),
+        original.records().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_and_recipient_reports_find_by_any_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let by_zh = report::provider(&store, "上海市", Some(Year::new(2019).unwrap()))
+        .await
+        .unwrap();
+    let by_code = report::provider(&store, "shanghai", Some(Year::new(2019).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(by_zh, by_code);
+    let years = by_zh.section("years").unwrap();
+    assert_eq!(years.rows.len(), 1, "--year keeps one year");
+    let recipient = report::recipient(&store, "Shache County", None)
+        .await
+        .unwrap();
+    let providers = recipient.section("providers").unwrap();
+    assert!(
+        providers
+            .rows
+            .iter()
+            .any(|r| matches!(&r[0], Cell::Text(t) if t.starts_with("Shanghai")))
+    );
+    let outcomes = recipient.section("outcomes").unwrap();
+    assert!(!outcomes.rows.is_empty(), "Shache has a poverty series");
+    let err = report::provider(&store, "Shanghia", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no provider is called \"Shanghia\""), "{err}");
+    let err = report::recipient(&store, "Kashg", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean Kashgar"), "{err}");
+}
+
+// ---- bad input ------------------------------------------------------------------------------
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    bundle: PathBuf,
+}
+
+/// A database holding the published frame of the demo (program, regions, pairs, facts), closed.
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("counterpart.db");
+    let frame = demo::published_bundle().unwrap().records;
+    let store = SqliteStore::open(&db).await.unwrap();
+    store.load(&frame, &|_| {}).await.unwrap();
+    store.close().await.unwrap();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    Fixture {
+        _dir: dir,
+        db,
+        bundle,
+    }
+}
+
+const PROJECT_HEADER: &str = "id,provider,recipient,category,status,title_en,title_zh,year,budget_fen,housing_units,school_places,hospital_beds,jobs,people_trained,provenance,source,confidence";
+
+fn project_row(id: &str, provider: &str, recipient: &str, budget: &str) -> String {
+    format!(
+        "{id},{provider},{recipient},housing,approved,Housing,安居房,2015,{budget},10,0,0,0,0,recorded,,"
+    )
+}
+
+/// Import `files` into the fixture database; the import must fail, leave the database file
+/// byte-for-byte as it was, and report each `expected` text.
+async fn refused(files: &[(&str, Vec<u8>)], expected: &[&str]) -> String {
+    let f = fixture().await;
+    for (name, bytes) in files {
+        std::fs::write(f.bundle.join(name), bytes).unwrap();
+    }
+    let before = std::fs::read(&f.db).unwrap();
+    let store = SqliteStore::open(&f.db).await.unwrap();
+    let projects_before = store.projects_summary().await.unwrap();
+    let err = import::import_dir(&store, &f.bundle, &|_| {})
+        .await
+        .expect_err("the import must fail");
+    assert_eq!(store.projects_summary().await.unwrap(), projects_before);
+    store.close().await.unwrap();
+    assert!(
+        before == std::fs::read(&f.db).unwrap(),
+        "the database file changed"
+    );
+    let message = err.to_string();
+    for text in expected {
+        assert!(message.contains(text), "expected {text:?} in:\n{message}");
+    }
+    message
+}
+
+fn projects_csv(rows: &[String]) -> Vec<u8> {
+    format!("{PROJECT_HEADER}\n{}\n", rows.join("\n")).into_bytes()
+}
+
+#[tokio::test]
+async fn a_good_bundle_imports_and_the_same_rows_again_are_duplicates() {
+    let f = fixture().await;
+    let rows = [project_row(
+        "p1",
+        "shanghai",
+        "kashgar.shache-county",
+        "125000",
+    )];
+    std::fs::write(f.bundle.join("projects.csv"), projects_csv(&rows)).unwrap();
+    let store = SqliteStore::open(&f.db).await.unwrap();
+    let imported = import::import_dir(&store, &f.bundle, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(imported.projects.len(), 1);
+    assert_eq!(imported.projects[0].budget, Fen::new(125_000));
+    store.close().await.unwrap();
+    let before = std::fs::read(&f.db).unwrap();
+    let store = SqliteStore::open(&f.db).await.unwrap();
+    let err = import::import_dir(&store, &f.bundle, &|_| {})
+        .await
+        .unwrap_err()
+        .to_string();
+    store.close().await.unwrap();
+    assert!(
+        err.contains("projects.csv:2: column id: duplicate id: p1 is already in the database"),
+        "{err}"
+    );
+    assert!(before == std::fs::read(&f.db).unwrap());
+}
+
+#[tokio::test]
+async fn wrong_column_count() {
+    let rows = [
+        project_row("p1", "shanghai", "kashgar.shache-county", "1"),
+        "p2,shanghai".to_owned(),
+    ];
+    refused(
+        &[("projects.csv", projects_csv(&rows))],
+        &["projects.csv:3", "2 fields, but the header has 17 columns"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_column() {
+    let csv = format!(
+        "{PROJECT_HEADER},colour\n{},red\n",
+        project_row("p1", "shanghai", "kashgar.shache-county", "1")
+    );
+    refused(
+        &[("projects.csv", csv.into_bytes())],
+        &["projects.csv:1: column colour: unknown column"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn non_utf8_bytes() {
+    let mut bytes = projects_csv(&[project_row("p1", "shanghai", "kashgar.shache-county", "1")]);
+    bytes.extend_from_slice(b"p2,shanghai,kashgar.shache-county,housing,approved,Caf\xe9,x,2015,1,0,0,0,0,0,recorded,,\n");
+    refused(
+        &[("projects.csv", bytes)],
+        &["projects.csv:3", "is not UTF-8"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn negative_and_fractional_fen() {
+    let rows = [
+        project_row("p1", "shanghai", "kashgar.shache-county", "-500"),
+        project_row("p2", "shanghai", "kashgar.shache-county", "12.5"),
+    ];
+    let message = refused(
+        &[("projects.csv", projects_csv(&rows))],
+        &[
+            "projects.csv:2: column budget_fen: \"-500\" is negative",
+            "projects.csv:3: column budget_fen: \"12.5\" is not a whole number of fen",
+        ],
+    )
+    .await;
+    assert!(
+        message.starts_with("2 problem(s) found; nothing was written"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_region() {
+    let rows = [project_row(
+        "p1",
+        "shanghai",
+        "kashgar.atlantis-county",
+        "1",
+    )];
+    refused(
+        &[("projects.csv", projects_csv(&rows))],
+        &["projects.csv:2: column recipient: kashgar.atlantis-county is not a region"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_project_outside_its_providers_pairs() {
+    let rows = [project_row("p1", "beijing", "kashgar.shache-county", "1")];
+    refused(
+        &[("projects.csv", projects_csv(&rows))],
+        &["column recipient: beijing has no pair covering kashgar.shache-county in 2015"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_id_within_a_file() {
+    let rows = [
+        project_row("p1", "shanghai", "kashgar.shache-county", "1"),
+        project_row("p1", "shanghai", "kashgar.zepu-county", "2"),
+    ];
+    refused(
+        &[("projects.csv", projects_csv(&rows))],
+        &["projects.csv:3: column id: duplicate id: p1 appears earlier in this file"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pair_whose_provider_does_not_exist() {
+    let csv = "provider,recipient,first_year,last_year,provenance,source,confidence,note\n\
+               atlantis,kashgar.shache-county,2012,,recorded,,,\n";
+    refused(
+        &[("pairs.csv", csv.as_bytes().to_vec())],
+        &["pairs.csv:2: column provider: atlantis is not a region"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_100_mb_line() {
+    let mut bytes =
+        format!("{PROJECT_HEADER}\np1,shanghai,kashgar.shache-county,housing,approved,")
+            .into_bytes();
+    bytes.resize(bytes.len() + 100 * 1024 * 1024, b'x');
+    bytes.extend_from_slice(b",t,2015,1,0,0,0,0,0,recorded,,\n");
+    refused(
+        &[("projects.csv", bytes)],
+        &["projects.csv:2", "bytes long; the limit is 1048576 bytes"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_file() {
+    refused(
+        &[("projects.csv", Vec::new())],
+        &["projects.csv:1: the file is empty: its first line must be the header id,provider"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_csv() {
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    refused(
+        &[("projects.csv", png)],
+        &["projects.csv:3: this is not a CSV text file: it holds binary data"],
+    )
+    .await;
+    let json = br#"{"projects": [{"id": "p1"}]}"#.to_vec();
+    refused(
+        &[("projects.csv", json)],
+        &["projects.csv:1: column {\"projects\": [{\"id\": \"p1\"}]}: unknown column"],
+    )
+    .await;
+    refused(
+        &[("budget.xlsx.csv", b"a,b\n1,2\n".to_vec())],
+        &["budget.xlsx.csv: unknown file"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_bad_row_among_good_ones_writes_nothing() {
+    let mut rows: Vec<String> = (0..500)
+        .map(|i| project_row(&format!("p{i}"), "shanghai", "kashgar.shache-county", "100"))
+        .collect();
+    rows.push(project_row(
+        "bad",
+        "shanghai",
+        "kashgar.shache-county",
+        "1.5",
+    ));
+    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,provenance,source,confidence\n\
+                     t1,p1,commit,100,CNY,2015-03-01,,recorded,,\n\
+                     t2,p9999,commit,100,CNY,2015-03-01,,recorded,,\n\
+                     t3,p2,commit,100,USD,2015-13-01,,recorded,,\n";
+    // Field errors come first; references are checked once every field parses.
+    let message = refused(
+        &[
+            ("projects.csv", projects_csv(&rows)),
+            ("transfers.csv", transfers.as_bytes().to_vec()),
+        ],
+        &[
+            "projects.csv:502: column budget_fen",
+            "transfers.csv:4: column value_date: \"2015-13-01\" is not a date",
+        ],
+    )
+    .await;
+    assert!(message.starts_with("2 problem(s)"), "{message}");
+    rows.pop();
+    let transfers = transfers.replace("2015-13-01", "2015-12-01");
+    refused(
+        &[
+            ("projects.csv", projects_csv(&rows)),
+            ("transfers.csv", transfers.into_bytes()),
+        ],
+        &[
+            "transfers.csv:3: column project: p9999 is not a project",
+            "transfers.csv:4: column currency: USD is not the program's currency CNY",
+        ],
+    )
+    .await;
+}
