@@ -215,6 +215,27 @@ fn with_provenance(mut row: Vec<Value>, p: &Provenance) -> Vec<Value> {
     row
 }
 
+/// Regions ordered so that every parent comes before its children (the foreign key holds row by
+/// row, whatever the order of the codes).
+fn parents_first(regions: &[Region]) -> Vec<&Region> {
+    let by_code: std::collections::HashMap<&RegionCode, &Region> = regions.iter().map(|r| (&r.code, r)).collect();
+    let depth = |region: &Region| -> usize {
+        let mut depth = 0usize;
+        let mut parent = region.parent.as_ref();
+        while let Some(next) = parent.and_then(|p| by_code.get(p)) {
+            depth += 1;
+            parent = next.parent.as_ref();
+            if depth > regions.len() {
+                break; // a cycle; the database refuses it
+            }
+        }
+        depth
+    };
+    let mut ordered: Vec<(usize, &Region)> = regions.iter().map(|r| (depth(r), r)).collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+    ordered.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Rows of every table, in insert order.
 pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
     let program = r.program.iter().map(|p| {
@@ -249,7 +270,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
             &q.provenance,
         )
     });
-    let regions = r.regions.iter().map(|g| {
+    let regions = parents_first(&r.regions).into_iter().map(|g| {
         vec![
             text(g.code.as_str()),
             opt_text(g.parent.as_ref().map(|p| p.as_str())),

@@ -1,0 +1,133 @@
+//! The SQLite store against a real file: records round-trip, writes are all or nothing, and
+//! money rows cannot be changed.
+
+use counterpart_domain::fact::Fact;
+use counterpart_domain::pair::Pair;
+use counterpart_domain::program::Program;
+use counterpart_domain::project::{Category, Outputs, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::records::Records;
+use counterpart_domain::region::Region;
+use counterpart_domain::{Confidence, Currency, Fen, Provenance, RecordId, RegionCode, RegionKind, Share, Year};
+use counterpart_store::{SqliteStore, Store, StoreError};
+
+fn code(s: &str) -> RegionCode {
+    RegionCode::parse(s).unwrap()
+}
+
+fn region(c: &str, parent: Option<&str>, kind: RegionKind) -> Region {
+    Region { code: code(c), parent: parent.map(code), kind, name_en: c.into(), name_zh: "区".into(), admin_code: None }
+}
+
+fn small() -> Records {
+    let year = Year::new(2015).unwrap();
+    let project = Project {
+        id: RecordId::parse("p1").unwrap(),
+        provider: code("shanghai"),
+        recipient: code("kashgar.shache"),
+        category: Category::Housing,
+        status: ProjectStatus::HandedOver,
+        title_en: "Housing".into(),
+        title_zh: "安居房".into(),
+        year,
+        budget: Fen::new(500),
+        outputs: Outputs { housing_units: 3, ..Outputs::default() },
+        provenance: Provenance::Recorded,
+    };
+    let transfer = |id: &str, kind| Transfer {
+        id: RecordId::parse(id).unwrap(),
+        project: project.id.clone(),
+        kind,
+        amount: Fen::new(500),
+        currency: Currency::CNY,
+        value_date: "2015-04-01".parse().unwrap(),
+        corrects: None,
+        provenance: Provenance::Recorded,
+    };
+    Records {
+        program: Some(Program {
+            code: RecordId::parse("test").unwrap(),
+            name_en: "Test".into(),
+            name_zh: "测试".into(),
+            currency: Currency::CNY,
+            first_year: year,
+            last_year: year,
+            livelihood_share_min: Share::parse("70%").unwrap(),
+            county_level_share_min: Share::parse("80%").unwrap(),
+            rules_source: "test".into(),
+        }),
+        regions: vec![
+            region("kashgar", None, RegionKind::Prefecture),
+            region("kashgar.shache", Some("kashgar"), RegionKind::County),
+            region("shanghai", None, RegionKind::Municipality),
+        ],
+        pairs: vec![Pair {
+            provider: code("shanghai"),
+            recipient: code("kashgar.shache"),
+            first_year: year,
+            last_year: None,
+            provenance: Provenance::Published { source: "table".into(), confidence: Confidence::Verified },
+            note: String::new(),
+        }],
+        facts: vec![Fact {
+            key: "k".into(),
+            value: "1".into(),
+            unit: String::new(),
+            period: String::new(),
+            confidence: Confidence::Low,
+            source: "s".into(),
+            note: String::new(),
+        }],
+        transfers: vec![transfer("t1", TransferKind::Commit), transfer("t2", TransferKind::Disburse)],
+        projects: vec![project],
+        ..Records::default()
+    }
+}
+
+#[tokio::test]
+async fn records_round_trip_and_sums_group_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("a.db")).await.unwrap();
+    let records = small();
+    let progress = std::sync::Mutex::new(Vec::new());
+    store.load(&records, &|n| progress.lock().unwrap().push(n)).await.unwrap();
+    assert_eq!(*progress.lock().unwrap().last().unwrap(), records.len(), "progress counts every record");
+    assert_eq!(store.records().await.unwrap(), records);
+    let funds = store.funds().await.unwrap();
+    assert_eq!(funds.len(), 2);
+    assert!(funds.iter().all(|f| f.amount == Fen::new(500) && !f.simulated && f.year.get() == 2015));
+    let keys = store.keys().await.unwrap();
+    assert!(keys["pairs"].contains("shanghai|kashgar.shache|2015"));
+    assert!(keys["projects"].contains("p1"));
+}
+
+#[tokio::test]
+async fn a_failed_load_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("a.db")).await.unwrap();
+    let mut records = small();
+    // The transfer names a project that is not there: the foreign key fails on the last table.
+    records.transfers[1].project = RecordId::parse("missing").unwrap();
+    let err = store.load(&records, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+    assert_eq!(store.records().await.unwrap(), Records::default());
+}
+
+#[tokio::test]
+async fn transfers_cannot_be_updated_or_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.load(&small(), &|_| {}).await.unwrap();
+    store.close().await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    for sql in ["UPDATE transfers SET amount_fen = 1 WHERE id = 't1'", "DELETE FROM transfers WHERE id = 't1'"] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err().to_string();
+        assert!(err.contains("transfers are immutable"), "{sql}: {err}");
+    }
+    let err = sqlx::query("INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'recorded',NULL,NULL)")
+        .execute(&pool)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("CHECK constraint failed"), "{err}");
+}
