@@ -109,15 +109,15 @@ fn check_program(c: &mut Checker<'_>) {
         ),
         _ => {}
     }
-    if let Some(p) = &new.program {
-        if p.last_year < p.first_year {
-            c.report(
-                "program",
-                0,
-                "last_year",
-                format!("{} is before first_year {}", p.last_year, p.first_year),
-            );
-        }
+    if let Some(p) = &new.program
+        && p.last_year < p.first_year
+    {
+        c.report(
+            "program",
+            0,
+            "last_year",
+            format!("{} is before first_year {}", p.last_year, p.first_year),
+        );
     }
     let periods: Vec<_> = existing
         .frame
@@ -234,18 +234,18 @@ fn check_projects(c: &mut Checker<'_>) {
                 ),
             );
         }
-        if let Some(program) = &program {
-            if !program.contains_year(p.year) {
-                c.report(
-                    "projects",
-                    i,
-                    "year",
-                    format!(
-                        "{} lies outside the program's years {}–{}",
-                        p.year, program.first_year, program.last_year
-                    ),
-                );
-            }
+        if let Some(program) = &program
+            && !program.contains_year(p.year)
+        {
+            c.report(
+                "projects",
+                i,
+                "year",
+                format!(
+                    "{} lies outside the program's years {}–{}",
+                    p.year, program.first_year, program.last_year
+                ),
+            );
         }
     }
     let transfer_ids: HashSet<&str> = new.transfers.iter().map(|t| t.id.as_str()).collect();
@@ -259,18 +259,18 @@ fn check_projects(c: &mut Checker<'_>) {
                 format!("{} is not a project", t.project),
             );
         }
-        if let Some(program) = &program {
-            if t.currency != program.currency {
-                c.report(
-                    "transfers",
-                    i,
-                    "currency",
-                    format!(
-                        "{} is not the program's currency {}",
-                        t.currency, program.currency
-                    ),
-                );
-            }
+        if let Some(program) = &program
+            && t.currency != program.currency
+        {
+            c.report(
+                "transfers",
+                i,
+                "currency",
+                format!(
+                    "{} is not the program's currency {}",
+                    t.currency, program.currency
+                ),
+            );
         }
         if let Some(original) = &t.corrects {
             let here = transfer_ids.contains(original.as_str());

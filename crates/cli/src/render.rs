@@ -16,15 +16,8 @@ fn money(fen: i64) -> String {
 }
 
 fn grouped(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    let digits = counterpart_domain::money::grouped(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
 }
 
 fn show(cell: &Cell, column: &Column) -> String {
@@ -81,10 +74,11 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
                 .rows
                 .iter()
                 .any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
-            if numeric && column.key != "value" {
-                if let Some(c) = table.column_mut(i) {
-                    c.set_cell_alignment(comfy_table::CellAlignment::Right);
-                }
+            if numeric
+                && column.key != "value"
+                && let Some(c) = table.column_mut(i)
+            {
+                c.set_cell_alignment(comfy_table::CellAlignment::Right);
             }
         }
         writeln!(out, "{table}")?;

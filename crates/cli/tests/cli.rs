@@ -17,8 +17,18 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn headline_value<'a>(report: &'a serde_json::Value, figure: &str) -> &'a serde_json::Value {
-    let headline = report["sections"].as_array().unwrap().iter().find(|s| s["key"] == "headline").unwrap();
-    let row = headline["rows"].as_array().unwrap().iter().find(|r| r[0] == figure).unwrap();
+    let headline = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "headline")
+        .unwrap();
+    let row = headline["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == figure)
+        .unwrap();
     &row[1]
 }
 
@@ -29,33 +39,60 @@ fn demo_then_reports_in_every_format_then_round_trip() {
 
     let missing = counterpart(&db, &["report", "summary"]);
     assert!(!missing.status.success());
-    assert!(text(&missing.stderr).contains("no database at"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("no database at"),
+        "{}",
+        text(&missing.stderr)
+    );
     assert!(!db.exists(), "a report never creates a database");
 
     let demo = counterpart(&db, &["demo", "--no-serve"]);
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     let stdout = text(&demo.stdout);
-    for expected in ["program summary", "Funds delivered 2010–2019", "computed from simulated records", "SIMULATED", "Kashgar"] {
-        assert!(stdout.contains(expected), "the demo summary shows {expected:?}");
+    for expected in [
+        "program summary",
+        "Funds delivered 2010–2019",
+        "computed from simulated records",
+        "SIMULATED",
+        "Kashgar",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "the demo summary shows {expected:?}"
+        );
     }
     assert!(text(&demo.stderr).contains("built the demo program"));
     let again = counterpart(&db, &["demo", "--no-serve"]);
-    assert!(text(&again.stderr).contains("using the program already in"), "a second demo reuses the database");
+    assert!(
+        text(&again.stderr).contains("using the program already in"),
+        "a second demo reuses the database"
+    );
 
     let json = counterpart(&db, &["report", "summary", "--format", "json"]);
     assert!(json.status.success(), "{}", text(&json.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    let fen = headline_value(&summary, "Funds delivered 2010–2019")["fen"].as_i64().expect("money is exact fen");
+    let fen = headline_value(&summary, "Funds delivered 2010–2019")["fen"]
+        .as_i64()
+        .expect("money is exact fen");
     assert!((fen as f64 / 1e11 - 120.0).abs() <= 2.4, "{fen}");
-    let people = headline_value(&summary, "Officials and experts posted").as_i64().expect("a number");
+    let people = headline_value(&summary, "Officials and experts posted")
+        .as_i64()
+        .expect("a number");
     assert!(people >= 87_500);
-    let livelihood = headline_value(&summary, "Livelihood share of funds delivered").as_f64().expect("a number");
+    let livelihood = headline_value(&summary, "Livelihood share of funds delivered")
+        .as_f64()
+        .expect("a number");
     assert!(livelihood > 70.0);
 
     let csv = counterpart(&db, &["report", "summary", "--format", "csv"]);
     let csv = text(&csv.stdout);
     assert!(csv.starts_with("section,row,column,value,unit\n"));
-    assert!(csv.contains(&format!("headline,Funds delivered 2010–2019,value,{fen},fen")), "money in CSV is fen");
+    assert!(
+        csv.contains(&format!(
+            "headline,Funds delivered 2010–2019,value,{fen},fen"
+        )),
+        "money in CSV is fen"
+    );
 
     let provider = counterpart(&db, &["report", "provider", "Shenzhen", "--year", "2019"]);
     assert!(provider.status.success(), "{}", text(&provider.stderr));
@@ -65,13 +102,19 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     assert!(text(&unknown.stderr).contains("no recipient area is called \"Atlantis\""));
 
     let bundle = dir.path().join("bundle");
-    let export = counterpart(&db, &["export", "bundle", "--out", bundle.to_str().unwrap()]);
+    let export = counterpart(
+        &db,
+        &["export", "bundle", "--out", bundle.to_str().unwrap()],
+    );
     assert!(export.status.success(), "{}", text(&export.stderr));
     let copy = dir.path().join("copy.db");
     let import = counterpart(&copy, &["import", bundle.to_str().unwrap()]);
     assert!(import.status.success(), "{}", text(&import.stderr));
     let copied = counterpart(&copy, &["report", "summary", "--format", "json"]);
-    assert_eq!(copied.stdout, json.stdout, "the imported copy has the same summary");
+    assert_eq!(
+        copied.stdout, json.stdout,
+        "the imported copy has the same summary"
+    );
 }
 
 #[test]
@@ -80,18 +123,32 @@ fn a_bad_bundle_into_a_new_database_leaves_no_file() {
     let db = dir.path().join("new.db");
     let bundle = dir.path().join("bundle");
     std::fs::create_dir(&bundle).unwrap();
-    std::fs::write(bundle.join("regions.csv"), "code,parent,kind,name_en,name_zh,admin_code\nx,,planet,X,X,\n").unwrap();
+    std::fs::write(
+        bundle.join("regions.csv"),
+        "code,parent,kind,name_en,name_zh,admin_code\nx,,planet,X,X,\n",
+    )
+    .unwrap();
     let out = counterpart(&db, &["import", bundle.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("regions.csv:2: column kind: \"planet\" is not a region kind"), "{err}");
-    assert!(err.contains("program.csv: missing: a new database needs its program") || err.contains("problem(s) found"), "{err}");
+    assert!(
+        err.contains("regions.csv:2: column kind: \"planet\" is not a region kind"),
+        "{err}"
+    );
+    assert!(
+        err.contains("program.csv: missing: a new database needs its program")
+            || err.contains("problem(s) found"),
+        "{err}"
+    );
     assert!(!db.exists());
 }
 
 #[test]
 fn help_explains_the_commands() {
-    let out = Command::new(env!("CARGO_BIN_EXE_counterpart")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_counterpart"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = text(&out.stdout);
     for command in ["demo", "import", "export", "report"] {
         assert!(help.contains(command), "--help lists {command}");

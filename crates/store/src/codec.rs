@@ -218,7 +218,8 @@ fn with_provenance(mut row: Vec<Value>, p: &Provenance) -> Vec<Value> {
 /// Regions ordered so that every parent comes before its children (the foreign key holds row by
 /// row, whatever the order of the codes).
 fn parents_first(regions: &[Region]) -> Vec<&Region> {
-    let by_code: std::collections::HashMap<&RegionCode, &Region> = regions.iter().map(|r| (&r.code, r)).collect();
+    let by_code: std::collections::HashMap<&RegionCode, &Region> =
+        regions.iter().map(|r| (&r.code, r)).collect();
     let depth = |region: &Region| -> usize {
         let mut depth = 0usize;
         let mut parent = region.parent.as_ref();

@@ -4,10 +4,14 @@
 use counterpart_domain::fact::Fact;
 use counterpart_domain::pair::Pair;
 use counterpart_domain::program::Program;
-use counterpart_domain::project::{Category, Outputs, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::project::{
+    Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
+};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::Region;
-use counterpart_domain::{Confidence, Currency, Fen, Provenance, RecordId, RegionCode, RegionKind, Share, Year};
+use counterpart_domain::{
+    Confidence, Currency, Fen, Provenance, RecordId, RegionCode, RegionKind, Share, Year,
+};
 use counterpart_store::{SqliteStore, Store, StoreError};
 
 fn code(s: &str) -> RegionCode {
@@ -15,7 +19,14 @@ fn code(s: &str) -> RegionCode {
 }
 
 fn region(c: &str, parent: Option<&str>, kind: RegionKind) -> Region {
-    Region { code: code(c), parent: parent.map(code), kind, name_en: c.into(), name_zh: "区".into(), admin_code: None }
+    Region {
+        code: code(c),
+        parent: parent.map(code),
+        kind,
+        name_en: c.into(),
+        name_zh: "区".into(),
+        admin_code: None,
+    }
 }
 
 fn small() -> Records {
@@ -30,7 +41,10 @@ fn small() -> Records {
         title_zh: "安居房".into(),
         year,
         budget: Fen::new(500),
-        outputs: Outputs { housing_units: 3, ..Outputs::default() },
+        outputs: Outputs {
+            housing_units: 3,
+            ..Outputs::default()
+        },
         provenance: Provenance::Recorded,
     };
     let transfer = |id: &str, kind| Transfer {
@@ -65,7 +79,10 @@ fn small() -> Records {
             recipient: code("kashgar.shache"),
             first_year: year,
             last_year: None,
-            provenance: Provenance::Published { source: "table".into(), confidence: Confidence::Verified },
+            provenance: Provenance::Published {
+                source: "table".into(),
+                confidence: Confidence::Verified,
+            },
             note: String::new(),
         }],
         facts: vec![Fact {
@@ -77,7 +94,10 @@ fn small() -> Records {
             source: "s".into(),
             note: String::new(),
         }],
-        transfers: vec![transfer("t1", TransferKind::Commit), transfer("t2", TransferKind::Disburse)],
+        transfers: vec![
+            transfer("t1", TransferKind::Commit),
+            transfer("t2", TransferKind::Disburse),
+        ],
         projects: vec![project],
         ..Records::default()
     }
@@ -89,12 +109,23 @@ async fn records_round_trip_and_sums_group_them() {
     let store = SqliteStore::open(&dir.path().join("a.db")).await.unwrap();
     let records = small();
     let progress = std::sync::Mutex::new(Vec::new());
-    store.load(&records, &|n| progress.lock().unwrap().push(n)).await.unwrap();
-    assert_eq!(*progress.lock().unwrap().last().unwrap(), records.len(), "progress counts every record");
+    store
+        .load(&records, &|n| progress.lock().unwrap().push(n))
+        .await
+        .unwrap();
+    assert_eq!(
+        *progress.lock().unwrap().last().unwrap(),
+        records.len(),
+        "progress counts every record"
+    );
     assert_eq!(store.records().await.unwrap(), records);
     let funds = store.funds().await.unwrap();
     assert_eq!(funds.len(), 2);
-    assert!(funds.iter().all(|f| f.amount == Fen::new(500) && !f.simulated && f.year.get() == 2015));
+    assert!(
+        funds
+            .iter()
+            .all(|f| f.amount == Fen::new(500) && !f.simulated && f.year.get() == 2015)
+    );
     let keys = store.keys().await.unwrap();
     assert!(keys["pairs"].contains("shanghai|kashgar.shache|2015"));
     assert!(keys["projects"].contains("p1"));
@@ -119,9 +150,18 @@ async fn transfers_cannot_be_updated_or_deleted() {
     let store = SqliteStore::open(&path).await.unwrap();
     store.load(&small(), &|_| {}).await.unwrap();
     store.close().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-    for sql in ["UPDATE transfers SET amount_fen = 1 WHERE id = 't1'", "DELETE FROM transfers WHERE id = 't1'"] {
-        let err = sqlx::query(sql).execute(&pool).await.unwrap_err().to_string();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE transfers SET amount_fen = 1 WHERE id = 't1'",
+        "DELETE FROM transfers WHERE id = 't1'",
+    ] {
+        let err = sqlx::query(sql)
+            .execute(&pool)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("transfers are immutable"), "{sql}: {err}");
     }
     let err = sqlx::query("INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'recorded',NULL,NULL)")

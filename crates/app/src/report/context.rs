@@ -113,7 +113,7 @@ impl Context {
             .map(|r| format!("{} ({})", r.name_en, r.code))
             .collect();
         let hint = if close.is_empty() {
-            format!("; list them with `counterpart report summary`")
+            "; list them with `counterpart report summary`".to_owned()
         } else {
             format!("; did you mean {}?", close.join(", "))
         };

@@ -109,7 +109,6 @@ pub async fn provider(
         "CNY",
         computed(simulated),
         None,
-        0.0,
         "from the program's quota rule".into(),
     );
     h.row(
@@ -118,7 +117,6 @@ pub async fn provider(
         "CNY",
         computed(simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -127,7 +125,6 @@ pub async fn provider(
         "percent",
         computed(simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -136,7 +133,6 @@ pub async fn provider(
         "percent",
         computed(simulated),
         None,
-        0.0,
         format!("threshold {}", ctx.program.livelihood_share_min.percent(0)),
     );
     h.row(
@@ -145,7 +141,6 @@ pub async fn provider(
         "percent",
         computed(simulated),
         None,
-        0.0,
         format!(
             "threshold {}",
             ctx.program.county_level_share_min.percent(0)
@@ -157,7 +152,6 @@ pub async fn provider(
         "people",
         computed(people.simulated),
         None,
-        0.0,
         String::new(),
     );
     let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
@@ -169,7 +163,6 @@ pub async fn provider(
         "CNY",
         computed(trade_simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -178,7 +171,6 @@ pub async fn provider(
         "people",
         computed(trade_simulated),
         None,
-        0.0,
         String::new(),
     );
 

@@ -151,7 +151,6 @@ pub async fn recipient(
         "CNY",
         computed(simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -160,7 +159,6 @@ pub async fn recipient(
         "projects",
         computed(simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -169,7 +167,6 @@ pub async fn recipient(
         "percent",
         computed(simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -178,7 +175,6 @@ pub async fn recipient(
         "people",
         computed(people.simulated),
         None,
-        0.0,
         String::new(),
     );
 

@@ -148,18 +148,19 @@ impl<'a> Headline<'a> {
         Headline { section, ctx }
     }
 
-    /// A figure with its computed value (`as_number` in the published unit) beside a fact.
+    /// A figure, with its value as a number in the published unit beside the fact it is
+    /// compared with (`compare`: fact key and number).
     pub fn row(
         &mut self,
         figure: &str,
         value: Cell,
         unit: &str,
         provenance: String,
-        fact_key: Option<&str>,
-        as_number: f64,
+        compare: Option<(&str, f64)>,
         note: String,
     ) {
-        let fact = fact_key.and_then(|k| self.ctx.fact(k));
+        let fact = compare.and_then(|(k, _)| self.ctx.fact(k));
+        let as_number = compare.map_or(0.0, |(_, n)| n);
         let (published_value, published_unit, source, difference) = match fact {
             Some(f) => {
                 let number = f.number();
@@ -167,7 +168,7 @@ impl<'a> Headline<'a> {
                     .filter(|n| *n != 0.0)
                     .map(|n| Cell::number((as_number - n) / n * 100.0, 2));
                 (
-                    number.map_or_else(|| Cell::text(&f.value), |n| Cell::Number(n)),
+                    number.map_or_else(|| Cell::text(&f.value), Cell::Number),
                     Cell::text(&f.unit),
                     Cell::text(format!("{} ({})", published(f), f.key)),
                     Cell::opt(difference),
@@ -233,8 +234,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         Cell::money(delivered),
         "CNY",
         computed(money_simulated),
-        Some("xj.funds.total_2010_2019"),
-        bn(delivered),
+        Some(("xj.funds.total_2010_2019", bn(delivered))),
         String::new(),
     );
     if let Some(f) = ctx.fact("xj.funds.total_2010_2019_drc") {
@@ -243,8 +243,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
             Cell::money(delivered),
             "CNY",
             computed(money_simulated),
-            Some(&f.key),
-            bn(delivered),
+            Some((&f.key, bn(delivered))),
             "a different official count; definitions differ".into(),
         );
     }
@@ -259,8 +258,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
                 Cell::money(b.disbursed),
                 "CNY",
                 computed(b.simulated),
-                Some(key),
-                bn(b.disbursed),
+                Some((key, bn(b.disbursed))),
                 lower_bound_note(&ctx, key),
             );
         }
@@ -271,8 +269,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
             Cell::count(b.projects),
             "projects",
             computed(b.simulated),
-            Some("xj.projects.annual_2019"),
-            b.projects as f64,
+            Some(("xj.projects.annual_2019", b.projects as f64)),
             String::new(),
         );
     }
@@ -281,8 +278,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         Cell::count(projects_total),
         "projects",
         computed(money_simulated),
-        Some("xj.projects.total_2010_2019_drc"),
-        projects_total as f64,
+        Some(("xj.projects.total_2010_2019_drc", projects_total as f64)),
         lower_bound_note(&ctx, "xj.projects.total_2010_2019_drc"),
     );
     let meets = |s: Share, min: Share| if s >= min { "meets" } else { "below" };
@@ -291,8 +287,10 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         Cell::percent(livelihood),
         "percent",
         computed(money_simulated),
-        Some("xj.rule.livelihood_share_min_early"),
-        livelihood.to_f64() * 100.0,
+        Some((
+            "xj.rule.livelihood_share_min_early",
+            livelihood.to_f64() * 100.0,
+        )),
         format!(
             "{} the program's threshold of {}",
             meets(livelihood, program.livelihood_share_min),
@@ -304,8 +302,10 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         Cell::percent(county_share),
         "percent",
         computed(money_simulated),
-        Some("xj.rule.county_level_share_min"),
-        county_share.to_f64() * 100.0,
+        Some((
+            "xj.rule.county_level_share_min",
+            county_share.to_f64() * 100.0,
+        )),
         format!(
             "{} the threshold of {} (a 2019 rule)",
             meets(county_share, program.county_level_share_min),
@@ -317,8 +317,10 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         Cell::count(people.people),
         "people",
         computed(people.simulated),
-        Some("xj.personnel.officials_experts_article"),
-        people.people as f64,
+        Some((
+            "xj.personnel.officials_experts_article",
+            people.people as f64,
+        )),
         lower_bound_note(&ctx, "xj.personnel.officials_experts_article"),
     );
 
@@ -329,8 +331,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
             Cell::count(count),
             "units",
             computed(false),
-            Some(key),
-            count as f64,
+            Some((key, count as f64)),
             String::new(),
         );
     }
@@ -343,8 +344,7 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
                 Cell::number(incidence, 2),
                 "percent",
                 computed(simulated),
-                Some(&key),
-                incidence,
+                Some((&key, incidence)),
                 String::new(),
             );
         }
@@ -367,7 +367,6 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         "CNY",
         computed(trade_simulated),
         None,
-        0.0,
         String::new(),
     );
     h.row(
@@ -376,7 +375,6 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         "people",
         computed(trade_simulated),
         None,
-        0.0,
         String::new(),
     );
 
