@@ -139,6 +139,11 @@ async fn run(cli: Cli) -> Result<()> {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--year: {e}"))?;
             let report = match what {
+                ReportCommand::Summary if year.is_some() => {
+                    bail!(
+                        "the summary covers the whole program; use --year with `report provider` or `report recipient`"
+                    )
+                }
                 ReportCommand::Summary => report::summary(&store).await?,
                 ReportCommand::Provider { name } => report::provider(&store, &name, year).await?,
                 ReportCommand::Recipient { name } => report::recipient(&store, &name, year).await?,
@@ -227,41 +232,47 @@ async fn run_demo(db: &Path, reset: bool) -> Result<()> {
 }
 
 async fn run_import(db: &Path, dir: &Path) -> Result<()> {
-    let records = if db.exists() {
-        let store = SqliteStore::open(db)
+    let open = || async {
+        SqliteStore::open(db)
             .await
-            .with_context(|| format!("cannot open the database {}", db.display()))?;
-        let bar = progress_bar(0, "importing");
-        let result = import::import_dir(&store, dir, &|n| {
-            bar.set_length(n as u64);
-            bar.set_position(n as u64)
-        })
-        .await;
-        bar.finish_and_clear();
-        store.close().await?;
-        result?
-    } else {
-        // Check everything before the database file exists, so a bad bundle leaves no file behind.
-        let empty = counterpart_domain::records::Records::default();
-        let bundle = import::prepare(dir, &empty, &Default::default())?;
-        let store = SqliteStore::open(db)
-            .await
-            .with_context(|| format!("cannot create the database {}", db.display()))?;
-        let bar = progress_bar(bundle.records.len(), "importing");
-        let result = store
-            .load(&bundle.records, &|n| bar.set_position(n as u64))
-            .await;
-        bar.finish_and_clear();
-        let result = result.and(store.close().await);
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(db);
-            return Err(e.into());
-        }
-        bundle.records
+            .with_context(|| format!("cannot open the database {}", db.display()))
     };
+    // A new database is created only once the bundle has passed every check, so a bad bundle
+    // leaves no file behind.
+    let existing = if db.exists() {
+        Some(open().await?)
+    } else {
+        None
+    };
+    let (frame, keys) = match &existing {
+        Some(store) => (store.frame().await?, store.keys().await?),
+        None => Default::default(),
+    };
+    let checked = import::prepare(dir, &frame, &keys);
+    let (bundle, store, created) = match (checked, existing) {
+        (Err(problems), Some(store)) => {
+            store.close().await?;
+            return Err(problems.into());
+        }
+        (Err(problems), None) => return Err(problems.into()),
+        (Ok(bundle), Some(store)) => (bundle, store, false),
+        (Ok(bundle), None) => (bundle, open().await?, true),
+    };
+    let bar = progress_bar(bundle.records.len(), "importing");
+    let result = store
+        .load(&bundle.records, &|n| bar.set_position(n as u64))
+        .await;
+    bar.finish_and_clear();
+    let result = result.and(store.close().await);
+    if let Err(e) = result {
+        if created {
+            let _ = std::fs::remove_file(db);
+        }
+        return Err(e.into());
+    }
     eprintln!(
         "imported {} records from {} into {}",
-        records.len(),
+        bundle.records.len(),
         dir.display(),
         db.display()
     );

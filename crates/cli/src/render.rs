@@ -54,11 +54,16 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         if comfy_table::Table::new().width().is_none() {
             table.set_width(160);
         }
-        table.set_header(section.columns.iter().map(|c| c.label));
+        // Columns with nothing in them are left out of the table (JSON and CSV keep them).
+        let shown: Vec<usize> = (0..section.columns.len())
+            .filter(|i| section.rows.iter().any(|r| r[*i] != Cell::Empty))
+            .collect();
+        table.set_header(shown.iter().map(|i| section.columns[*i].label));
         let mut notes: Vec<String> = Vec::new();
         for row in &section.rows {
-            table.add_row(row.iter().zip(&section.columns).map(|(cell, column)| {
-                let text = show(cell, column);
+            table.add_row(shown.iter().map(|i| {
+                let column = &section.columns[*i];
+                let text = show(&row[*i], column);
                 if !NOTE_COLUMNS.contains(&column.key) || text.chars().count() <= NOTE_AFTER_CHARS {
                     return text;
                 }
@@ -69,14 +74,14 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
                 format!("[{}]", n + 1)
             }));
         }
-        for (i, column) in section.columns.iter().enumerate() {
+        for (position, i) in shown.iter().enumerate() {
             let numeric = section
                 .rows
                 .iter()
-                .any(|r| matches!(r[i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
+                .any(|r| matches!(r[*i], Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }));
             if numeric
-                && column.key != "value"
-                && let Some(c) = table.column_mut(i)
+                && section.columns[*i].key != "value"
+                && let Some(c) = table.column_mut(position)
             {
                 c.set_cell_alignment(comfy_table::CellAlignment::Right);
             }

@@ -101,6 +101,24 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no recipient area is called \"Atlantis\""));
 
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("pairs.csv"), "provider,recipient,first_year,last_year,provenance,source,confidence,note\nshanghai,kashgar.shache-county,2010,,recorded,,,\n").unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let refused = counterpart(&db, &["import", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("pairs.csv:2: column provider: duplicate"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(
+        before == std::fs::read(&db).unwrap(),
+        "a refused import leaves the database byte-for-byte unchanged"
+    );
+    let summary_year = counterpart(&db, &["report", "summary", "--year", "2019"]);
+    assert!(text(&summary_year.stderr).contains("use --year with `report provider`"));
+
     let bundle = dir.path().join("bundle");
     let export = counterpart(
         &db,
