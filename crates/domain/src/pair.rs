@@ -51,3 +51,86 @@ pub fn serves(
         .filter(|p| &p.provider == provider && p.active_in(year))
         .any(|p| tree.is_within(area, &p.recipient) || tree.is_within(&p.recipient, area))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RegionKind;
+    use crate::region::Region;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    fn tree() -> RegionTree {
+        let region = |c: &str, parent: Option<&str>, kind| Region {
+            code: code(c),
+            parent: parent.map(code),
+            kind,
+            name_en: c.into(),
+            name_zh: String::new(),
+            admin_code: None,
+        };
+        RegionTree::build([
+            region("jiangsu", None, RegionKind::Province),
+            region("jiangsu.wuxi", Some("jiangsu"), RegionKind::City),
+            region("kizilsu", None, RegionKind::Prefecture),
+            region("kizilsu.akqi", Some("kizilsu"), RegionKind::County),
+            region(
+                "kizilsu.artux",
+                Some("kizilsu"),
+                RegionKind::CountyLevelCity,
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn pair(provider: &str, recipient: &str, first: u16, last: Option<u16>) -> Pair {
+        Pair {
+            provider: code(provider),
+            recipient: code(recipient),
+            first_year: Year::new(first).unwrap(),
+            last_year: last.map(|y| Year::new(y).unwrap()),
+            provenance: Provenance::Recorded,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_city_pair_nests_in_its_provinces_pair() {
+        let tree = tree();
+        let pairs = [
+            pair("jiangsu", "kizilsu.akqi", 2010, None),
+            pair("jiangsu.wuxi", "kizilsu.akqi", 2010, None),
+        ];
+        assert_eq!(pairs[1].nested_in(&pairs, &tree), Some(&pairs[0]));
+        assert_eq!(pairs[0].nested_in(&pairs, &tree), None);
+    }
+
+    #[test]
+    fn a_provider_serves_its_units_their_prefecture_and_only_while_paired() {
+        let tree = tree();
+        let pairs = [pair("jiangsu", "kizilsu.akqi", 2010, Some(2015))];
+        let y = |y| Year::new(y).unwrap();
+        let jiangsu = code("jiangsu");
+        assert!(serves(
+            &pairs,
+            &tree,
+            &jiangsu,
+            &code("kizilsu.akqi"),
+            y(2012)
+        ));
+        assert!(
+            serves(&pairs, &tree, &jiangsu, &code("kizilsu"), y(2012)),
+            "a prefecture project serves its counties"
+        );
+        assert!(
+            !serves(&pairs, &tree, &jiangsu, &code("kizilsu.artux"), y(2012)),
+            "not a county it is not paired with"
+        );
+        assert!(
+            !serves(&pairs, &tree, &jiangsu, &code("kizilsu.akqi"), y(2016)),
+            "not after the pair ended"
+        );
+    }
+}
