@@ -562,3 +562,39 @@ async fn one_bad_row_among_good_ones_writes_nothing() {
     )
     .await;
 }
+
+/// The same demo on PostgreSQL gives the same summary, record for record (when
+/// `COUNTERPART_TEST_PG` names a server; CI sets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_gives_the_same_summary_as_sqlite() {
+    let Ok(url) = std::env::var("COUNTERPART_TEST_PG") else {
+        eprintln!("COUNTERPART_TEST_PG is not set: PostgreSQL skipped");
+        return;
+    };
+    let schema = format!("app_test_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let pg = counterpart_store::PgStore::connect_in_schema(&url, &schema)
+        .await
+        .unwrap();
+    pg.load(demo_records(), &|_| {}).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = store_with(dir.path(), demo_records()).await;
+    assert_eq!(
+        report::summary(&pg).await.unwrap(),
+        report::summary(&sqlite).await.unwrap()
+    );
+    assert_eq!(
+        report::recipient(&pg, "Kashgar", None).await.unwrap(),
+        report::recipient(&sqlite, "Kashgar", None).await.unwrap()
+    );
+    assert_eq!(pg.records().await.unwrap(), sqlite.records().await.unwrap());
+    pg.close().await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}

@@ -20,7 +20,7 @@ use counterpart_domain::{
 };
 
 /// One cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     Int(i64),
     Text(String),
@@ -33,14 +33,13 @@ pub enum ColumnType {
     Text,
 }
 
-/// A table's columns in insert order, its primary key and its order.
+/// A table's columns in insert order and its primary key (rows are read back in key order).
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static [(&'static str, ColumnType)],
     /// The primary-key columns; a key is their values joined by `|`.
     pub key: &'static [&'static str],
-    pub order_by: &'static str,
 }
 
 use ColumnType::{Int, Text};
@@ -60,46 +59,39 @@ pub const PROGRAM: Table = Table {
     columns: columns!("code": Text, "name_en": Text, "name_zh": Text, "currency": Text, "first_year": Int,
         "last_year": Int, "livelihood_share_min": Text, "county_level_share_min": Text, "rules_source": Text),
     key: &["code"],
-    order_by: "code",
 };
 pub const QUOTA_PERIODS: Table = Table {
     name: "quota_periods",
     columns: columns!("first_year": Int, "last_year": Int, "indicator": Text, "base_year": Int, "growth": Text,
         "growth_years": Int, "rate_min": Text, "rate_max": Text; provenance),
     key: &["first_year"],
-    order_by: "first_year",
 };
 pub const REGIONS: Table = Table {
     name: "regions",
     columns: columns!("code": Text, "parent": Text, "kind": Text, "name_en": Text, "name_zh": Text, "admin_code": Text),
     key: &["code"],
-    order_by: "code",
 };
 pub const PROVIDER_RATES: Table = Table {
     name: "provider_rates",
     columns: columns!("provider": Text, "period_first_year": Int, "rate": Text; provenance),
     key: &["provider", "period_first_year"],
-    order_by: "provider, period_first_year",
 };
 pub const PAIRS: Table = Table {
     name: "pairs",
     columns: columns!("provider": Text, "recipient": Text, "first_year": Int, "last_year": Int,
         "provenance": Text, "source": Text, "confidence": Text, "note": Text),
     key: &["provider", "recipient", "first_year"],
-    order_by: "provider, recipient, first_year",
 };
 pub const INDICATORS: Table = Table {
     name: "indicators",
     columns: columns!("region": Text, "indicator": Text, "year": Int, "version": Int, "value": Int; provenance),
     key: &["region", "indicator", "year", "version"],
-    order_by: "region, indicator, year, version",
 };
 pub const FACTS: Table = Table {
     name: "facts",
     columns: columns!("key": Text, "value": Text, "unit": Text, "period": Text, "confidence": Text,
         "source": Text, "note": Text),
     key: &["key"],
-    order_by: "key",
 };
 pub const PROJECTS: Table = Table {
     name: "projects",
@@ -107,52 +99,44 @@ pub const PROJECTS: Table = Table {
         "title_en": Text, "title_zh": Text, "year": Int, "budget_fen": Int, "housing_units": Int,
         "school_places": Int, "hospital_beds": Int, "jobs": Int, "people_trained": Int; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const TRANSFERS: Table = Table {
     name: "transfers",
     columns: columns!("id": Text, "project": Text, "kind": Text, "amount_fen": Int, "currency": Text,
         "value_date": Text, "corrects": Text; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const PEOPLE: Table = Table {
     name: "people",
     columns: columns!("id": Text, "provider": Text, "home_institution": Text, "specialty": Text; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const POSTS: Table = Table {
     name: "posts",
     columns: columns!("id": Text, "recipient": Text, "host_institution": Text, "specialty": Text, "seats": Int; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const POSTINGS: Table = Table {
     name: "postings",
     columns: columns!("id": Text, "person": Text, "post": Text, "role": Text, "start_date": Text,
         "end_date": Text, "batch": Int; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const TARGETS: Table = Table {
     name: "targets",
     columns: columns!("id": Text, "region": Text, "indicator": Text, "value": Int, "deadline": Text; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const PURCHASES: Table = Table {
     name: "purchases",
     columns: columns!("id": Text, "provider": Text, "recipient": Text, "year": Int, "product": Text,
         "channel": Text, "value_fen": Int; provenance),
     key: &["id"],
-    order_by: "id",
 };
 pub const EXCHANGES: Table = Table {
     name: "exchanges",
     columns: columns!("id": Text, "recipient": Text, "provider": Text, "year": Int, "kind": Text, "people": Int; provenance),
     key: &["id"],
-    order_by: "id",
 };
 
 /// Every table, parents before children (the insert order).
@@ -488,6 +472,22 @@ impl Table {
             }
         };
         self.key.iter().map(cell).collect::<Vec<_>>().join("|")
+    }
+
+    /// Sort rows by their key, the same way on every backend (database collations differ).
+    pub fn sort_by_key(&self, rows: &mut [Vec<Value>]) {
+        let positions: Vec<usize> = self
+            .key
+            .iter()
+            .filter_map(|k| self.column_index(k))
+            .collect();
+        rows.sort_by(|a, b| {
+            positions
+                .iter()
+                .map(|i| a[*i].cmp(&b[*i]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {

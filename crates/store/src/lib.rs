@@ -1,6 +1,6 @@
-//! Storage for Counterpart: one [`Store`] trait, used as `Arc<dyn Store>`, with a SQLite
-//! implementation (the embedded default). PostgreSQL implements the same trait and passes the
-//! same conformance tests (ledger issue).
+//! Storage for Counterpart: one [`Store`] trait, used as `Arc<dyn Store>`, implemented for
+//! SQLite (the embedded default, [`SqliteStore`]) and PostgreSQL ([`PgStore`]) by the same code
+//! and the same queries (`sql.rs`), and held to the same conformance tests.
 //!
 //! Architecture Invariant: business rules live in `domain` and `app`; a store keeps records
 //! and answers grouped sums. SQL never decides whether a record is allowed.
@@ -12,10 +12,13 @@
 //! refuses it with triggers.
 
 mod codec;
+mod postgres;
+mod sql;
 mod sqlite;
 
 pub use codec::ColumnType;
 pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

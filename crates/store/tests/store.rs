@@ -12,7 +12,7 @@ use counterpart_domain::region::Region;
 use counterpart_domain::{
     Confidence, Currency, Fen, Provenance, RecordId, RegionCode, RegionKind, Share, Year,
 };
-use counterpart_store::{SqliteStore, Store, StoreError};
+use counterpart_store::{PgStore, SqliteStore, Store, StoreError};
 
 fn code(s: &str) -> RegionCode {
     RegionCode::parse(s).unwrap()
@@ -103,71 +103,188 @@ fn small() -> Records {
     }
 }
 
+/// A fresh, empty database of one backend.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+impl Backend {
+    /// SQLite always; PostgreSQL when `COUNTERPART_TEST_PG` names a server (CI sets it).
+    fn all() -> Vec<Backend> {
+        let mut backends = vec![Backend::Sqlite(tempfile::tempdir().unwrap())];
+        match std::env::var("COUNTERPART_TEST_PG") {
+            Ok(url) if !url.is_empty() => {
+                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let schema = format!("store_test_{}_{n}", std::process::id());
+                backends.push(Backend::Postgres { url, schema });
+            }
+            _ => eprintln!("COUNTERPART_TEST_PG is not set: PostgreSQL skipped"),
+        }
+        backends
+    }
+
+    async fn open(&self) -> Box<dyn Store> {
+        match self {
+            Backend::Sqlite(dir) => {
+                Box::new(SqliteStore::open(&dir.path().join("a.db")).await.unwrap())
+            }
+            Backend::Postgres { url, schema } => {
+                let admin = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                Box::new(PgStore::connect_in_schema(url, schema).await.unwrap())
+            }
+        }
+    }
+
+    /// Run one statement outside the store, as a user with a database client would.
+    async fn raw(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Backend::Sqlite(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("a.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            Backend::Postgres { url, schema } => {
+                let options = url
+                    .parse::<sqlx::postgres::PgConnectOptions>()
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::PgPool::connect_with(options).await.unwrap();
+                sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Drop what the backend made (the SQLite directory goes with its `TempDir`).
+    async fn cleanup(self) {
+        if let Backend::Postgres { url, schema } = &self {
+            let admin = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&admin)
+                .await
+                .unwrap();
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+}
+
 #[tokio::test]
 async fn records_round_trip_and_sums_group_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("a.db")).await.unwrap();
-    let records = small();
-    let progress = std::sync::Mutex::new(Vec::new());
-    store
-        .load(&records, &|n| progress.lock().unwrap().push(n))
-        .await
-        .unwrap();
-    assert_eq!(
-        *progress.lock().unwrap().last().unwrap(),
-        records.len(),
-        "progress counts every record"
-    );
-    assert_eq!(store.records().await.unwrap(), records);
-    let funds = store.funds().await.unwrap();
-    assert_eq!(funds.len(), 2);
-    assert!(
-        funds
-            .iter()
-            .all(|f| f.amount == Fen::new(500) && !f.simulated && f.year.get() == 2015)
-    );
-    let keys = store.keys().await.unwrap();
-    assert!(keys["pairs"].contains("shanghai|kashgar.shache|2015"));
-    assert!(keys["projects"].contains("p1"));
+    for backend in Backend::all() {
+        let store = backend.open().await;
+        let records = small();
+        let progress = std::sync::Mutex::new(Vec::new());
+        store
+            .load(&records, &|n| progress.lock().unwrap().push(n))
+            .await
+            .unwrap();
+        assert_eq!(
+            *progress.lock().unwrap().last().unwrap(),
+            records.len(),
+            "{}: progress counts every record",
+            backend.name()
+        );
+        assert_eq!(
+            store.records().await.unwrap(),
+            records,
+            "{}",
+            backend.name()
+        );
+        let funds = store.funds().await.unwrap();
+        assert_eq!(funds.len(), 2);
+        assert!(
+            funds
+                .iter()
+                .all(|f| f.amount == Fen::new(500) && !f.simulated && f.year.get() == 2015)
+        );
+        let keys = store.keys().await.unwrap();
+        assert!(
+            keys["pairs"].contains("shanghai|kashgar.shache|2015"),
+            "{}: {:?}",
+            backend.name(),
+            keys["pairs"]
+        );
+        assert!(keys["projects"].contains("p1"));
+        let people = store
+            .people_posted(&counterpart_store::PeopleScope::Recipients(vec![]))
+            .await
+            .unwrap();
+        assert_eq!(people.people, 0);
+        backend.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn a_failed_load_leaves_nothing_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("a.db")).await.unwrap();
-    let mut records = small();
-    // The transfer names a project that is not there: the foreign key fails on the last table.
-    records.transfers[1].project = RecordId::parse("missing").unwrap();
-    let err = store.load(&records, &|_| {}).await.unwrap_err();
-    assert!(matches!(err, StoreError::Database(_)), "{err}");
-    assert_eq!(store.records().await.unwrap(), Records::default());
+    for backend in Backend::all() {
+        let store = backend.open().await;
+        let mut records = small();
+        // The transfer names a project that is not there: the foreign key fails on the last table.
+        records.transfers[1].project = RecordId::parse("missing").unwrap();
+        let err = store.load(&records, &|_| {}).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Database(_)),
+            "{}: {err}",
+            backend.name()
+        );
+        assert_eq!(
+            store.records().await.unwrap(),
+            Records::default(),
+            "{}",
+            backend.name()
+        );
+        backend.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn transfers_cannot_be_updated_or_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    let store = SqliteStore::open(&path).await.unwrap();
-    store.load(&small(), &|_| {}).await.unwrap();
-    store.close().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    for sql in [
-        "UPDATE transfers SET amount_fen = 1 WHERE id = 't1'",
-        "DELETE FROM transfers WHERE id = 't1'",
-    ] {
-        let err = sqlx::query(sql)
-            .execute(&pool)
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("transfers are immutable"), "{sql}: {err}");
+    for backend in Backend::all() {
+        let store = backend.open().await;
+        store.load(&small(), &|_| {}).await.unwrap();
+        for sql in [
+            "UPDATE transfers SET amount_fen = 1 WHERE id = 't1'",
+            "DELETE FROM transfers WHERE id = 't1'",
+        ] {
+            let err = backend.raw(sql).await.unwrap_err();
+            assert!(
+                err.contains("transfers are immutable"),
+                "{}: {sql}: {err}",
+                backend.name()
+            );
+        }
+        let negative = "INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'recorded',NULL,NULL)";
+        let err = backend.raw(negative).await.unwrap_err();
+        assert!(
+            err.to_lowercase().contains("check constraint"),
+            "{}: {err}",
+            backend.name()
+        );
+        assert_eq!(
+            store.records().await.unwrap(),
+            small(),
+            "{}: nothing changed",
+            backend.name()
+        );
+        backend.cleanup().await;
     }
-    let err = sqlx::query("INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'recorded',NULL,NULL)")
-        .execute(&pool)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("CHECK constraint failed"), "{err}");
 }

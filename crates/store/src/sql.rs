@@ -1,0 +1,322 @@
+//! What the SQL backends share: the queries (written once, portable between SQLite and
+//! PostgreSQL) and the `Store` implementation, stamped out per backend by `sql_store!`.
+
+use crate::StoreError;
+use counterpart_domain::{ParseError, RegionCode, Year};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+/// SQLite allows 32,766 bound values per statement and PostgreSQL 65,535; stay below both.
+pub(crate) const MAX_BOUND_VALUES: usize = 30_000;
+
+pub(crate) const FUNDS: &str = "
+    SELECT CAST(substr(t.value_date, 1, 4) AS BIGINT), p.provider, p.recipient, p.category, t.kind,
+           CAST(SUM(t.amount_fen) AS BIGINT), CAST(COUNT(*) AS BIGINT),
+           CAST(MAX(CASE WHEN t.provenance = 'simulated' OR p.provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
+    FROM transfers t JOIN projects p ON p.id = t.project
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+
+pub(crate) const PROJECTS: &str = "
+    SELECT year, provider, recipient, category, CAST(COUNT(*) AS BIGINT), CAST(SUM(budget_fen) AS BIGINT),
+           CAST(MAX(CASE WHEN provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
+    FROM projects GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
+pub(crate) const POSTINGS: &str = "
+    SELECT CAST(substr(ps.start_date, 1, 4) AS BIGINT), pe.provider, po.recipient, ps.role, CAST(COUNT(*) AS BIGINT),
+           CAST(MAX(CASE WHEN ps.provenance = 'simulated' OR pe.provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
+    FROM postings ps JOIN people pe ON pe.id = ps.person JOIN posts po ON po.id = ps.post
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
+pub(crate) const PEOPLE_POSTED: &str = "
+    SELECT CAST(COUNT(DISTINCT ps.person) AS BIGINT),
+           CAST(COALESCE(MAX(CASE WHEN pe.provenance = 'simulated' THEN 1 ELSE 0 END), 0) AS BIGINT)
+    FROM postings ps JOIN people pe ON pe.id = ps.person JOIN posts po ON po.id = ps.post";
+
+pub(crate) const TRADE: &str = "
+    SELECT year, provider, recipient, CAST(SUM(value_fen) AS BIGINT), CAST(0 AS BIGINT),
+           CAST(MAX(CASE WHEN provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
+    FROM purchases GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT year, provider, recipient, CAST(0 AS BIGINT), CAST(SUM(people) AS BIGINT),
+           CAST(MAX(CASE WHEN provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
+    FROM exchanges GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3";
+
+pub(crate) fn corrupt(table: &'static str) -> impl Fn(ParseError) -> StoreError {
+    move |e| StoreError::Corrupt {
+        table,
+        detail: e.to_string(),
+    }
+}
+
+pub(crate) fn int_of<R: Row>(row: &R, i: usize) -> Result<i64, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(row.try_get::<i64, _>(i)?)
+}
+
+pub(crate) fn text_of<R: Row>(row: &R, i: usize) -> Result<String, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(row.try_get::<String, _>(i)?)
+}
+
+pub(crate) fn year_of<R: Row>(row: &R, i: usize, table: &'static str) -> Result<Year, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let y = int_of(row, i)?;
+    Year::new(u16::try_from(y).unwrap_or(0)).map_err(corrupt(table))
+}
+
+pub(crate) fn region_of<R: Row>(
+    row: &R,
+    i: usize,
+    table: &'static str,
+) -> Result<RegionCode, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    RegionCode::parse(&text_of(row, i)?).map_err(corrupt(table))
+}
+
+pub(crate) fn count_of<R: Row>(row: &R, i: usize) -> Result<u64, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(u64::try_from(int_of(row, i)?).unwrap_or(0))
+}
+
+/// Implement [`crate::Store`] for a struct with a `pool: sqlx::Pool<$db>` field. `$begin` is the
+/// statement that opens a write transaction.
+macro_rules! sql_store {
+    ($store:ty, $db:ty, $begin:literal) => {
+        impl $store {
+            async fn select(
+                &self,
+                table: &'static $crate::codec::Table,
+            ) -> Result<Vec<Vec<$crate::codec::Value>>, $crate::StoreError> {
+                use sqlx::Row;
+                use $crate::codec::{ColumnType, Value};
+                let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+                let sql = format!("SELECT {} FROM {}", columns.join(", "), table.name);
+                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let mut cells = Vec::with_capacity(columns.len());
+                    for (i, (_, ty)) in table.columns.iter().enumerate() {
+                        cells.push(match ty {
+                            ColumnType::Int => row
+                                .try_get::<Option<i64>, _>(i)?
+                                .map_or(Value::Null, Value::Int),
+                            ColumnType::Text => row
+                                .try_get::<Option<String>, _>(i)?
+                                .map_or(Value::Null, Value::Text),
+                        });
+                    }
+                    out.push(cells);
+                }
+                table.sort_by_key(&mut out);
+                Ok(out)
+            }
+
+            async fn read(
+                &self,
+                tables: &[&'static $crate::codec::Table],
+            ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {
+                let mut records = counterpart_domain::records::Records::default();
+                for table in tables {
+                    let rows = self.select(table).await?;
+                    $crate::codec::decode(&mut records, table, &rows)?;
+                }
+                Ok(records)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            async fn load(
+                &self,
+                records: &counterpart_domain::records::Records,
+                progress: &(dyn Fn(usize) + Sync),
+            ) -> Result<(), $crate::StoreError> {
+                use $crate::codec::{ColumnType, Value};
+                let mut tx = self.pool.begin_with($begin).await?;
+                let mut written = 0;
+                for (table, rows) in $crate::codec::encode(records) {
+                    let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+                    let per_statement = ($crate::sql::MAX_BOUND_VALUES / columns.len()).max(1);
+                    for chunk in rows.chunks(per_statement) {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
+                            "INSERT INTO {} ({}) ",
+                            table.name,
+                            columns.join(", ")
+                        ));
+                        insert.push_values(chunk, |mut b, row| {
+                            for (value, (_, ty)) in row.iter().zip(table.columns) {
+                                match (value, ty) {
+                                    (Value::Int(i), _) => b.push_bind(*i),
+                                    (Value::Text(s), _) => b.push_bind(s.clone()),
+                                    (Value::Null, ColumnType::Int) => b.push_bind(None::<i64>),
+                                    (Value::Null, ColumnType::Text) => b.push_bind(None::<String>),
+                                };
+                            }
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                        written += chunk.len();
+                        progress(written);
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn records(
+                &self,
+            ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {
+                self.read(&$crate::codec::TABLES).await
+            }
+
+            async fn frame(
+                &self,
+            ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {
+                self.read(&$crate::codec::FRAME_TABLES).await
+            }
+
+            async fn keys(&self) -> Result<$crate::Keys, $crate::StoreError> {
+                let mut keys = $crate::Keys::new();
+                for table in $crate::codec::TABLES {
+                    let sql = format!("SELECT {} FROM {}", table.key_sql(), table.name);
+                    let found: Vec<String> = sqlx::query_scalar(&sql).fetch_all(&self.pool).await?;
+                    keys.insert(table.name, found.into_iter().collect());
+                }
+                Ok(keys)
+            }
+
+            async fn funds(&self) -> Result<Vec<$crate::FundsRow>, $crate::StoreError> {
+                use $crate::sql::*;
+                let rows = sqlx::query(FUNDS).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::FundsRow {
+                            year: year_of(row, 0, "transfers")?,
+                            provider: region_of(row, 1, "projects")?,
+                            recipient: region_of(row, 2, "projects")?,
+                            category: counterpart_domain::project::Category::parse(&text_of(
+                                row, 3,
+                            )?)
+                            .map_err(corrupt("projects"))?,
+                            kind: counterpart_domain::project::TransferKind::parse(&text_of(
+                                row, 4,
+                            )?)
+                            .map_err(corrupt("transfers"))?,
+                            amount: counterpart_domain::Fen::new(int_of(row, 5)?),
+                            transfers: count_of(row, 6)?,
+                            simulated: int_of(row, 7)? == 1,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn projects_summary(
+                &self,
+            ) -> Result<Vec<$crate::ProjectsRow>, $crate::StoreError> {
+                use $crate::sql::*;
+                let rows = sqlx::query(PROJECTS).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::ProjectsRow {
+                            year: year_of(row, 0, "projects")?,
+                            provider: region_of(row, 1, "projects")?,
+                            recipient: region_of(row, 2, "projects")?,
+                            category: counterpart_domain::project::Category::parse(&text_of(
+                                row, 3,
+                            )?)
+                            .map_err(corrupt("projects"))?,
+                            projects: count_of(row, 4)?,
+                            budget: counterpart_domain::Fen::new(int_of(row, 5)?),
+                            simulated: int_of(row, 6)? == 1,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn postings_summary(
+                &self,
+            ) -> Result<Vec<$crate::PostingsRow>, $crate::StoreError> {
+                use $crate::sql::*;
+                let rows = sqlx::query(POSTINGS).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::PostingsRow {
+                            year: year_of(row, 0, "postings")?,
+                            provider: region_of(row, 1, "people")?,
+                            recipient: region_of(row, 2, "posts")?,
+                            role: counterpart_domain::people::Role::parse(&text_of(row, 3)?)
+                                .map_err(corrupt("postings"))?,
+                            postings: count_of(row, 4)?,
+                            simulated: int_of(row, 5)? == 1,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn people_posted(
+                &self,
+                scope: &$crate::PeopleScope,
+            ) -> Result<$crate::PeopleCount, $crate::StoreError> {
+                use $crate::sql::*;
+                let mut query = sqlx::QueryBuilder::<$db>::new(PEOPLE_POSTED);
+                match scope {
+                    $crate::PeopleScope::All => {}
+                    $crate::PeopleScope::Provider(provider) => {
+                        query
+                            .push(" WHERE pe.provider = ")
+                            .push_bind(provider.as_str().to_owned());
+                    }
+                    $crate::PeopleScope::Recipients(recipients) => {
+                        query.push(" WHERE po.recipient IN (");
+                        let mut list = query.separated(", ");
+                        for r in recipients {
+                            list.push_bind(r.as_str().to_owned());
+                        }
+                        if recipients.is_empty() {
+                            list.push("NULL");
+                        }
+                        query.push(")");
+                    }
+                }
+                let row = query.build().fetch_one(&self.pool).await?;
+                Ok($crate::PeopleCount {
+                    people: count_of(&row, 0)?,
+                    simulated: int_of(&row, 1)? == 1,
+                })
+            }
+
+            async fn trade(&self) -> Result<Vec<$crate::TradeRow>, $crate::StoreError> {
+                use $crate::sql::*;
+                let rows = sqlx::query(TRADE).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::TradeRow {
+                            year: year_of(row, 0, "purchases")?,
+                            provider: region_of(row, 1, "purchases")?,
+                            recipient: region_of(row, 2, "purchases")?,
+                            purchases: counterpart_domain::Fen::new(int_of(row, 3)?),
+                            visitors: count_of(row, 4)?,
+                            simulated: int_of(row, 5)? == 1,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;
