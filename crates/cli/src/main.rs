@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use counterpart_app::report::{self, Report};
 use counterpart_app::{demo, import};
 use counterpart_domain::Year;
-use counterpart_store::{SqliteStore, Store};
+use counterpart_store::{PgStore, SqliteStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,14 +23,12 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "counterpart", version, about, long_about)]
 struct Cli {
-    /// The SQLite database file.
-    #[arg(
-        long,
-        global = true,
-        default_value = "counterpart.db",
-        value_name = "PATH"
-    )]
-    db: PathBuf,
+    /// The SQLite database file [default: counterpart.db].
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "database")]
+    db: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite file, e.g. postgres://user@host/db.
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -114,15 +112,105 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where the records live: the embedded SQLite file or a PostgreSQL server.
+enum Target {
+    File(PathBuf),
+    Postgres(String),
+}
+
+/// An open database of either kind.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Target {
+    fn of(cli: &Cli) -> Target {
+        match &cli.database {
+            Some(url) => Target::Postgres(url.clone()),
+            None => Target::File(
+                cli.db
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("counterpart.db")),
+            ),
+        }
+    }
+
+    fn exists(&self) -> bool {
+        match self {
+            Target::File(path) => path.exists(),
+            Target::Postgres(_) => true,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Target::File(path) => path.display().to_string(),
+            Target::Postgres(url) => redact(url),
+        }
+    }
+
+    /// Open (and create, for a file) the database.
+    async fn open(&self) -> Result<Opened> {
+        match self {
+            Target::File(path) => SqliteStore::open(path).await.map(Opened::Sqlite),
+            Target::Postgres(url) => PgStore::connect(url).await.map(Opened::Postgres),
+        }
+        .with_context(|| format!("cannot open the database {}", self.describe()))
+    }
+
+    /// Open a database that must already exist: reports never create an empty one.
+    async fn open_existing(&self) -> Result<Opened> {
+        if !self.exists() {
+            bail!(
+                "no database at {}: run `counterpart demo` to build the demo there, or pass --db PATH",
+                self.describe()
+            );
+        }
+        self.open().await
+    }
+}
+
+/// A connection URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let user = user.split_once(':').map_or(user, |(name, _)| name);
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Opened {
+    fn store(&self) -> &dyn Store {
+        match self {
+            Opened::Sqlite(s) => s,
+            Opened::Postgres(s) => s,
+        }
+    }
+
+    async fn close(self) -> Result<()> {
+        match self {
+            Opened::Sqlite(s) => s.close().await?,
+            Opened::Postgres(s) => s.close().await,
+        }
+        Ok(())
+    }
+}
+
 async fn run(cli: Cli) -> Result<()> {
+    let target = Target::of(&cli);
     match cli.command {
-        Command::Demo { reset, no_serve: _ } => run_demo(&cli.db, reset).await,
-        Command::Import { dir } => run_import(&cli.db, &dir).await,
+        Command::Demo { reset, no_serve: _ } => run_demo(&target, reset).await,
+        Command::Import { dir } => run_import(&target, &dir).await,
         Command::Export {
             what: ExportCommand::Bundle { out },
         } => {
-            let store = open_existing(&cli.db).await?;
-            let records = store.records().await?;
+            let opened = target.open_existing().await?;
+            let records = opened.store().records().await?;
+            opened.close().await?;
             let files = counterpart_app::bundle::write_dir(&records, &out)
                 .with_context(|| format!("cannot write the bundle to {}", out.display()))?;
             eprintln!(
@@ -133,7 +221,8 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Report { what, year, format } => {
-            let store = open_existing(&cli.db).await?;
+            let opened = target.open_existing().await?;
+            let store = opened.store();
             let year = year
                 .map(Year::new)
                 .transpose()
@@ -144,10 +233,11 @@ async fn run(cli: Cli) -> Result<()> {
                         "the summary covers the whole program; use --year with `report provider` or `report recipient`"
                     )
                 }
-                ReportCommand::Summary => report::summary(&store).await?,
-                ReportCommand::Provider { name } => report::provider(&store, &name, year).await?,
-                ReportCommand::Recipient { name } => report::recipient(&store, &name, year).await?,
+                ReportCommand::Summary => report::summary(store).await?,
+                ReportCommand::Provider { name } => report::provider(store, &name, year).await?,
+                ReportCommand::Recipient { name } => report::recipient(store, &name, year).await?,
             };
+            opened.close().await?;
             print_report(&report, format)
         }
     }
@@ -164,19 +254,6 @@ fn print_report(report: &Report, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// Open a database that must already exist: reports never create an empty one.
-async fn open_existing(db: &Path) -> Result<SqliteStore> {
-    if !db.exists() {
-        bail!(
-            "no database at {}: run `counterpart demo` to build the demo there, or pass --db PATH",
-            db.display()
-        );
-    }
-    SqliteStore::open(db)
-        .await
-        .with_context(|| format!("cannot open the database {}", db.display()))
-}
-
 fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
@@ -188,8 +265,11 @@ fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
     bar
 }
 
-async fn run_demo(db: &Path, reset: bool) -> Result<()> {
+async fn run_demo(target: &Target, reset: bool) -> Result<()> {
     if reset {
+        let Target::File(db) = target else {
+            bail!("--reset deletes a SQLite file; on PostgreSQL drop the tables yourself");
+        };
         for suffix in ["", "-wal", "-shm"] {
             let path = PathBuf::from(format!("{}{suffix}", db.display()));
             if path.exists() {
@@ -198,9 +278,8 @@ async fn run_demo(db: &Path, reset: bool) -> Result<()> {
             }
         }
     }
-    let store = SqliteStore::open(db)
-        .await
-        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    let opened = target.open().await?;
+    let store = opened.store();
     if store.frame().await?.program.is_none() {
         let records = demo::demo_records()
             .map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
@@ -211,70 +290,67 @@ async fn run_demo(db: &Path, reset: bool) -> Result<()> {
         bar.finish_and_clear();
         eprintln!(
             "built the demo program in {} ({} records, seed {})",
-            db.display(),
+            target.describe(),
             records.len(),
             demo::SEED
         );
     } else {
         eprintln!(
             "using the program already in {} (pass --reset to build the demo anew)",
-            db.display()
+            target.describe()
         );
     }
-    let summary = report::summary(&store).await?;
+    let summary = report::summary(store).await?;
     print_report(&summary, Format::Table)?;
     eprintln!(
         "\nNext: `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`, \
          `counterpart report summary --format json`."
     );
-    store.close().await?;
-    Ok(())
+    opened.close().await
 }
 
-async fn run_import(db: &Path, dir: &Path) -> Result<()> {
-    let open = || async {
-        SqliteStore::open(db)
-            .await
-            .with_context(|| format!("cannot open the database {}", db.display()))
-    };
-    // A new database is created only once the bundle has passed every check, so a bad bundle
-    // leaves no file behind.
-    let existing = if db.exists() {
-        Some(open().await?)
+async fn run_import(target: &Target, dir: &Path) -> Result<()> {
+    // A new database file is created only once the bundle has passed every check, so a bad
+    // bundle leaves no file behind.
+    let existing = if target.exists() {
+        Some(target.open().await?)
     } else {
         None
     };
     let (frame, keys) = match &existing {
-        Some(store) => (store.frame().await?, store.keys().await?),
+        Some(opened) => (opened.store().frame().await?, opened.store().keys().await?),
         None => Default::default(),
     };
     let checked = import::prepare(dir, &frame, &keys);
-    let (bundle, store, created) = match (checked, existing) {
-        (Err(problems), Some(store)) => {
-            store.close().await?;
+    let (bundle, opened, created) = match (checked, existing) {
+        (Err(problems), Some(opened)) => {
+            opened.close().await?;
             return Err(problems.into());
         }
         (Err(problems), None) => return Err(problems.into()),
-        (Ok(bundle), Some(store)) => (bundle, store, false),
-        (Ok(bundle), None) => (bundle, open().await?, true),
+        (Ok(bundle), Some(opened)) => (bundle, opened, false),
+        (Ok(bundle), None) => (bundle, target.open().await?, true),
     };
     let bar = progress_bar(bundle.records.len(), "importing");
-    let result = store
+    let result = opened
+        .store()
         .load(&bundle.records, &|n| bar.set_position(n as u64))
         .await;
     bar.finish_and_clear();
-    let result = result.and(store.close().await);
+    let result = result
+        .map_err(anyhow::Error::from)
+        .and(opened.close().await);
     if let Err(e) = result {
-        if created {
+        if let (true, Target::File(db)) = (created, target) {
             let _ = std::fs::remove_file(db);
         }
-        return Err(e.into());
+        return Err(e);
     }
     eprintln!(
         "imported {} records from {} into {}",
         bundle.records.len(),
         dir.display(),
-        db.display()
+        target.describe()
     );
     Ok(())
 }

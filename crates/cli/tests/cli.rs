@@ -173,3 +173,51 @@ fn help_explains_the_commands() {
     }
     assert!(help.contains("pairing-assistance"));
 }
+
+/// `--database postgres://…` runs the same demo and reports on PostgreSQL (when
+/// `COUNTERPART_TEST_PG` names a server; CI sets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_on_postgresql_too() {
+    let Ok(url) = std::env::var("COUNTERPART_TEST_PG") else {
+        eprintln!("COUNTERPART_TEST_PG is not set: PostgreSQL skipped");
+        return;
+    };
+    let schema = format!("cli_test_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_counterpart"))
+            .arg("--database")
+            .arg(&database)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let demo = run(&["demo", "--no-serve"]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let pg = run(&["report", "summary", "--format", "json"]);
+    assert!(pg.status.success(), "{}", text(&pg.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("counterpart.db");
+    assert!(counterpart(&db, &["demo", "--no-serve"]).status.success());
+    let sqlite = counterpart(&db, &["report", "summary", "--format", "json"]);
+    assert_eq!(
+        text(&pg.stdout),
+        text(&sqlite.stdout),
+        "both backends give the same summary"
+    );
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
