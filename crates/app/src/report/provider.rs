@@ -111,21 +111,17 @@ pub async fn provider(
         None,
         "from the program's quota rule".into(),
     );
-    h.row(
+    h.plain(
         "Funds delivered",
         Cell::money(delivered_total),
         "CNY",
         computed(simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Delivered of quota",
         Cell::percent(Share::of_parts(delivered_total, quota_total)),
         "percent",
         computed(simulated),
-        None,
-        String::new(),
     );
     h.row(
         "Livelihood share of funds",
@@ -146,32 +142,26 @@ pub async fn provider(
             ctx.program.county_level_share_min.percent(0)
         ),
     );
-    h.row(
+    h.plain(
         "Officials and experts posted (all years)",
         Cell::count(people.people),
         "people",
         computed(people.simulated),
-        None,
-        String::new(),
     );
     let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
     let visitors: u64 = trade.iter().map(|t| t.visitors).sum();
     let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.row(
+    h.plain(
         "Purchases of recipient products",
         Cell::money(purchases),
         "CNY",
         computed(trade_simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Visitors from recipient areas",
         Cell::count(visitors),
         "people",
         computed(trade_simulated),
-        None,
-        String::new(),
     );
 
     let mut pairs = Section::new(

@@ -145,37 +145,29 @@ pub async fn recipient(
         categories_section(&funds, &projects, |_, r, y| inside(r) && in_scope(y));
 
     let mut h = Headline::new(&ctx);
-    h.row(
+    h.plain(
         "Funds delivered",
         Cell::money(delivered),
         "CNY",
         computed(simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Projects",
         Cell::count(count),
         "projects",
         computed(simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Livelihood share of funds",
         Cell::percent(livelihood),
         "percent",
         computed(simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Officials and experts posted here (all years)",
         Cell::count(people.people),
         "people",
         computed(people.simulated),
-        None,
-        String::new(),
     );
 
     let mut helpers = Section::new(

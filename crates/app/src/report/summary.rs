@@ -148,6 +148,11 @@ impl<'a> Headline<'a> {
         Headline { section, ctx }
     }
 
+    /// A figure with nothing published beside it.
+    pub fn plain(&mut self, figure: &str, value: Cell, unit: &str, provenance: String) {
+        self.row(figure, value, unit, provenance, None, String::new());
+    }
+
     /// A figure, with its value as a number in the published unit beside the fact it is
     /// compared with (`compare`: fact key and number).
     pub fn row(
@@ -361,21 +366,17 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         .map(|t| t.visitors)
         .sum();
     let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.row(
+    h.plain(
         "Consumption assistance: purchases of recipient products",
         Cell::money(purchases),
         "CNY",
         computed(trade_simulated),
-        None,
-        String::new(),
     );
-    h.row(
+    h.plain(
         "Exchanges: visitors from recipient areas",
         Cell::count(visitors),
         "people",
         computed(trade_simulated),
-        None,
-        String::new(),
     );
 
     let years = years_section(&ctx, &books);
