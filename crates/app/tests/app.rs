@@ -598,3 +598,76 @@ async fn postgresql_gives_the_same_summary_as_sqlite() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_holds_every_provider_year_to_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let y2019 = Year::new(2019).unwrap();
+    let report = report::compliance(&store, Some(y2019), None, None)
+        .await
+        .unwrap();
+    let table = report.section("compliance").unwrap();
+    assert_eq!(table.rows.len(), 19, "one row per provider");
+    let col = |key: &str| table.columns.iter().position(|c| c.key == key).unwrap();
+    let fen = |cell: &Cell| match cell {
+        Cell::Money { fen } => *fen,
+        other => panic!("not money: {other:?}"),
+    };
+    let mut with_findings = 0;
+    for row in &table.rows {
+        let (quota, disbursed, arrears) = (
+            fen(&row[col("quota")]),
+            fen(&row[col("disbursed")]),
+            fen(&row[col("arrears")]),
+        );
+        assert_eq!(
+            arrears,
+            (quota - disbursed).max(0),
+            "arrears = quota − disbursed for {:?}",
+            row[0]
+        );
+        let Cell::Text(findings) = &row[col("findings")] else {
+            panic!()
+        };
+        assert_eq!(findings.contains("arrears"), arrears > 0);
+        with_findings += u64::from(findings != "none");
+    }
+    let clean = number(
+        &report,
+        "headline",
+        "Provider-years with no finding",
+        "value",
+    );
+    assert_eq!(clean as u64, 19 - with_findings);
+
+    // Mid-year, Beijing's pace is projected from what it disbursed so far.
+    let as_of: counterpart_domain::Date = "2019-06-30".parse().unwrap();
+    let mid = report::compliance(&store, None, Some("Beijing"), Some(as_of))
+        .await
+        .unwrap();
+    let table = mid.section("compliance").unwrap();
+    assert_eq!(table.rows.len(), 1);
+    let row = &table.rows[0];
+    let disbursed = fen(&row[col("disbursed")]);
+    assert_eq!(
+        fen(&row[table
+            .columns
+            .iter()
+            .position(|c| c.key == "projected")
+            .unwrap()]),
+        disbursed * 365 / 181
+    );
+    let full_year = report::compliance(&store, Some(y2019), Some("Beijing"), None)
+        .await
+        .unwrap();
+    assert!(disbursed < fen(&full_year.section("compliance").unwrap().rows[0][col("disbursed")]));
+    let err = report::compliance(&store, Some(Year::new(2018).unwrap()), None, Some(as_of))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("--as-of 2019-06-30 is not in --year 2018"),
+        "{err}"
+    );
+}

@@ -50,6 +50,20 @@ enum Command {
         /// The bundle directory, e.g. data/demo/xinjiang-2010.
         dir: PathBuf,
     },
+    /// Hold every provider-year to the program's rules: quota, shares, "two 100%", pace.
+    Compliance {
+        /// Only this year.
+        #[arg(long)]
+        year: Option<u16>,
+        /// Only this provider (name or code).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Count money up to this date (YYYY-MM-DD) and project the year's pace from it.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write the database's records out.
     Export {
         #[command(subcommand)]
@@ -219,6 +233,25 @@ async fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             Ok(())
+        }
+        Command::Compliance {
+            year,
+            provider,
+            as_of,
+            format,
+        } => {
+            let year = year
+                .map(Year::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--year: {e}"))?;
+            let as_of = as_of
+                .map(|d| counterpart_domain::parse_date(&d))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
+            let opened = target.open_existing().await?;
+            let report = report::compliance(opened.store(), year, provider.as_deref(), as_of).await;
+            opened.close().await?;
+            print_report(&report?, format)
         }
         Command::Report { what, year, format } => {
             let opened = target.open_existing().await?;

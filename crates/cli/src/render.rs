@@ -38,7 +38,7 @@ fn show(cell: &Cell, column: &Column) -> String {
 
 /// Columns whose long texts are shown as numbered notes under the table, to keep it narrow.
 const NOTE_COLUMNS: [&str; 4] = ["provenance", "published_source", "source", "note"];
-const NOTE_AFTER_CHARS: usize = 32;
+const NOTE_AFTER_CHARS: usize = 24;
 
 pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "{}", report.title)?;

@@ -97,6 +97,13 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     let provider = counterpart(&db, &["report", "provider", "Shenzhen", "--year", "2019"]);
     assert!(provider.status.success(), "{}", text(&provider.stderr));
     assert!(text(&provider.stdout).contains("Shenzhen — provider scorecard, 2019"));
+    let compliance = counterpart(&db, &["compliance", "--year", "2019", "--format", "json"]);
+    assert!(compliance.status.success(), "{}", text(&compliance.stderr));
+    let compliance: serde_json::Value = serde_json::from_slice(&compliance.stdout).unwrap();
+    assert_eq!(
+        headline_value(&compliance, "Provider-years checked").as_i64(),
+        Some(19)
+    );
     let unknown = counterpart(&db, &["report", "recipient", "Atlantis"]);
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no recipient area is called \"Atlantis\""));

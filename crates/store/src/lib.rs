@@ -23,9 +23,9 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use counterpart_domain::people::Role;
-use counterpart_domain::project::{Category, TransferKind};
+use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
-use counterpart_domain::{Fen, RegionCode, Year};
+use counterpart_domain::{Date, Fen, RegionCode, Year};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,13 +51,14 @@ pub struct FundsRow {
     pub simulated: bool,
 }
 
-/// Projects approved in one year for one provider, recipient and category.
+/// Projects approved in one year for one provider, recipient and category, in one status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectsRow {
     pub year: Year,
     pub provider: RegionCode,
     pub recipient: RegionCode,
     pub category: Category,
+    pub status: ProjectStatus,
     pub projects: u64,
     pub budget: Fen,
     pub simulated: bool,
@@ -126,7 +127,8 @@ pub trait Store: Send + Sync {
     /// The primary keys of every table.
     async fn keys(&self) -> Result<Keys, StoreError>;
 
-    async fn funds(&self) -> Result<Vec<FundsRow>, StoreError>;
+    /// Money moved, grouped; only value dates up to `until` (inclusive) when given.
+    async fn funds(&self, until: Option<Date>) -> Result<Vec<FundsRow>, StoreError>;
     async fn projects_summary(&self) -> Result<Vec<ProjectsRow>, StoreError>;
     async fn postings_summary(&self) -> Result<Vec<PostingsRow>, StoreError>;
     async fn people_posted(&self, scope: &PeopleScope) -> Result<PeopleCount, StoreError>;

@@ -12,13 +12,14 @@ pub(crate) const FUNDS: &str = "
     SELECT CAST(substr(t.value_date, 1, 4) AS BIGINT), p.provider, p.recipient, p.category, t.kind,
            CAST(SUM(t.amount_fen) AS BIGINT), CAST(COUNT(*) AS BIGINT),
            CAST(MAX(CASE WHEN t.provenance = 'simulated' OR p.provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
-    FROM transfers t JOIN projects p ON p.id = t.project
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+    FROM transfers t JOIN projects p ON p.id = t.project";
+pub(crate) const FUNDS_UNTIL: &str = " WHERE t.value_date <= ";
+pub(crate) const FUNDS_GROUP: &str = " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
 
 pub(crate) const PROJECTS: &str = "
-    SELECT year, provider, recipient, category, CAST(COUNT(*) AS BIGINT), CAST(SUM(budget_fen) AS BIGINT),
+    SELECT year, provider, recipient, category, status, CAST(COUNT(*) AS BIGINT), CAST(SUM(budget_fen) AS BIGINT),
            CAST(MAX(CASE WHEN provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
-    FROM projects GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+    FROM projects GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
 
 pub(crate) const POSTINGS: &str = "
     SELECT CAST(substr(ps.start_date, 1, 4) AS BIGINT), pe.provider, po.recipient, ps.role, CAST(COUNT(*) AS BIGINT),
@@ -199,9 +200,17 @@ macro_rules! sql_store {
                 Ok(keys)
             }
 
-            async fn funds(&self) -> Result<Vec<$crate::FundsRow>, $crate::StoreError> {
+            async fn funds(
+                &self,
+                until: Option<counterpart_domain::Date>,
+            ) -> Result<Vec<$crate::FundsRow>, $crate::StoreError> {
                 use $crate::sql::*;
-                let rows = sqlx::query(FUNDS).fetch_all(&self.pool).await?;
+                let mut query = sqlx::QueryBuilder::<$db>::new(FUNDS);
+                if let Some(until) = until {
+                    query.push(FUNDS_UNTIL).push_bind(until.to_string());
+                }
+                query.push(FUNDS_GROUP);
+                let rows = query.build().fetch_all(&self.pool).await?;
                 rows.iter()
                     .map(|row| {
                         Ok($crate::FundsRow {
@@ -239,9 +248,13 @@ macro_rules! sql_store {
                                 row, 3,
                             )?)
                             .map_err(corrupt("projects"))?,
-                            projects: count_of(row, 4)?,
-                            budget: counterpart_domain::Fen::new(int_of(row, 5)?),
-                            simulated: int_of(row, 6)? == 1,
+                            status: counterpart_domain::project::ProjectStatus::parse(&text_of(
+                                row, 4,
+                            )?)
+                            .map_err(corrupt("projects"))?,
+                            projects: count_of(row, 5)?,
+                            budget: counterpart_domain::Fen::new(int_of(row, 6)?),
+                            simulated: int_of(row, 7)? == 1,
                         })
                     })
                     .collect()

@@ -209,7 +209,7 @@ async fn records_round_trip_and_sums_group_them() {
             "{}",
             backend.name()
         );
-        let funds = store.funds().await.unwrap();
+        let funds = store.funds(None).await.unwrap();
         assert_eq!(funds.len(), 2);
         assert!(
             funds

@@ -3,11 +3,13 @@
 //! or a provenance per row. The CLI renders them as tables, JSON or CSV; JSON keeps numbers as
 //! numbers and money as exact fen.
 
+mod compliance;
 mod context;
 mod provider;
 mod recipient;
 mod summary;
 
+pub use compliance::compliance;
 pub use context::Context;
 pub use provider::provider;
 pub use recipient::recipient;
@@ -31,6 +33,8 @@ pub enum ReportError {
         name: String,
         hint: String,
     },
+    #[error("{0}")]
+    Invalid(String),
     #[error("the program's data is inconsistent: {0}")]
     Inconsistent(String),
 }

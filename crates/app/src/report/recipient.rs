@@ -124,7 +124,7 @@ pub async fn recipient(
     let area = ctx.tree.subtree(&region.code);
     let inside = |c: &RegionCode| area.contains(c);
     let in_scope = |y: Year| year.map_or(ctx.program.contains_year(y), |only| only == y);
-    let funds = store.funds().await?;
+    let funds = store.funds(None).await?;
     let projects = store.projects_summary().await?;
     let postings: Vec<_> = store
         .postings_summary()

@@ -215,7 +215,7 @@ fn lower_bound_note(ctx: &Context, key: &str) -> String {
 /// The summary of the whole program.
 pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
     let ctx = Context::load(store).await?;
-    let funds = store.funds().await?;
+    let funds = store.funds(None).await?;
     let projects = store.projects_summary().await?;
     let postings = store.postings_summary().await?;
     let people = store.people_posted(&PeopleScope::All).await?;
