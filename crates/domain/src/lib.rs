@@ -13,6 +13,7 @@
 pub mod compliance;
 pub mod fact;
 pub mod indicator;
+pub mod ledger;
 pub mod money;
 pub mod outcome;
 pub mod pair;
