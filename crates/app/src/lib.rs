@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod demo;
 pub mod import;
+pub mod ledger;
 pub mod report;
 pub mod validate;
 

@@ -22,7 +22,7 @@ async fn store_with(dir: &Path, records: &Records) -> SqliteStore {
     let store = SqliteStore::open(&dir.join("counterpart.db"))
         .await
         .unwrap();
-    store.load(records, &|_| {}).await.unwrap();
+    import::load(&store, records, &|_| {}).await.unwrap();
     store
 }
 
@@ -290,7 +290,7 @@ async fn fixture() -> Fixture {
     let db = dir.path().join("counterpart.db");
     let frame = demo::published_bundle().unwrap().records;
     let store = SqliteStore::open(&db).await.unwrap();
-    store.load(&frame, &|_| {}).await.unwrap();
+    import::load(&store, &frame, &|_| {}).await.unwrap();
     store.close().await.unwrap();
     let bundle = dir.path().join("bundle");
     std::fs::create_dir(&bundle).unwrap();
@@ -580,7 +580,7 @@ async fn postgresql_gives_the_same_summary_as_sqlite() {
     let pg = counterpart_store::PgStore::connect_in_schema(&url, &schema)
         .await
         .unwrap();
-    pg.load(demo_records(), &|_| {}).await.unwrap();
+    import::load(&pg, demo_records(), &|_| {}).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = store_with(dir.path(), demo_records()).await;
     assert_eq!(
@@ -592,6 +592,13 @@ async fn postgresql_gives_the_same_summary_as_sqlite() {
         report::recipient(&sqlite, "Kashgar", None).await.unwrap()
     );
     assert_eq!(pg.records().await.unwrap(), sqlite.records().await.unwrap());
+    let (pg_ledger, sqlite_ledger) = (pg.ledger().await.unwrap(), sqlite.ledger().await.unwrap());
+    assert_eq!(pg_ledger.accounts, sqlite_ledger.accounts);
+    assert_eq!(
+        pg_ledger.journal, sqlite_ledger.journal,
+        "the same chains, hash for hash"
+    );
+    counterpart_app::ledger::verify(&pg).await.unwrap();
     pg.close().await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
@@ -670,4 +677,98 @@ async fn compliance_holds_every_provider_year_to_the_rules() {
             .contains("--as-of 2019-06-30 is not in --year 2018"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_ledger_verifies_and_tampering_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("counterpart.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    import::load(&store, demo_records(), &|_| {}).await.unwrap();
+    let verified = counterpart_app::ledger::verify(&store).await.unwrap();
+    assert_eq!(verified.transfers, demo_records().transfers.len());
+    assert_eq!(verified.chains, 19, "one chain per provider office");
+    store.close().await.unwrap();
+
+    // Behind the app's back, with the triggers dropped: change one amount.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for sql in [
+        "DROP TRIGGER transfers_no_update",
+        "DROP TRIGGER transfers_no_delete",
+        "DROP TRIGGER journal_no_delete",
+    ] {
+        sqlx::query(sql).execute(&raw).await.unwrap();
+    }
+    let victim = &demo_records().transfers[10];
+    sqlx::query("UPDATE transfers SET amount_fen = amount_fen + 1 WHERE id = ?")
+        .bind(victim.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let err = counterpart_app::ledger::verify(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("breaks at transfer"),
+        "an edited amount breaks its chain: {err}"
+    );
+    sqlx::query("UPDATE transfers SET amount_fen = amount_fen - 1 WHERE id = ?")
+        .bind(victim.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    counterpart_app::ledger::verify(&store).await.unwrap();
+
+    // Delete a transfer and its journal entry: the chain has a gap.
+    let last = &demo_records().transfers[demo_records().transfers.len() / 2];
+    sqlx::query("DELETE FROM journal WHERE transfer = ?")
+        .bind(last.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM transfers WHERE id = ?")
+        .bind(last.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    let err = counterpart_app::ledger::verify(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("breaks at transfer") || err.contains("cached"),
+        "a deleted transfer is caught: {err}"
+    );
+}
+
+#[tokio::test]
+async fn an_import_that_would_overdraw_a_project_is_refused() {
+    let f = fixture().await;
+    let rows = [project_row(
+        "p1",
+        "shanghai",
+        "kashgar.shache-county",
+        "1000",
+    )];
+    std::fs::write(f.bundle.join("projects.csv"), projects_csv(&rows)).unwrap();
+    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,provenance,source,confidence\n\
+                     t1,p1,commit,1000,CNY,2015-03-01,,recorded,,\n\
+                     t2,p1,disburse,1200,CNY,2015-04-01,,recorded,,\n";
+    std::fs::write(f.bundle.join("transfers.csv"), transfers).unwrap();
+    let before = std::fs::read(&f.db).unwrap();
+    let store = SqliteStore::open(&f.db).await.unwrap();
+    let err = import::import_dir(&store, &f.bundle, &|_| {})
+        .await
+        .unwrap_err()
+        .to_string();
+    store.close().await.unwrap();
+    assert!(
+        err.contains("transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 1000 fen available, 1200 fen asked (overdraft)"),
+        "{err}"
+    );
+    assert!(before == std::fs::read(&f.db).unwrap());
 }

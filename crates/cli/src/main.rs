@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use counterpart_app::report::{self, Report};
 use counterpart_app::{demo, import};
 use counterpart_domain::Year;
-use counterpart_store::{PgStore, SqliteStore, Store};
+use counterpart_store::{Booking, PgStore, SqliteStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +64,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Recheck every invariant of the ledger; exits non-zero naming the first violation.
+    Verify,
+    /// Read the ledger.
+    Ledger {
+        #[command(subcommand)]
+        what: LedgerCommand,
+        #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write the database's records out.
     Export {
         #[command(subcommand)]
@@ -89,6 +98,13 @@ enum ExportCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// The balances and history of an account (e.g. source.shanghai.2019) or of a project's
+    /// committed, disbursed and spent accounts (give the project id).
+    Balance { account: String },
 }
 
 #[derive(Subcommand)]
@@ -253,6 +269,26 @@ async fn run(cli: Cli) -> Result<()> {
             opened.close().await?;
             print_report(&report?, format)
         }
+        Command::Verify => {
+            let opened = target.open_existing().await?;
+            let verified = counterpart_app::ledger::verify(opened.store()).await;
+            opened.close().await?;
+            let v = verified.map_err(|e| anyhow::anyhow!("verify failed: {e}"))?;
+            println!(
+                "ledger verified: {} transfers, {} accounts, {} office chains intact; debits = credits = {} yuan",
+                v.transfers, v.accounts, v.chains, v.debits
+            );
+            Ok(())
+        }
+        Command::Ledger {
+            what: LedgerCommand::Balance { account },
+            format,
+        } => {
+            let opened = target.open_existing().await?;
+            let report = counterpart_app::ledger::account(opened.store(), &account).await;
+            opened.close().await?;
+            print_report(&report?, format)
+        }
         Command::Report { what, year, format } => {
             let opened = target.open_existing().await?;
             let store = opened.store();
@@ -316,9 +352,17 @@ async fn run_demo(target: &Target, reset: bool) -> Result<()> {
     if store.frame().await?.program.is_none() {
         let records = demo::demo_records()
             .map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
-        let bar = progress_bar(records.len(), "building the demo");
+        let frame = store.frame().await?;
+        let (ledger, journal_from) =
+            import::book(&records, |_| None, &frame, store.ledger().await?)
+                .map_err(|p| anyhow::anyhow!("the demo's money does not book:\n{p}"))?;
+        let booking = Booking {
+            ledger: &ledger,
+            journal_from,
+        };
+        let bar = progress_bar(records.len() + booking.len(), "building the demo");
         store
-            .load(&records, &|n| bar.set_position(n as u64))
+            .load(&records, &booking, &|n| bar.set_position(n as u64))
             .await?;
         bar.finish_and_clear();
         eprintln!(
@@ -350,12 +394,23 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
     } else {
         None
     };
-    let (frame, keys) = match &existing {
-        Some(opened) => (opened.store().frame().await?, opened.store().keys().await?),
+    let (frame, keys, ledger) = match &existing {
+        Some(opened) => {
+            let store = opened.store();
+            (
+                store.frame().await?,
+                store.keys().await?,
+                store.ledger().await?,
+            )
+        }
         None => Default::default(),
     };
-    let checked = import::prepare(dir, &frame, &keys);
-    let (bundle, opened, created) = match (checked, existing) {
+    let checked = import::prepare(dir, &frame, &keys).and_then(|bundle| {
+        let line_of = |i| bundle.line_of("transfers", i);
+        let booked = import::book(&bundle.records, line_of, &frame, ledger)?;
+        Ok((bundle, booked))
+    });
+    let ((bundle, (ledger, journal_from)), opened, created) = match (checked, existing) {
         (Err(problems), Some(opened)) => {
             opened.close().await?;
             return Err(problems.into());
@@ -364,10 +419,14 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         (Ok(bundle), Some(opened)) => (bundle, opened, false),
         (Ok(bundle), None) => (bundle, target.open().await?, true),
     };
-    let bar = progress_bar(bundle.records.len(), "importing");
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from,
+    };
+    let bar = progress_bar(bundle.records.len() + booking.len(), "importing");
     let result = opened
         .store()
-        .load(&bundle.records, &|n| bar.set_position(n as u64))
+        .load(&bundle.records, &booking, &|n| bar.set_position(n as u64))
         .await;
     bar.finish_and_clear();
     let result = result

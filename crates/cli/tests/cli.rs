@@ -97,6 +97,25 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     let provider = counterpart(&db, &["report", "provider", "Shenzhen", "--year", "2019"]);
     assert!(provider.status.success(), "{}", text(&provider.stderr));
     assert!(text(&provider.stdout).contains("Shenzhen — provider scorecard, 2019"));
+    let verify = counterpart(&db, &["verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).contains("19 office chains intact"),
+        "{}",
+        text(&verify.stdout)
+    );
+    let balance = counterpart(
+        &db,
+        &[
+            "ledger",
+            "balance",
+            "source.shanghai.2019",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(balance.status.success(), "{}", text(&balance.stderr));
+    assert!(text(&balance.stdout).contains("accounts,source.shanghai.2019,kind,source,"));
     let compliance = counterpart(&db, &["compliance", "--year", "2019", "--format", "json"]);
     assert!(compliance.status.success(), "{}", text(&compliance.stderr));
     let compliance: serde_json::Value = serde_json::from_slice(&compliance.stdout).unwrap();

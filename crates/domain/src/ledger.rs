@@ -597,3 +597,138 @@ pub fn verify(
     }
     Ok(())
 }
+
+/// The account of a provider's funds for a year.
+pub fn source_account(provider: &RegionCode, year: Year) -> RecordId {
+    RecordId::parse(&format!("source.{provider}.{year}"))
+        .expect("region codes and years make valid ids")
+}
+
+/// A project's account of one kind (`committed`, `disbursed`, `spent`).
+pub fn project_account(project: &RecordId, kind: AccountKind) -> RecordId {
+    RecordId::parse(&format!("{project}.{}", kind.code())).unwrap_or_else(|_| project.clone())
+}
+
+/// Where a bundle's transfer failed to book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingError {
+    /// Its index in `Records::transfers`.
+    pub index: usize,
+    pub error: LedgerError,
+}
+
+impl Ledger {
+    /// Rebuild a ledger from stored accounts and its journal (in recording order per office).
+    pub fn restore(
+        accounts: impl IntoIterator<Item = Account>,
+        journal: Vec<Recorded>,
+        closed_years: impl IntoIterator<Item = Year>,
+    ) -> Ledger {
+        let mut ledger = Ledger {
+            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            closed_years: closed_years.into_iter().collect(),
+            ..Ledger::default()
+        };
+        for r in journal {
+            if let Phase::Post(p) | Phase::Void(p) = &r.entry.phase {
+                ledger.resolved.insert(p.clone(), r.entry.id.clone());
+            }
+            if let (TransferKind::Reversal, Some(o)) = (r.entry.kind, &r.entry.corrects) {
+                ledger.reversed.insert(o.clone(), r.entry.id.clone());
+            }
+            let head = ledger
+                .heads
+                .entry(r.entry.office.clone())
+                .or_insert((0, [0; 32]));
+            if r.sequence > head.0 {
+                *head = (r.sequence, r.hash);
+            }
+            ledger
+                .index
+                .insert(r.entry.id.clone(), ledger.journal.len());
+            ledger.journal.push(r);
+        }
+        ledger
+    }
+
+    /// Book the transfers of projects into this ledger, oldest value date first, then in the
+    /// order money flows (commit, disburse, spend, then corrections), then by id, so the chains
+    /// come out the same on every machine. Opens the accounts they need.
+    /// Returns how many journal entries were there before, so the caller can write the new ones.
+    pub fn book(
+        &mut self,
+        transfers: &[crate::project::Transfer],
+        project_of: impl Fn(&RecordId) -> Option<(RegionCode, Currency)>,
+        recorded_by: &str,
+    ) -> Result<usize, BookingError> {
+        let before = self.journal.len();
+        let mut order: Vec<usize> = (0..transfers.len()).collect();
+        let rank = |k: TransferKind| TransferKind::ALL.iter().position(|x| *x == k);
+        order.sort_by(|a, b| {
+            let (a, b) = (&transfers[*a], &transfers[*b]);
+            (a.value_date, rank(a.kind), &a.id).cmp(&(b.value_date, rank(b.kind), &b.id))
+        });
+        for index in order {
+            let t = &transfers[index];
+            let fail = |error| BookingError { index, error };
+            let (provider, currency) = project_of(&t.project)
+                .ok_or_else(|| fail(LedgerError::AccountNotFound(t.project.clone())))?;
+            let year =
+                Year::new(t.value_date.year() as u16).map_err(|_| fail(LedgerError::ZeroAmount))?;
+            let source = source_account(&provider, year);
+            let [committed, disbursed, spent] = [
+                AccountKind::Committed,
+                AccountKind::Disbursed,
+                AccountKind::Spent,
+            ]
+            .map(|k| project_account(&t.project, k));
+            self.open_account(Account::new(source.clone(), AccountKind::Source, currency));
+            self.open_account(Account::new(
+                committed.clone(),
+                AccountKind::Committed,
+                currency,
+            ));
+            self.open_account(Account::new(
+                disbursed.clone(),
+                AccountKind::Disbursed,
+                currency,
+            ));
+            self.open_account(Account::new(spent.clone(), AccountKind::Spent, currency));
+            let (debit, credit) = match t.kind {
+                TransferKind::Commit => (source, committed),
+                TransferKind::Disburse => (committed, disbursed),
+                TransferKind::Spend => (disbursed, spent),
+                TransferKind::Decommit => (committed, source),
+                TransferKind::Reversal | TransferKind::Adjustment | TransferKind::Reclassify => {
+                    let original =
+                        t.corrects
+                            .as_ref()
+                            .and_then(|c| self.get(c))
+                            .ok_or_else(|| {
+                                fail(match &t.corrects {
+                                    Some(c) => LedgerError::CorrectsNotFound(c.clone()),
+                                    None => LedgerError::CorrectionWithoutOriginal(t.kind.code()),
+                                })
+                            })?;
+                    (original.entry.credit.clone(), original.entry.debit.clone())
+                }
+            };
+            let entry = Entry {
+                id: t.id.clone(),
+                debit,
+                credit,
+                amount: t.amount,
+                currency: t.currency,
+                kind: t.kind,
+                value_date: t.value_date,
+                phase: Phase::Single,
+                corrects: t.corrects.clone(),
+                corrects_year: None,
+                office: provider,
+                recorded_by: recorded_by.to_owned(),
+            };
+            self.apply(entry).map_err(fail)?;
+        }
+        Ok(before)
+    }
+}

@@ -22,6 +22,7 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use counterpart_domain::ledger::{Ledger, Recorded};
 use counterpart_domain::people::Role;
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
@@ -106,16 +107,45 @@ pub struct TradeRow {
 /// The primary keys already stored, by table name, for checking an import before writing.
 pub type Keys = HashMap<&'static str, HashSet<String>>;
 
+/// What a load adds to the ledger: the accounts it touched, with their new balances, and the
+/// journal entries of its transfers.
+#[derive(Debug, Clone, Copy)]
+pub struct Booking<'a> {
+    pub ledger: &'a Ledger,
+    /// Journal entries from this index on are new.
+    pub journal_from: usize,
+}
+
+impl Booking<'_> {
+    pub fn new_entries(&self) -> &[Recorded] {
+        &self.ledger.journal[self.journal_from.min(self.ledger.journal.len())..]
+    }
+
+    /// Rows a load writes for the ledger (accounts and journal entries), for progress bars.
+    pub fn len(&self) -> usize {
+        self.ledger.accounts.len() + self.new_entries().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Everything Counterpart asks of a database.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Insert all records in one transaction: all or nothing. `progress` is called with the
-    /// number of records written so far.
+    /// Insert all records and their booking in one transaction: all or nothing. `progress` is
+    /// called with the number of rows written so far.
     async fn load(
         &self,
         records: &Records,
+        booking: &Booking<'_>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), StoreError>;
+
+    /// The ledger as stored: accounts with their cached balances, the journal in chain order,
+    /// the closed years.
+    async fn ledger(&self) -> Result<Ledger, StoreError>;
 
     /// Every record, for export.
     async fn records(&self) -> Result<Records, StoreError>;

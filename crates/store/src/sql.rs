@@ -2,7 +2,8 @@
 //! PostgreSQL) and the `Store` implementation, stamped out per backend by `sql_store!`.
 
 use crate::StoreError;
-use counterpart_domain::{ParseError, RegionCode, Year};
+use counterpart_domain::ledger::{AccountKind, Phase, Recorded, hex};
+use counterpart_domain::{ParseError, RecordId, RegionCode, Year};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 /// SQLite allows 32,766 bound values per statement and PostgreSQL 65,535; stay below both.
@@ -41,6 +42,102 @@ pub(crate) const TRADE: &str = "
            CAST(MAX(CASE WHEN provenance = 'simulated' THEN 1 ELSE 0 END) AS BIGINT)
     FROM exchanges GROUP BY 1, 2, 3
     ORDER BY 1, 2, 3";
+
+pub(crate) const JOURNAL: &str = "
+    SELECT j.transfer, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, j.phase, j.pending_of,
+           t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence, j.previous_hash, j.hash
+    FROM journal j JOIN transfers t ON t.id = j.transfer
+    ORDER BY j.office, j.sequence";
+
+pub(crate) const ACCOUNTS: &str = "
+    SELECT id, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending, closed FROM accounts";
+
+pub(crate) const UPSERT_ACCOUNT_TAIL: &str =
+    " ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted,
+    credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending,
+    credits_pending = excluded.credits_pending, closed = excluded.closed";
+
+/// The row of a journal entry, in the column order of the `journal` table.
+pub(crate) fn journal_row(r: &Recorded) -> (Vec<Option<String>>, [Option<i64>; 2]) {
+    let (phase, pending_of) = match &r.entry.phase {
+        Phase::Single => ("single", None),
+        Phase::Pending => ("pending", None),
+        Phase::Post(p) => ("post", Some(p.to_string())),
+        Phase::Void(p) => ("void", Some(p.to_string())),
+    };
+    let texts = vec![
+        Some(r.entry.id.to_string()),
+        Some(r.entry.debit.to_string()),
+        Some(r.entry.credit.to_string()),
+        Some(phase.to_owned()),
+        pending_of,
+        Some(r.entry.office.to_string()),
+        Some(r.entry.recorded_by.clone()),
+        Some(hex(&r.previous_hash)),
+        Some(hex(&r.hash)),
+    ];
+    (
+        texts,
+        [
+            r.entry.corrects_year.map(|y| i64::from(y.get())),
+            Some(r.sequence as i64),
+        ],
+    )
+}
+
+pub(crate) fn unhex(text: &str, table: &'static str) -> Result<[u8; 32], StoreError> {
+    let bad = || StoreError::Corrupt {
+        table,
+        detail: format!("{text:?} is not a 32-byte hex hash"),
+    };
+    if text.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+pub(crate) fn phase_of(phase: &str, pending_of: Option<String>) -> Result<Phase, StoreError> {
+    let pending = || {
+        pending_of
+            .as_deref()
+            .and_then(|p| RecordId::parse(p).ok())
+            .ok_or_else(|| StoreError::Corrupt {
+                table: "journal",
+                detail: "post or void without pending_of".into(),
+            })
+    };
+    Ok(match phase {
+        "single" => Phase::Single,
+        "pending" => Phase::Pending,
+        "post" => Phase::Post(pending()?),
+        "void" => Phase::Void(pending()?),
+        other => {
+            return Err(StoreError::Corrupt {
+                table: "journal",
+                detail: format!("unknown phase {other:?}"),
+            });
+        }
+    })
+}
+
+pub(crate) fn account_kind(kind: &str) -> Result<AccountKind, StoreError> {
+    [
+        AccountKind::Source,
+        AccountKind::Committed,
+        AccountKind::Disbursed,
+        AccountKind::Spent,
+    ]
+    .into_iter()
+    .find(|k| k.code() == kind)
+    .ok_or_else(|| StoreError::Corrupt {
+        table: "accounts",
+        detail: format!("unknown kind {kind:?}"),
+    })
+}
 
 pub(crate) fn corrupt(table: &'static str) -> impl Fn(ParseError) -> StoreError {
     move |e| StoreError::Corrupt {
@@ -145,6 +242,7 @@ macro_rules! sql_store {
             async fn load(
                 &self,
                 records: &counterpart_domain::records::Records,
+                booking: &$crate::Booking<'_>,
                 progress: &(dyn Fn(usize) + Sync),
             ) -> Result<(), $crate::StoreError> {
                 use $crate::codec::{ColumnType, Value};
@@ -174,8 +272,100 @@ macro_rules! sql_store {
                         progress(written);
                     }
                 }
+                let accounts: Vec<_> = booking.ledger.accounts.values().collect();
+                for chunk in accounts.chunks($crate::sql::MAX_BOUND_VALUES / 8) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, \
+                         debits_pending, credits_pending, closed) ",
+                    );
+                    upsert.push_values(chunk, |mut b, a| {
+                        b.push_bind(a.id.to_string())
+                            .push_bind(a.kind.code())
+                            .push_bind(a.currency.to_string())
+                            .push_bind(a.debits_posted.get())
+                            .push_bind(a.credits_posted.get())
+                            .push_bind(a.debits_pending.get())
+                            .push_bind(a.credits_pending.get())
+                            .push_bind(i64::from(a.closed));
+                    });
+                    upsert.push($crate::sql::UPSERT_ACCOUNT_TAIL);
+                    upsert.build().execute(&mut *tx).await?;
+                    written += chunk.len();
+                    progress(written);
+                }
+                for chunk in booking.new_entries().chunks($crate::sql::MAX_BOUND_VALUES / 11) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO journal (transfer, debit, credit, phase, pending_of, office, recorded_by, \
+                         previous_hash, hash, corrects_year, sequence) ",
+                    );
+                    insert.push_values(chunk, |mut b, r| {
+                        let (texts, ints) = $crate::sql::journal_row(r);
+                        for text in texts {
+                            b.push_bind(text);
+                        }
+                        for int in ints {
+                            b.push_bind(int);
+                        }
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                    written += chunk.len();
+                    progress(written);
+                }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn ledger(&self) -> Result<counterpart_domain::ledger::Ledger, $crate::StoreError> {
+                use $crate::sql::*;
+                use counterpart_domain::ledger::{Account, Entry, Ledger, Recorded};
+                use counterpart_domain::{Currency, Fen, RecordId, RegionCode, Year};
+                let id = |s: String, table| RecordId::parse(&s).map_err(corrupt(table));
+                let mut accounts = Vec::new();
+                for row in sqlx::query(ACCOUNTS).fetch_all(&self.pool).await? {
+                    accounts.push(Account {
+                        id: id(text_of(&row, 0)?, "accounts")?,
+                        kind: account_kind(&text_of(&row, 1)?)?,
+                        currency: Currency::parse(&text_of(&row, 2)?).map_err(corrupt("accounts"))?,
+                        debits_posted: Fen::new(int_of(&row, 3)?),
+                        credits_posted: Fen::new(int_of(&row, 4)?),
+                        debits_pending: Fen::new(int_of(&row, 5)?),
+                        credits_pending: Fen::new(int_of(&row, 6)?),
+                        closed: int_of(&row, 7)? != 0,
+                    });
+                }
+                let mut journal = Vec::new();
+                for row in sqlx::query(JOURNAL).fetch_all(&self.pool).await? {
+                    use sqlx::Row;
+                    let corrects: Option<String> = row.try_get(9)?;
+                    let corrects_year: Option<i64> = row.try_get(10)?;
+                    let entry = Entry {
+                        id: id(text_of(&row, 0)?, "journal")?,
+                        debit: id(text_of(&row, 1)?, "journal")?,
+                        credit: id(text_of(&row, 2)?, "journal")?,
+                        amount: Fen::new(int_of(&row, 3)?),
+                        currency: Currency::parse(&text_of(&row, 4)?).map_err(corrupt("transfers"))?,
+                        kind: counterpart_domain::project::TransferKind::parse(&text_of(&row, 5)?)
+                            .map_err(corrupt("transfers"))?,
+                        value_date: counterpart_domain::parse_date(&text_of(&row, 6)?).map_err(corrupt("transfers"))?,
+                        phase: phase_of(&text_of(&row, 7)?, row.try_get(8)?)?,
+                        corrects: corrects.map(|c| id(c, "transfers")).transpose()?,
+                        corrects_year: corrects_year
+                            .map(|y| Year::new(y as u16))
+                            .transpose()
+                            .map_err(corrupt("journal"))?,
+                        office: RegionCode::parse(&text_of(&row, 11)?).map_err(corrupt("journal"))?,
+                        recorded_by: text_of(&row, 12)?,
+                    };
+                    journal.push(Recorded {
+                        entry,
+                        sequence: count_of(&row, 13)?,
+                        previous_hash: unhex(&text_of(&row, 14)?, "journal")?,
+                        hash: unhex(&text_of(&row, 15)?, "journal")?,
+                    });
+                }
+                let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&self.pool).await?;
+                let closed = closed.into_iter().filter_map(|y| Year::new(y as u16).ok());
+                Ok(Ledger::restore(accounts, journal, closed))
             }
 
             async fn records(

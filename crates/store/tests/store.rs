@@ -2,6 +2,7 @@
 //! money rows cannot be changed.
 
 use counterpart_domain::fact::Fact;
+use counterpart_domain::ledger::Ledger;
 use counterpart_domain::pair::Pair;
 use counterpart_domain::program::Program;
 use counterpart_domain::project::{
@@ -12,7 +13,7 @@ use counterpart_domain::region::Region;
 use counterpart_domain::{
     Confidence, Currency, Fen, Provenance, RecordId, RegionCode, RegionKind, Share, Year,
 };
-use counterpart_store::{PgStore, SqliteStore, Store, StoreError};
+use counterpart_store::{Booking, PgStore, SqliteStore, Store, StoreError};
 
 fn code(s: &str) -> RegionCode {
     RegionCode::parse(s).unwrap()
@@ -187,20 +188,43 @@ impl Backend {
     }
 }
 
+/// The ledger of `records`' transfers, booked from scratch.
+fn booked(records: &Records) -> Ledger {
+    let mut ledger = Ledger::default();
+    let providers: std::collections::HashMap<_, _> = records
+        .projects
+        .iter()
+        .map(|p| (p.id.clone(), p.provider.clone()))
+        .collect();
+    ledger
+        .book(
+            &records.transfers,
+            |p| providers.get(p).map(|o| (o.clone(), Currency::CNY)),
+            "test",
+        )
+        .unwrap();
+    ledger
+}
+
 #[tokio::test]
 async fn records_round_trip_and_sums_group_them() {
     for backend in Backend::all() {
         let store = backend.open().await;
         let records = small();
+        let ledger = booked(&records);
+        let booking = Booking {
+            ledger: &ledger,
+            journal_from: 0,
+        };
         let progress = std::sync::Mutex::new(Vec::new());
         store
-            .load(&records, &|n| progress.lock().unwrap().push(n))
+            .load(&records, &booking, &|n| progress.lock().unwrap().push(n))
             .await
             .unwrap();
         assert_eq!(
             *progress.lock().unwrap().last().unwrap(),
-            records.len(),
-            "{}: progress counts every record",
+            records.len() + booking.len(),
+            "{}: progress counts every row",
             backend.name()
         );
         assert_eq!(
@@ -240,7 +264,12 @@ async fn a_failed_load_leaves_nothing_behind() {
         let mut records = small();
         // The transfer names a project that is not there: the foreign key fails on the last table.
         records.transfers[1].project = RecordId::parse("missing").unwrap();
-        let err = store.load(&records, &|_| {}).await.unwrap_err();
+        let ledger = booked(&small());
+        let booking = Booking {
+            ledger: &ledger,
+            journal_from: 0,
+        };
+        let err = store.load(&records, &booking, &|_| {}).await.unwrap_err();
         assert!(
             matches!(err, StoreError::Database(_)),
             "{}: {err}",
@@ -260,14 +289,33 @@ async fn a_failed_load_leaves_nothing_behind() {
 async fn transfers_cannot_be_updated_or_deleted() {
     for backend in Backend::all() {
         let store = backend.open().await;
-        store.load(&small(), &|_| {}).await.unwrap();
+        let ledger = booked(&small());
+        store
+            .load(
+                &small(),
+                &Booking {
+                    ledger: &ledger,
+                    journal_from: 0,
+                },
+                &|_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.ledger().await.unwrap().journal,
+            ledger.journal,
+            "{}: the journal round-trips",
+            backend.name()
+        );
         for sql in [
             "UPDATE transfers SET amount_fen = 1 WHERE id = 't1'",
             "DELETE FROM transfers WHERE id = 't1'",
+            "UPDATE journal SET hash = 'x' WHERE transfer = 't1'",
+            "DELETE FROM journal WHERE transfer = 't1'",
         ] {
             let err = backend.raw(sql).await.unwrap_err();
             assert!(
-                err.contains("transfers are immutable"),
+                err.contains("are immutable") || err.contains("is immutable"),
                 "{}: {sql}: {err}",
                 backend.name()
             );

@@ -1,0 +1,159 @@
+//! Ledger use cases: verify every invariant, and read an account's balance and history.
+
+use crate::report::{Cell, Report, ReportError, Section, col};
+use counterpart_domain::ledger::{AccountKind, Phase, Violation, hex, project_account};
+use counterpart_domain::{Fen, RecordId};
+use counterpart_store::{Store, StoreError};
+
+/// What `verify` checked when everything holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub transfers: usize,
+    pub accounts: usize,
+    pub chains: usize,
+    /// Posted and pending debits, equal to credits.
+    pub debits: Fen,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Violation(#[from] Violation),
+    #[error("transfer {0} has no journal entry")]
+    Unjournaled(String),
+}
+
+/// Recheck every invariant of the stored ledger from the journal alone: debits equal credits,
+/// cached balances equal the journal, no overdraft, pending transfers resolved at most once,
+/// transfers reversed at most once, every office's hash chain intact, every transfer journaled.
+pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
+    let ledger = store.ledger().await?;
+    ledger.verify()?;
+    let keys = store.keys().await?;
+    let journaled: std::collections::HashSet<&str> =
+        ledger.journal.iter().map(|r| r.entry.id.as_str()).collect();
+    let mut transfers: Vec<&String> = keys
+        .get("transfers")
+        .map(|k| k.iter().collect())
+        .unwrap_or_default();
+    transfers.sort();
+    if let Some(missing) = transfers.iter().find(|t| !journaled.contains(t.as_str())) {
+        return Err(VerifyError::Unjournaled((*missing).clone()));
+    }
+    let chains: std::collections::HashSet<_> =
+        ledger.journal.iter().map(|r| &r.entry.office).collect();
+    let debits = ledger
+        .accounts
+        .values()
+        .map(|a| a.debits_posted + a.debits_pending)
+        .sum();
+    Ok(Verified {
+        transfers: ledger.journal.len(),
+        accounts: ledger.accounts.len(),
+        chains: chains.len(),
+        debits,
+    })
+}
+
+/// The balances and history of an account, or of a project's three accounts.
+pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportError> {
+    let ledger = store.ledger().await?;
+    let id = RecordId::parse(name).map_err(|e| ReportError::Invalid(e.to_string()))?;
+    let ids: Vec<RecordId> = if ledger.accounts.contains_key(&id) {
+        vec![id]
+    } else {
+        [
+            AccountKind::Committed,
+            AccountKind::Disbursed,
+            AccountKind::Spent,
+        ]
+        .map(|k| project_account(&id, k))
+        .into_iter()
+        .filter(|a| ledger.accounts.contains_key(a))
+        .collect()
+    };
+    if ids.is_empty() {
+        return Err(ReportError::NotFound {
+            what: "account or project",
+            name: name.to_owned(),
+            hint: "; accounts are named like source.shanghai.2019 or PROJECT.committed".into(),
+        });
+    }
+    let money = |f: Fen| Cell::money(f);
+    let mut balances = Section::new(
+        "accounts",
+        "Balances",
+        vec![
+            col("account", "account", None),
+            col("kind", "kind", None),
+            col("debits_posted", "debits posted (yuan)", Some("fen")),
+            col("credits_posted", "credits posted (yuan)", Some("fen")),
+            col("debits_pending", "debits pending (yuan)", Some("fen")),
+            col("credits_pending", "credits pending (yuan)", Some("fen")),
+            col("balance", "balance (yuan)", Some("fen")),
+        ],
+    );
+    for a in ids.iter().map(|i| &ledger.accounts[i]) {
+        balances.push(vec![
+            Cell::text(a.id.to_string()),
+            Cell::text(a.kind.code()),
+            money(a.debits_posted),
+            money(a.credits_posted),
+            money(a.debits_pending),
+            money(a.credits_pending),
+            money(Fen::new(a.balance())),
+        ]);
+    }
+    let mut history = Section::new(
+        "history",
+        "History (journal order)",
+        vec![
+            col("transfer", "transfer", None),
+            col("value_date", "value date", None),
+            col("kind", "kind", None),
+            col("phase", "phase", None),
+            col("debit", "debit", None),
+            col("credit", "credit", None),
+            col("amount", "amount (yuan)", Some("fen")),
+            col("corrects", "corrects", None),
+            col("office", "office", None),
+            col("sequence", "sequence", None),
+            col("hash", "hash", None),
+        ],
+    );
+    for r in ledger
+        .journal
+        .iter()
+        .filter(|r| ids.contains(&r.entry.debit) || ids.contains(&r.entry.credit))
+    {
+        let e = &r.entry;
+        let phase = match &e.phase {
+            Phase::Single => "single".to_owned(),
+            Phase::Pending => "pending".to_owned(),
+            Phase::Post(p) => format!("posts {p}"),
+            Phase::Void(p) => format!("voids {p}"),
+        };
+        history.push(vec![
+            Cell::text(e.id.to_string()),
+            Cell::text(e.value_date.to_string()),
+            Cell::text(e.kind.code()),
+            Cell::text(phase),
+            Cell::text(e.debit.to_string()),
+            Cell::text(e.credit.to_string()),
+            money(e.amount),
+            Cell::opt(e.corrects.as_ref().map(|c| Cell::text(c.to_string()))),
+            Cell::text(e.office.to_string()),
+            Cell::Int(r.sequence as i64),
+            Cell::text(hex(&r.hash)[..16].to_owned()),
+        ]);
+    }
+    Ok(Report {
+        report: "account",
+        title: format!("Ledger: {name}"),
+        program: String::new(),
+        notes: vec!["Balances are credits less debits, posted; the hash is the first 16 hex digits of the entry's link in its office's chain.".into()],
+        sections: vec![balances, history],
+    })
+}

@@ -1,0 +1,40 @@
+-- The double-entry ledger over the transfers: accounts with cached balances, and a journal
+-- entry per transfer with its accounts, phase and place in its office's hash chain.
+
+CREATE TABLE accounts (
+    id              TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    currency        TEXT NOT NULL,
+    debits_posted   BIGINT NOT NULL DEFAULT 0,
+    credits_posted  BIGINT NOT NULL DEFAULT 0,
+    debits_pending  BIGINT NOT NULL DEFAULT 0,
+    credits_pending BIGINT NOT NULL DEFAULT 0,
+    closed          BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE journal (
+    transfer      TEXT PRIMARY KEY REFERENCES transfers (id),
+    debit         TEXT NOT NULL REFERENCES accounts (id),
+    credit        TEXT NOT NULL REFERENCES accounts (id),
+    phase         TEXT NOT NULL,
+    pending_of    TEXT REFERENCES transfers (id),
+    corrects_year BIGINT,
+    office        TEXT NOT NULL,
+    recorded_by   TEXT NOT NULL,
+    sequence      BIGINT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash          TEXT NOT NULL,
+    UNIQUE (office, sequence)
+);
+
+CREATE FUNCTION journal_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the journal is immutable';
+END
+$$;
+CREATE TRIGGER journal_no_update BEFORE UPDATE OR DELETE ON journal
+    FOR EACH ROW EXECUTE FUNCTION journal_immutable();
+
+CREATE TABLE closed_years (
+    year BIGINT PRIMARY KEY
+);
