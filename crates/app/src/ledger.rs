@@ -1,9 +1,13 @@
 //! Ledger use cases: verify every invariant, and read an account's balance and history.
 
 use crate::report::{Cell, Report, ReportError, Section, col};
-use counterpart_domain::ledger::{AccountKind, Phase, Violation, hex, project_account};
-use counterpart_domain::{Fen, RecordId};
-use counterpart_store::{Store, StoreError};
+use counterpart_domain::ledger::{
+    AccountKind, Applied, Entry, Phase, Violation, hex, project_account, project_accounts,
+    project_route,
+};
+use counterpart_domain::project::TransferKind;
+use counterpart_domain::{Currency, Date, Fen, RecordId, Year};
+use counterpart_store::{PostError, Store, StoreError};
 
 /// What `verify` checked when everything holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,4 +160,84 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
         notes: vec!["Balances are credits less debits, posted; the hash is the first 16 hex digits of the entry's link in its office's chain.".into()],
         sections: vec![balances, history],
     })
+}
+
+/// One money movement of a project, as an office submits it.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    /// The client's id for the transfer: retrying with the same id and content has one effect.
+    pub id: RecordId,
+    pub project: RecordId,
+    pub kind: TransferKind,
+    pub amount: Fen,
+    pub value_date: Date,
+    pub phase: Phase,
+    /// For reversals: the transfer reversed.
+    pub corrects: Option<RecordId>,
+    /// For a correction of a closed year booked in an open one.
+    pub corrects_year: Option<Year>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostingError {
+    #[error("project {0} does not exist")]
+    UnknownProject(RecordId),
+    #[error("transfer {0} does not exist")]
+    UnknownTransfer(RecordId),
+    #[error("a {0} names the transfer it corrects")]
+    NeedsOriginal(&'static str),
+    #[error(transparent)]
+    Post(#[from] PostError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Post a project's transfer through the ledger in one transaction.
+pub async fn post(store: &dyn Store, posting: &Posting) -> Result<Applied, PostingError> {
+    let office = store
+        .project_office(&posting.project)
+        .await?
+        .ok_or_else(|| PostingError::UnknownProject(posting.project.clone()))?;
+    let year = Year::new(posting.value_date.year() as u16).map_err(|e| StoreError::Corrupt {
+        table: "transfers",
+        detail: e.to_string(),
+    })?;
+    let (debit, credit) = match project_route(&posting.project, &office, year, posting.kind) {
+        Some(route) => route,
+        None => {
+            // A correction mirrors the transfer it corrects.
+            let original = posting
+                .corrects
+                .as_ref()
+                .ok_or(PostingError::NeedsOriginal(posting.kind.code()))?;
+            let ledger = store.ledger().await?;
+            let entry = &ledger
+                .get(original)
+                .ok_or_else(|| PostingError::UnknownTransfer(original.clone()))?
+                .entry;
+            (entry.credit.clone(), entry.debit.clone())
+        }
+    };
+    let currency = store
+        .frame()
+        .await?
+        .program
+        .map_or(Currency::CNY, |p| p.currency);
+    let entry = Entry {
+        id: posting.id.clone(),
+        debit,
+        credit,
+        amount: posting.amount,
+        currency,
+        kind: posting.kind,
+        value_date: posting.value_date,
+        phase: posting.phase.clone(),
+        corrects: posting.corrects.clone(),
+        corrects_year: posting.corrects_year,
+        office: office.clone(),
+        recorded_by: posting.recorded_by.clone(),
+    };
+    let open = project_accounts(&posting.project, &office, year, currency);
+    Ok(store.post(&entry, &posting.project, &open).await?)
 }

@@ -772,3 +772,312 @@ async fn an_import_that_would_overdraw_a_project_is_refused() {
     );
     assert!(before == std::fs::read(&f.db).unwrap());
 }
+
+// ---- posting through the ledger, on both backends -----------------------------------------------
+
+/// A store holding the published frame and two projects per provider, on SQLite and (when
+/// `COUNTERPART_TEST_PG` is set) on PostgreSQL in a schema of its own.
+async fn posting_stores(
+    tag: &str,
+) -> Vec<(Box<dyn Store>, Option<(String, String)>, tempfile::TempDir)> {
+    let mut records = demo::published_bundle().unwrap().records;
+    let providers: Vec<_> = records
+        .pairs
+        .iter()
+        .map(|p| (p.provider.clone(), p.recipient.clone()))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for (provider, recipient) in providers {
+        if !seen.insert(provider.clone()) {
+            continue;
+        }
+        for n in 0..2 {
+            records.projects.push(counterpart_domain::project::Project {
+                id: counterpart_domain::RecordId::parse(&format!("p.{provider}.{n}")).unwrap(),
+                provider: provider.clone(),
+                recipient: recipient.clone(),
+                category: counterpart_domain::project::Category::Health,
+                status: counterpart_domain::project::ProjectStatus::Approved,
+                title_en: "Ward".into(),
+                title_zh: "病房".into(),
+                year: Year::new(2019).unwrap(),
+                budget: Fen::new(1_000_000),
+                outputs: Default::default(),
+                provenance: counterpart_domain::Provenance::Recorded,
+            });
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("posting.db"))
+        .await
+        .unwrap();
+    import::load(&sqlite, &records, &|_| {}).await.unwrap();
+    let mut stores: Vec<PostingStore> = vec![(Box::new(sqlite), None, dir)];
+    if let Ok(url) = std::env::var("COUNTERPART_TEST_PG") {
+        let schema = format!("post_{tag}_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let pg = counterpart_store::PgStore::connect_in_schema(&url, &schema)
+            .await
+            .unwrap();
+        import::load(&pg, &records, &|_| {}).await.unwrap();
+        stores.push((
+            Box::new(pg),
+            Some((url, schema)),
+            tempfile::tempdir().unwrap(),
+        ));
+    } else {
+        eprintln!("COUNTERPART_TEST_PG is not set: PostgreSQL skipped");
+    }
+    stores
+}
+
+async fn drop_schema(pg: Option<(String, String)>) {
+    if let Some((url, schema)) = pg {
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+}
+
+fn posting(
+    id: &str,
+    project: &str,
+    kind: TransferKind,
+    amount: i64,
+    date: &str,
+) -> counterpart_app::ledger::Posting {
+    counterpart_app::ledger::Posting {
+        id: counterpart_domain::RecordId::parse(id).unwrap(),
+        project: counterpart_domain::RecordId::parse(project).unwrap(),
+        kind,
+        amount: Fen::new(amount),
+        value_date: date.parse().unwrap(),
+        phase: counterpart_domain::ledger::Phase::Single,
+        corrects: None,
+        corrects_year: None,
+        recorded_by: "test".into(),
+    }
+}
+
+fn refusal(
+    result: Result<counterpart_domain::ledger::Applied, counterpart_app::ledger::PostingError>,
+) -> String {
+    match result {
+        Err(counterpart_app::ledger::PostingError::Post(
+            counterpart_store::PostError::Refused(e),
+        )) => e.code().to_owned(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postings_follow_every_ledger_rule_on_both_backends() {
+    use counterpart_app::ledger::post;
+    use counterpart_domain::ledger::{Applied, Phase};
+    for (store, pg, _dir) in posting_stores("rules").await {
+        let store = store.as_ref();
+        let p = "p.shanghai.0";
+        assert!(matches!(
+            post(
+                store,
+                &posting("c1", p, TransferKind::Commit, 1_000, "2019-03-01")
+            )
+            .await
+            .unwrap(),
+            Applied::Created(_)
+        ));
+        assert!(matches!(
+            post(
+                store,
+                &posting("c1", p, TransferKind::Commit, 1_000, "2019-03-01")
+            )
+            .await
+            .unwrap(),
+            Applied::Duplicate(_)
+        ));
+        assert_eq!(
+            refusal(
+                post(
+                    store,
+                    &posting("c1", p, TransferKind::Commit, 999, "2019-03-01")
+                )
+                .await
+            ),
+            "id_reused"
+        );
+        assert_eq!(
+            refusal(
+                post(
+                    store,
+                    &posting("d1", p, TransferKind::Disburse, 1_001, "2019-04-01")
+                )
+                .await
+            ),
+            "overdraft"
+        );
+        let mut pending = posting("d2", p, TransferKind::Disburse, 600, "2019-04-01");
+        pending.phase = Phase::Pending;
+        post(store, &pending).await.unwrap();
+        assert_eq!(
+            refusal(
+                post(
+                    store,
+                    &posting("d3", p, TransferKind::Disburse, 401, "2019-04-02")
+                )
+                .await
+            ),
+            "overdraft",
+            "the pending order reserves"
+        );
+        let mut settle = posting("d4", p, TransferKind::Disburse, 600, "2019-04-03");
+        settle.phase = Phase::Post(counterpart_domain::RecordId::parse("d2").unwrap());
+        post(store, &settle).await.unwrap();
+        let mut void = posting("d5", p, TransferKind::Disburse, 600, "2019-04-03");
+        void.phase = Phase::Void(counterpart_domain::RecordId::parse("d2").unwrap());
+        assert_eq!(
+            refusal(post(store, &void).await),
+            "pending_already_resolved"
+        );
+        let q = "p.beijing.0";
+        post(
+            store,
+            &posting("c2", q, TransferKind::Commit, 500, "2019-03-01"),
+        )
+        .await
+        .unwrap();
+        let mut reversal = posting("r1", q, TransferKind::Reversal, 500, "2019-05-01");
+        reversal.corrects = Some(counterpart_domain::RecordId::parse("c2").unwrap());
+        post(store, &reversal).await.unwrap();
+        reversal.id = counterpart_domain::RecordId::parse("r2").unwrap();
+        assert_eq!(refusal(post(store, &reversal).await), "already_reversed");
+        store.close_year(Year::new(2019).unwrap()).await.unwrap();
+        assert_eq!(
+            refusal(
+                post(
+                    store,
+                    &posting("c3", q, TransferKind::Commit, 5, "2019-12-01")
+                )
+                .await
+            ),
+            "period_closed"
+        );
+        post(
+            store,
+            &posting("c4", q, TransferKind::Commit, 5, "2020-01-02"),
+        )
+        .await
+        .unwrap();
+        let verified = counterpart_app::ledger::verify(store).await.unwrap();
+        assert_eq!(verified.transfers, 6, "c1, d2, d4, c2, r1, c4");
+        let ledger = store.ledger().await.unwrap();
+        let committed = &ledger.accounts
+            [&counterpart_domain::RecordId::parse("p.shanghai.0.committed").unwrap()];
+        assert_eq!(committed.balance(), 400);
+        drop_schema(pg).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
+    use counterpart_domain::ledger::Applied;
+    for (store, pg, _dir) in posting_stores("concurrent").await {
+        let store: std::sync::Arc<dyn Store> = std::sync::Arc::from(store);
+        let offices: Vec<String> = demo::published_bundle()
+            .unwrap()
+            .records
+            .pairs
+            .iter()
+            .map(|p| p.provider.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        // 19 offices × 4 writers, each committing then disbursing on its office's projects.
+        for office in &offices {
+            for writer in 0..4 {
+                let (store, office) = (store.clone(), office.clone());
+                tasks.spawn(async move {
+                    let mut acknowledged = Vec::new();
+                    for step in 0..5 {
+                        let project = format!("p.{office}.{}", writer % 2);
+                        let id = format!("w.{office}.{writer}.{step}");
+                        let commit = posting(
+                            &format!("{id}.c"),
+                            &project,
+                            TransferKind::Commit,
+                            100,
+                            "2019-06-01",
+                        );
+                        if let Applied::Created(r) =
+                            counterpart_app::ledger::post(store.as_ref(), &commit)
+                                .await
+                                .unwrap()
+                        {
+                            acknowledged.push(r.entry.id.to_string());
+                        }
+                        let disburse = posting(
+                            &format!("{id}.d"),
+                            &project,
+                            TransferKind::Disburse,
+                            60,
+                            "2019-06-02",
+                        );
+                        if let Applied::Created(r) =
+                            counterpart_app::ledger::post(store.as_ref(), &disburse)
+                                .await
+                                .unwrap()
+                        {
+                            acknowledged.push(r.entry.id.to_string());
+                        }
+                    }
+                    acknowledged
+                });
+            }
+        }
+        // 100 concurrent submissions of one transfer id.
+        for _ in 0..100 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let same = posting(
+                    "same-id",
+                    "p.jiangsu.0",
+                    TransferKind::Commit,
+                    7,
+                    "2019-06-03",
+                );
+                match counterpart_app::ledger::post(store.as_ref(), &same)
+                    .await
+                    .unwrap()
+                {
+                    Applied::Created(r) => vec![r.entry.id.to_string()],
+                    Applied::Duplicate(_) => vec![],
+                }
+            });
+        }
+        let mut acknowledged = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            acknowledged.extend(done.unwrap());
+        }
+        assert_eq!(
+            acknowledged.iter().filter(|id| *id == "same-id").count(),
+            1,
+            "one effect for 100 submissions"
+        );
+        assert_eq!(acknowledged.len(), offices.len() * 4 * 5 * 2 + 1);
+        let verified = counterpart_app::ledger::verify(store.as_ref())
+            .await
+            .unwrap();
+        assert_eq!(
+            verified.transfers,
+            acknowledged.len(),
+            "every acknowledged transfer is there, and nothing else"
+        );
+        drop_schema(pg).await;
+    }
+}

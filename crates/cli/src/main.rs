@@ -8,8 +8,11 @@ mod render;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use counterpart_app::report::{self, Report};
-use counterpart_app::{demo, import};
+use counterpart_app::{demo, import, ledger};
 use counterpart_domain::Year;
+use counterpart_domain::ledger::{Applied, Phase, hex};
+use counterpart_domain::project::TransferKind;
+use counterpart_domain::{Fen, RecordId, parse_date};
 use counterpart_store::{Booking, PgStore, SqliteStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -102,6 +105,52 @@ enum ExportCommand {
 
 #[derive(Subcommand)]
 enum LedgerCommand {
+    /// Post a project's transfer: commit, disburse, spend or decommit. Retrying with the same
+    /// --id and content has one effect; the same --id with other content is refused.
+    Post {
+        /// Your id for this transfer (e.g. from your own system).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        project: String,
+        /// commit, disburse, spend or decommit.
+        #[arg(long)]
+        kind: String,
+        /// Whole fen (1 yuan = 100 fen).
+        #[arg(long)]
+        amount: String,
+        /// The value date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Reserve now, post or void later (two-phase, for orders waiting for the treasury).
+        #[arg(long, conflicts_with_all = ["post", "void"])]
+        pending: bool,
+        /// Post the pending transfer with this id (give its amount).
+        #[arg(long, value_name = "PENDING_ID")]
+        post: Option<String>,
+        /// Void the pending transfer with this id (give its amount).
+        #[arg(long, value_name = "PENDING_ID")]
+        void: Option<String>,
+        /// For a correction booked in an open year: the closed year it corrects.
+        #[arg(long)]
+        corrects_year: Option<u16>,
+        /// Who records it.
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// Reverse a transfer (at most once): the same amount between the same accounts, back.
+    Reverse {
+        /// The transfer to reverse.
+        original: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// Close a year: postings dated in it are refused; corrections go into an open year.
+    CloseYear { year: u16 },
     /// The balances and history of an account (e.g. source.shanghai.2019) or of a project's
     /// committed, disbursed and spent accounts (give the project id).
     Balance { account: String },
@@ -271,7 +320,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify => {
             let opened = target.open_existing().await?;
-            let verified = counterpart_app::ledger::verify(opened.store()).await;
+            let verified = ledger::verify(opened.store()).await;
             opened.close().await?;
             let v = verified.map_err(|e| anyhow::anyhow!("verify failed: {e}"))?;
             println!(
@@ -281,11 +330,99 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Ledger {
+            what: LedgerCommand::CloseYear { year },
+            ..
+        } => {
+            let year = Year::new(year).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opened = target.open_existing().await?;
+            let closed = opened.store().close_year(year).await;
+            opened.close().await?;
+            closed?;
+            println!("closed {year}: postings dated in it are refused from now on");
+            Ok(())
+        }
+        Command::Ledger {
+            what:
+                LedgerCommand::Post {
+                    id,
+                    project,
+                    kind,
+                    amount,
+                    date,
+                    pending,
+                    post,
+                    void,
+                    corrects_year,
+                    by,
+                },
+            ..
+        } => {
+            let parse_id = |s: &str, what: &str| {
+                RecordId::parse(s).map_err(|e| anyhow::anyhow!("--{what}: {e}"))
+            };
+            let phase = match (pending, post, void) {
+                (true, _, _) => Phase::Pending,
+                (_, Some(p), _) => Phase::Post(parse_id(&p, "post")?),
+                (_, _, Some(p)) => Phase::Void(parse_id(&p, "void")?),
+                _ => Phase::Single,
+            };
+            let corrects_year = corrects_year
+                .map(Year::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--corrects-year: {e}"))?;
+            let posting = ledger::Posting {
+                id: parse_id(&id, "id")?,
+                project: parse_id(&project, "project")?,
+                kind: TransferKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?,
+                amount: Fen::parse_amount(&amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?,
+                value_date: parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
+                phase,
+                corrects: None,
+                corrects_year,
+                recorded_by: by,
+            };
+            post_and_say(&target, &posting).await
+        }
+        Command::Ledger {
+            what:
+                LedgerCommand::Reverse {
+                    original,
+                    id,
+                    date,
+                    by,
+                },
+            ..
+        } => {
+            let original_id = RecordId::parse(&original).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opened = target.open_existing().await?;
+            let now = opened.store().ledger().await;
+            opened.close().await?;
+            let now = now?;
+            let Some(first) = now.get(&original_id) else {
+                bail!("transfer {original} does not exist")
+            };
+            let project = project_of_account(&first.entry.credit)
+                .or_else(|| project_of_account(&first.entry.debit))
+                .ok_or_else(|| anyhow::anyhow!("transfer {original} is not a project's"))?;
+            let posting = ledger::Posting {
+                id: RecordId::parse(&id).map_err(|e| anyhow::anyhow!("--id: {e}"))?,
+                project,
+                kind: TransferKind::Reversal,
+                amount: first.entry.amount,
+                value_date: parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
+                phase: Phase::Single,
+                corrects: Some(original_id),
+                corrects_year: None,
+                recorded_by: by,
+            };
+            post_and_say(&target, &posting).await
+        }
+        Command::Ledger {
             what: LedgerCommand::Balance { account },
             format,
         } => {
             let opened = target.open_existing().await?;
-            let report = counterpart_app::ledger::account(opened.store(), &account).await;
+            let report = ledger::account(opened.store(), &account).await;
             opened.close().await?;
             print_report(&report?, format)
         }
@@ -310,6 +447,37 @@ async fn run(cli: Cli) -> Result<()> {
             print_report(&report, format)
         }
     }
+}
+
+/// The project a project account belongs to (`P.committed` → `P`).
+fn project_of_account(account: &RecordId) -> Option<RecordId> {
+    let (project, kind) = account.as_str().rsplit_once('.')?;
+    matches!(kind, "committed" | "disbursed" | "spent")
+        .then(|| RecordId::parse(project).ok())
+        .flatten()
+}
+
+async fn post_and_say(target: &Target, posting: &ledger::Posting) -> Result<()> {
+    let opened = target.open_existing().await?;
+    let result = ledger::post(opened.store(), posting).await;
+    opened.close().await?;
+    let (word, recorded) = match result? {
+        Applied::Created(r) => ("posted", r),
+        Applied::Duplicate(r) => ("already posted (a retry changes nothing)", r),
+    };
+    let e = &recorded.entry;
+    println!(
+        "{word} {}: {} {} yuan, {} → {}, {} chain #{} {}",
+        e.id,
+        e.kind.code(),
+        e.amount,
+        e.debit,
+        e.credit,
+        e.office,
+        recorded.sequence,
+        &hex(&recorded.hash)[..16]
+    );
+    Ok(())
 }
 
 fn print_report(report: &Report, format: Format) -> Result<()> {

@@ -609,6 +609,57 @@ pub fn project_account(project: &RecordId, kind: AccountKind) -> RecordId {
     RecordId::parse(&format!("{project}.{}", kind.code())).unwrap_or_else(|_| project.clone())
 }
 
+/// The accounts a project's transfer of `kind` debits and credits. `None` for corrections:
+/// they mirror the transfer they correct.
+pub fn project_route(
+    project: &RecordId,
+    office: &RegionCode,
+    year: Year,
+    kind: TransferKind,
+) -> Option<(RecordId, RecordId)> {
+    let source = source_account(office, year);
+    let [committed, disbursed, spent] = [
+        AccountKind::Committed,
+        AccountKind::Disbursed,
+        AccountKind::Spent,
+    ]
+    .map(|k| project_account(project, k));
+    match kind {
+        TransferKind::Commit => Some((source, committed)),
+        TransferKind::Disburse => Some((committed, disbursed)),
+        TransferKind::Spend => Some((disbursed, spent)),
+        TransferKind::Decommit => Some((committed, source)),
+        TransferKind::Reversal | TransferKind::Adjustment | TransferKind::Reclassify => None,
+    }
+}
+
+/// The accounts a project's transfers in `year` may touch, new and empty.
+pub fn project_accounts(
+    project: &RecordId,
+    office: &RegionCode,
+    year: Year,
+    currency: Currency,
+) -> [Account; 4] {
+    [
+        Account::new(source_account(office, year), AccountKind::Source, currency),
+        Account::new(
+            project_account(project, AccountKind::Committed),
+            AccountKind::Committed,
+            currency,
+        ),
+        Account::new(
+            project_account(project, AccountKind::Disbursed),
+            AccountKind::Disbursed,
+            currency,
+        ),
+        Account::new(
+            project_account(project, AccountKind::Spent),
+            AccountKind::Spent,
+            currency,
+        ),
+    ]
+}
+
 /// Where a bundle's transfer failed to book.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingError {
@@ -675,31 +726,13 @@ impl Ledger {
                 .ok_or_else(|| fail(LedgerError::AccountNotFound(t.project.clone())))?;
             let year =
                 Year::new(t.value_date.year() as u16).map_err(|_| fail(LedgerError::ZeroAmount))?;
-            let source = source_account(&provider, year);
-            let [committed, disbursed, spent] = [
-                AccountKind::Committed,
-                AccountKind::Disbursed,
-                AccountKind::Spent,
-            ]
-            .map(|k| project_account(&t.project, k));
-            self.open_account(Account::new(source.clone(), AccountKind::Source, currency));
-            self.open_account(Account::new(
-                committed.clone(),
-                AccountKind::Committed,
-                currency,
-            ));
-            self.open_account(Account::new(
-                disbursed.clone(),
-                AccountKind::Disbursed,
-                currency,
-            ));
-            self.open_account(Account::new(spent.clone(), AccountKind::Spent, currency));
-            let (debit, credit) = match t.kind {
-                TransferKind::Commit => (source, committed),
-                TransferKind::Disburse => (committed, disbursed),
-                TransferKind::Spend => (disbursed, spent),
-                TransferKind::Decommit => (committed, source),
-                TransferKind::Reversal | TransferKind::Adjustment | TransferKind::Reclassify => {
+            for account in project_accounts(&t.project, &provider, year, currency) {
+                self.open_account(account);
+            }
+            let route = project_route(&t.project, &provider, year, t.kind);
+            let (debit, credit) = match route {
+                Some(route) => route,
+                None => {
                     let original =
                         t.corrects
                             .as_ref()

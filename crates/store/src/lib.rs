@@ -22,11 +22,11 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use counterpart_domain::ledger::{Ledger, Recorded};
+use counterpart_domain::ledger::{Account, Applied, Entry, Ledger, LedgerError, Recorded};
 use counterpart_domain::people::Role;
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
-use counterpart_domain::{Date, Fen, RegionCode, Year};
+use counterpart_domain::{Date, Fen, RecordId, RegionCode, Year};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,27 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: table {table}, {detail}")]
     Corrupt { table: &'static str, detail: String },
+}
+
+/// Why a posting did not happen. Nothing was written either way.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("{0} ({code})", code = .0.code())]
+    Refused(LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<LedgerError> for PostError {
+    fn from(e: LedgerError) -> Self {
+        PostError::Refused(e)
+    }
+}
+
+impl From<sqlx::Error> for PostError {
+    fn from(e: sqlx::Error) -> Self {
+        PostError::Store(StoreError::Database(e))
+    }
 }
 
 /// Money of one kind moved for projects of one provider, recipient and category in one year.
@@ -146,6 +167,23 @@ pub trait Store: Send + Sync {
     /// The ledger as stored: accounts with their cached balances, the journal in chain order,
     /// the closed years.
     async fn ledger(&self) -> Result<Ledger, StoreError>;
+
+    /// Post one entry of `project` in one transaction: create the `open` accounts if missing,
+    /// lock the office's chain head and then the entry's accounts (always in that order, so
+    /// concurrent offices never deadlock), check it with the domain ledger, and write the
+    /// transfer, its journal entry, the balances and the new chain head.
+    async fn post(
+        &self,
+        entry: &Entry,
+        project: &RecordId,
+        open: &[Account],
+    ) -> Result<Applied, PostError>;
+
+    /// The provider of a project, if the project exists.
+    async fn project_office(&self, project: &RecordId) -> Result<Option<RegionCode>, StoreError>;
+
+    /// Close a year: postings dated in it are refused from now on.
+    async fn close_year(&self, year: Year) -> Result<(), StoreError>;
 
     /// Every record, for export.
     async fn records(&self) -> Result<Records, StoreError>;

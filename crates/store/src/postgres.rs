@@ -43,4 +43,4 @@ impl PgStore {
     }
 }
 
-sql_store!(PgStore, sqlx::Postgres, "BEGIN");
+sql_store!(PgStore, sqlx::Postgres, "BEGIN", " FOR NO KEY UPDATE");

@@ -2,8 +2,9 @@
 //! PostgreSQL) and the `Store` implementation, stamped out per backend by `sql_store!`.
 
 use crate::StoreError;
-use counterpart_domain::ledger::{AccountKind, Phase, Recorded, hex};
-use counterpart_domain::{ParseError, RecordId, RegionCode, Year};
+use counterpart_domain::ledger::{Account, AccountKind, Entry, Phase, Recorded, hex};
+use counterpart_domain::project::TransferKind;
+use counterpart_domain::{Currency, Fen, ParseError, RecordId, RegionCode, Year, parse_date};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 /// SQLite allows 32,766 bound values per statement and PostgreSQL 65,535; stay below both.
@@ -43,11 +44,65 @@ pub(crate) const TRADE: &str = "
     FROM exchanges GROUP BY 1, 2, 3
     ORDER BY 1, 2, 3";
 
-pub(crate) const JOURNAL: &str = "
+pub(crate) const JOURNAL_SELECT: &str = "
     SELECT j.transfer, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, j.phase, j.pending_of,
            t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence, j.previous_hash, j.hash
-    FROM journal j JOIN transfers t ON t.id = j.transfer
-    ORDER BY j.office, j.sequence";
+    FROM journal j JOIN transfers t ON t.id = j.transfer";
+pub(crate) const JOURNAL_ORDER: &str = " ORDER BY j.office, j.sequence";
+
+pub(crate) fn account_of<R: Row>(row: &R) -> Result<Account, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(Account {
+        id: RecordId::parse(&text_of(row, 0)?).map_err(corrupt("accounts"))?,
+        kind: account_kind(&text_of(row, 1)?)?,
+        currency: Currency::parse(&text_of(row, 2)?).map_err(corrupt("accounts"))?,
+        debits_posted: Fen::new(int_of(row, 3)?),
+        credits_posted: Fen::new(int_of(row, 4)?),
+        debits_pending: Fen::new(int_of(row, 5)?),
+        credits_pending: Fen::new(int_of(row, 6)?),
+        closed: int_of(row, 7)? != 0,
+    })
+}
+
+pub(crate) fn recorded_of<R: Row>(row: &R) -> Result<Recorded, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id = |s: String, table| RecordId::parse(&s).map_err(corrupt(table));
+    let corrects: Option<String> = row.try_get(9)?;
+    let corrects_year: Option<i64> = row.try_get(10)?;
+    let entry = Entry {
+        id: id(text_of(row, 0)?, "journal")?,
+        debit: id(text_of(row, 1)?, "journal")?,
+        credit: id(text_of(row, 2)?, "journal")?,
+        amount: Fen::new(int_of(row, 3)?),
+        currency: Currency::parse(&text_of(row, 4)?).map_err(corrupt("transfers"))?,
+        kind: TransferKind::parse(&text_of(row, 5)?).map_err(corrupt("transfers"))?,
+        value_date: parse_date(&text_of(row, 6)?).map_err(corrupt("transfers"))?,
+        phase: phase_of(&text_of(row, 7)?, row.try_get(8)?)?,
+        corrects: corrects.map(|c| id(c, "transfers")).transpose()?,
+        corrects_year: corrects_year
+            .map(|y| Year::new(y as u16))
+            .transpose()
+            .map_err(corrupt("journal"))?,
+        office: RegionCode::parse(&text_of(row, 11)?).map_err(corrupt("journal"))?,
+        recorded_by: text_of(row, 12)?,
+    };
+    Ok(Recorded {
+        entry,
+        sequence: count_of(row, 13)?,
+        previous_hash: unhex(&text_of(row, 14)?, "journal")?,
+        hash: unhex(&text_of(row, 15)?, "journal")?,
+    })
+}
 
 pub(crate) const ACCOUNTS: &str = "
     SELECT id, kind, currency, debits_posted, credits_posted, debits_pending, credits_pending, closed FROM accounts";
@@ -192,9 +247,10 @@ where
 }
 
 /// Implement [`crate::Store`] for a struct with a `pool: sqlx::Pool<$db>` field. `$begin` is the
-/// statement that opens a write transaction.
+/// statement that opens a write transaction; `$lock` what a locking read ends with
+/// (`FOR NO KEY UPDATE` on PostgreSQL; nothing on SQLite, whose writers are serialised).
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $begin:literal) => {
+    ($store:ty, $db:ty, $begin:literal, $lock:literal) => {
         impl $store {
             async fn select(
                 &self,
@@ -311,58 +367,173 @@ macro_rules! sql_store {
                     written += chunk.len();
                     progress(written);
                 }
+                let mut heads: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+                for r in booking.new_entries() {
+                    heads.insert(r.entry.office.to_string(), (r.sequence as i64, counterpart_domain::ledger::hex(&r.hash)));
+                }
+                for (office, (sequence, hash)) in heads {
+                    sqlx::query(
+                        "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, $2, $3) \
+                         ON CONFLICT (office) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash",
+                    )
+                    .bind(office)
+                    .bind(sequence)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn post(
+                &self,
+                entry: &counterpart_domain::ledger::Entry,
+                project: &counterpart_domain::RecordId,
+                open: &[counterpart_domain::ledger::Account],
+            ) -> Result<counterpart_domain::ledger::Applied, $crate::PostError> {
+                use $crate::sql::*;
+                use counterpart_domain::ledger::{Applied, Ledger, Phase};
+                let mut tx = self.pool.begin_with($begin).await?;
+                for a in open {
+                    sqlx::query(
+                        "INSERT INTO accounts (id, kind, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(a.id.to_string())
+                    .bind(a.kind.code())
+                    .bind(a.currency.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                // Lock order: the office's chain head, then the accounts by id.
+                let office = entry.office.to_string();
+                sqlx::query("INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING")
+                    .bind(&office)
+                    .execute(&mut *tx)
+                    .await?;
+                let head: i64 = sqlx::query_scalar(&format!("SELECT sequence FROM chain_heads WHERE office = $1{}", $lock))
+                    .bind(&office)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mut ids = vec![entry.debit.to_string(), entry.credit.to_string()];
+                ids.sort();
+                let mut accounts = Vec::new();
+                for id in &ids {
+                    let sql = format!("{ACCOUNTS} WHERE id = $1{}", $lock);
+                    if let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? {
+                        accounts.push(account_of(&row)?);
+                    }
+                }
+                // The journal rows the rules need: this id, the pending transfer and what resolved
+                // it, the original and its reversal, and the head of the office's chain.
+                let pending = match &entry.phase {
+                    Phase::Post(p) | Phase::Void(p) => p.to_string(),
+                    _ => String::new(),
+                };
+                let corrects = entry.corrects.as_ref().map_or(String::new(), |c| c.to_string());
+                let sql = format!(
+                    "{JOURNAL_SELECT} WHERE j.transfer IN ($1, $2, $3) OR (j.pending_of = $2) \
+                     OR (t.kind = 'reversal' AND t.corrects = $3) OR (j.office = $4 AND j.sequence = $5) {JOURNAL_ORDER}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(entry.id.to_string())
+                    .bind(&pending)
+                    .bind(&corrects)
+                    .bind(&office)
+                    .bind(head)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let known = rows.iter().map(recorded_of).collect::<Result<Vec<_>, _>>()?;
+                let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&mut *tx).await?;
+                let closed = closed.into_iter().filter_map(|y| counterpart_domain::Year::new(y as u16).ok());
+                let mut ledger = Ledger::restore(accounts, known, closed);
+                let applied = ledger.apply(entry.clone())?;
+                let Applied::Created(recorded) = &applied else {
+                    return Ok(applied); // a retry: nothing to write, the transaction rolls back
+                };
+                let e = &recorded.entry;
+                sqlx::query(
+                    "INSERT INTO transfers (id, project, kind, amount_fen, currency, value_date, corrects, provenance) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'recorded')",
+                )
+                .bind(e.id.to_string())
+                .bind(project.to_string())
+                .bind(e.kind.code())
+                .bind(e.amount.get())
+                .bind(e.currency.to_string())
+                .bind(e.value_date.to_string())
+                .bind(e.corrects.as_ref().map(|c| c.to_string()))
+                .execute(&mut *tx)
+                .await?;
+                let (texts, ints) = journal_row(recorded);
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO journal (transfer, debit, credit, phase, pending_of, office, recorded_by, \
+                     previous_hash, hash, corrects_year, sequence) ",
+                );
+                insert.push_values([()], |mut b, _| {
+                    for text in &texts {
+                        b.push_bind(text.clone());
+                    }
+                    for int in ints {
+                        b.push_bind(int);
+                    }
+                });
+                insert.build().execute(&mut *tx).await?;
+                for id in [&e.debit, &e.credit] {
+                    let a = &ledger.accounts[id];
+                    sqlx::query(
+                        "UPDATE accounts SET debits_posted = $1, credits_posted = $2, debits_pending = $3, \
+                         credits_pending = $4 WHERE id = $5",
+                    )
+                    .bind(a.debits_posted.get())
+                    .bind(a.credits_posted.get())
+                    .bind(a.debits_pending.get())
+                    .bind(a.credits_pending.get())
+                    .bind(a.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE chain_heads SET sequence = $1, hash = $2 WHERE office = $3")
+                    .bind(recorded.sequence as i64)
+                    .bind(counterpart_domain::ledger::hex(&recorded.hash))
+                    .bind(&office)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(applied)
+            }
+
+            async fn project_office(
+                &self,
+                project: &counterpart_domain::RecordId,
+            ) -> Result<Option<counterpart_domain::RegionCode>, $crate::StoreError> {
+                let office: Option<String> = sqlx::query_scalar("SELECT provider FROM projects WHERE id = $1")
+                    .bind(project.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                office
+                    .map(|o| counterpart_domain::RegionCode::parse(&o).map_err($crate::sql::corrupt("projects")))
+                    .transpose()
+            }
+
+            async fn close_year(&self, year: counterpart_domain::Year) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query("INSERT INTO closed_years (year) VALUES ($1) ON CONFLICT (year) DO NOTHING")
+                    .bind(i64::from(year.get()))
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn ledger(&self) -> Result<counterpart_domain::ledger::Ledger, $crate::StoreError> {
                 use $crate::sql::*;
-                use counterpart_domain::ledger::{Account, Entry, Ledger, Recorded};
-                use counterpart_domain::{Currency, Fen, RecordId, RegionCode, Year};
-                let id = |s: String, table| RecordId::parse(&s).map_err(corrupt(table));
-                let mut accounts = Vec::new();
-                for row in sqlx::query(ACCOUNTS).fetch_all(&self.pool).await? {
-                    accounts.push(Account {
-                        id: id(text_of(&row, 0)?, "accounts")?,
-                        kind: account_kind(&text_of(&row, 1)?)?,
-                        currency: Currency::parse(&text_of(&row, 2)?).map_err(corrupt("accounts"))?,
-                        debits_posted: Fen::new(int_of(&row, 3)?),
-                        credits_posted: Fen::new(int_of(&row, 4)?),
-                        debits_pending: Fen::new(int_of(&row, 5)?),
-                        credits_pending: Fen::new(int_of(&row, 6)?),
-                        closed: int_of(&row, 7)? != 0,
-                    });
-                }
-                let mut journal = Vec::new();
-                for row in sqlx::query(JOURNAL).fetch_all(&self.pool).await? {
-                    use sqlx::Row;
-                    let corrects: Option<String> = row.try_get(9)?;
-                    let corrects_year: Option<i64> = row.try_get(10)?;
-                    let entry = Entry {
-                        id: id(text_of(&row, 0)?, "journal")?,
-                        debit: id(text_of(&row, 1)?, "journal")?,
-                        credit: id(text_of(&row, 2)?, "journal")?,
-                        amount: Fen::new(int_of(&row, 3)?),
-                        currency: Currency::parse(&text_of(&row, 4)?).map_err(corrupt("transfers"))?,
-                        kind: counterpart_domain::project::TransferKind::parse(&text_of(&row, 5)?)
-                            .map_err(corrupt("transfers"))?,
-                        value_date: counterpart_domain::parse_date(&text_of(&row, 6)?).map_err(corrupt("transfers"))?,
-                        phase: phase_of(&text_of(&row, 7)?, row.try_get(8)?)?,
-                        corrects: corrects.map(|c| id(c, "transfers")).transpose()?,
-                        corrects_year: corrects_year
-                            .map(|y| Year::new(y as u16))
-                            .transpose()
-                            .map_err(corrupt("journal"))?,
-                        office: RegionCode::parse(&text_of(&row, 11)?).map_err(corrupt("journal"))?,
-                        recorded_by: text_of(&row, 12)?,
-                    };
-                    journal.push(Recorded {
-                        entry,
-                        sequence: count_of(&row, 13)?,
-                        previous_hash: unhex(&text_of(&row, 14)?, "journal")?,
-                        hash: unhex(&text_of(&row, 15)?, "journal")?,
-                    });
-                }
+                use counterpart_domain::Year;
+                use counterpart_domain::ledger::Ledger;
+                let rows = sqlx::query(ACCOUNTS).fetch_all(&self.pool).await?;
+                let accounts = rows.iter().map(account_of).collect::<Result<Vec<_>, _>>()?;
+                let rows = sqlx::query(&format!("{JOURNAL_SELECT}{JOURNAL_ORDER}")).fetch_all(&self.pool).await?;
+                let journal = rows.iter().map(recorded_of).collect::<Result<Vec<_>, _>>()?;
                 let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&self.pool).await?;
                 let closed = closed.into_iter().filter_map(|y| Year::new(y as u16).ok());
                 Ok(Ledger::restore(accounts, journal, closed))

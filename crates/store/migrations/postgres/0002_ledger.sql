@@ -35,6 +35,14 @@ $$;
 CREATE TRIGGER journal_no_update BEFORE UPDATE OR DELETE ON journal
     FOR EACH ROW EXECUTE FUNCTION journal_immutable();
 
+-- The last link of each office's chain: locked by a posting, so an office's entries are
+-- numbered one at a time.
+CREATE TABLE chain_heads (
+    office   TEXT PRIMARY KEY,
+    sequence BIGINT NOT NULL,
+    hash     TEXT NOT NULL
+);
+
 CREATE TABLE closed_years (
     year BIGINT PRIMARY KEY
 );

@@ -36,6 +36,14 @@ BEGIN
     SELECT RAISE(ABORT, 'the journal is immutable');
 END;
 
+-- The last link of each office's chain: locked by a posting, so an office's entries are
+-- numbered one at a time.
+CREATE TABLE chain_heads (
+    office   TEXT PRIMARY KEY,
+    sequence INTEGER NOT NULL,
+    hash     TEXT NOT NULL
+);
+
 CREATE TABLE closed_years (
     year INTEGER PRIMARY KEY
 );
