@@ -775,11 +775,13 @@ async fn an_import_that_would_overdraw_a_project_is_refused() {
 
 // ---- posting through the ledger, on both backends -----------------------------------------------
 
+/// A store to post into, the PostgreSQL (url, schema) to drop afterwards, and the directory
+/// that holds a SQLite file.
+type PostingStore = (Box<dyn Store>, Option<(String, String)>, tempfile::TempDir);
+
 /// A store holding the published frame and two projects per provider, on SQLite and (when
 /// `COUNTERPART_TEST_PG` is set) on PostgreSQL in a schema of its own.
-async fn posting_stores(
-    tag: &str,
-) -> Vec<(Box<dyn Store>, Option<(String, String)>, tempfile::TempDir)> {
+async fn posting_stores(tag: &str) -> Vec<PostingStore> {
     let mut records = demo::published_bundle().unwrap().records;
     let providers: Vec<_> = records
         .pairs
