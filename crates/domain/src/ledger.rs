@@ -221,18 +221,50 @@ pub struct Recorded {
     pub hash: [u8; 32],
 }
 
-/// The hash that links a transfer to the one before it in its office's chain.
+/// The hash that links a transfer to the one before it in its office's chain: SHA-256 over the
+/// previous hash, the sequence number and every field of the entry, each field length-prefixed
+/// so that no two entries encode alike.
 pub fn chain_hash(previous: &[u8; 32], sequence: u64, entry: &Entry) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous);
     hasher.update(sequence.to_be_bytes());
-    hasher.update(entry.id.as_str().as_bytes());
-    for (name, value) in entry.fields() {
-        hasher.update([0x1f]);
-        hasher.update(name.as_bytes());
-        hasher.update([0x1e]);
-        hasher.update(value.as_bytes());
+    let mut field = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u32).to_be_bytes());
+        hasher.update(bytes);
+    };
+    field(entry.id.as_str().as_bytes());
+    field(entry.debit.as_str().as_bytes());
+    field(entry.credit.as_str().as_bytes());
+    field(&entry.amount.get().to_be_bytes());
+    field(entry.currency.as_str().as_bytes());
+    field(entry.kind.code().as_bytes());
+    field(&[
+        entry.value_date.year() as u8,
+        (entry.value_date.year() >> 8) as u8,
+        entry.value_date.month() as u8,
+        entry.value_date.day() as u8,
+    ]);
+    match &entry.phase {
+        Phase::Single => field(b"single"),
+        Phase::Pending => field(b"pending"),
+        Phase::Post(p) => {
+            field(b"post");
+            field(p.as_str().as_bytes());
+        }
+        Phase::Void(p) => {
+            field(b"void");
+            field(p.as_str().as_bytes());
+        }
     }
+    field(
+        entry
+            .corrects
+            .as_ref()
+            .map_or(&[][..], |c| c.as_str().as_bytes()),
+    );
+    field(&entry.corrects_year.map_or(0u16, Year::get).to_be_bytes());
+    field(entry.office.as_str().as_bytes());
+    field(entry.recorded_by.as_bytes());
     hasher.finalize().into()
 }
 
