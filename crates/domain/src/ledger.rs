@@ -269,7 +269,7 @@ pub fn chain_hash(previous: &[u8; 32], sequence: u64, entry: &Entry) -> [u8; 32]
 }
 
 pub fn hex(hash: &[u8; 32]) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hash)
 }
 
 /// What applying an entry did.

@@ -141,17 +141,11 @@ pub(crate) fn journal_row(r: &Recorded) -> (Vec<Option<String>>, [Option<i64>; 2
 }
 
 pub(crate) fn unhex(text: &str, table: &'static str) -> Result<[u8; 32], StoreError> {
-    let bad = || StoreError::Corrupt {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).map_err(|_| StoreError::Corrupt {
         table,
         detail: format!("{text:?} is not a 32-byte hex hash"),
-    };
-    if text.len() != 64 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
+    })?;
     Ok(out)
 }
 
