@@ -3,7 +3,7 @@
 use crate::report::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::ledger::{
     AccountKind, Applied, Entry, Phase, Violation, hex, project_account, project_accounts,
-    project_route,
+    project_of, project_route,
 };
 use counterpart_domain::project::TransferKind;
 use counterpart_domain::{Currency, Date, Fen, RecordId, Year};
@@ -191,6 +191,36 @@ pub enum PostingError {
     Post(#[from] PostError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Reverse a transfer: the same amount between the same accounts, the other way, at most once.
+pub async fn reverse(
+    store: &dyn Store,
+    original: &RecordId,
+    id: RecordId,
+    value_date: Date,
+    recorded_by: String,
+) -> Result<Applied, PostingError> {
+    let ledger = store.ledger().await?;
+    let first = &ledger
+        .get(original)
+        .ok_or_else(|| PostingError::UnknownTransfer(original.clone()))?
+        .entry;
+    let project = project_of(&first.credit)
+        .or_else(|| project_of(&first.debit))
+        .ok_or_else(|| PostingError::UnknownTransfer(original.clone()))?;
+    let posting = Posting {
+        id,
+        project,
+        kind: TransferKind::Reversal,
+        amount: first.amount,
+        value_date,
+        phase: Phase::Single,
+        corrects: Some(original.clone()),
+        corrects_year: None,
+        recorded_by,
+    };
+    post(store, &posting).await
 }
 
 /// Post a project's transfer through the ledger in one transaction.

@@ -747,30 +747,21 @@ async fn the_demo_ledger_verifies_and_tampering_is_caught() {
 
 #[tokio::test]
 async fn an_import_that_would_overdraw_a_project_is_refused() {
-    let f = fixture().await;
     let rows = [project_row(
         "p1",
         "shanghai",
         "kashgar.shache-county",
         "1000",
     )];
-    std::fs::write(f.bundle.join("projects.csv"), projects_csv(&rows)).unwrap();
     let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,provenance,source,confidence\n\
                      t1,p1,commit,1000,CNY,2015-03-01,,recorded,,\n\
                      t2,p1,disburse,1200,CNY,2015-04-01,,recorded,,\n";
-    std::fs::write(f.bundle.join("transfers.csv"), transfers).unwrap();
-    let before = std::fs::read(&f.db).unwrap();
-    let store = SqliteStore::open(&f.db).await.unwrap();
-    let err = import::import_dir(&store, &f.bundle, &|_| {})
-        .await
-        .unwrap_err()
-        .to_string();
-    store.close().await.unwrap();
-    assert!(
-        err.contains("transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 1000 fen available, 1200 fen asked (overdraft)"),
-        "{err}"
-    );
-    assert!(before == std::fs::read(&f.db).unwrap());
+    refused(
+        &[("projects.csv", projects_csv(&rows)), ("transfers.csv", transfers.as_bytes().to_vec())],
+        &["transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 1000 fen available, \
+           1200 fen asked (overdraft)"],
+    )
+    .await;
 }
 
 // ---- posting through the ledger, on both backends -----------------------------------------------

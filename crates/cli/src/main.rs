@@ -393,29 +393,14 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             ..
         } => {
-            let original_id = RecordId::parse(&original).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let original = RecordId::parse(&original).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = RecordId::parse(&id).map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            let date = parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
             let opened = target.open_existing().await?;
-            let now = opened.store().ledger().await;
+            let result = ledger::reverse(opened.store(), &original, id, date, by).await;
             opened.close().await?;
-            let now = now?;
-            let Some(first) = now.get(&original_id) else {
-                bail!("transfer {original} does not exist")
-            };
-            let project = project_of_account(&first.entry.credit)
-                .or_else(|| project_of_account(&first.entry.debit))
-                .ok_or_else(|| anyhow::anyhow!("transfer {original} is not a project's"))?;
-            let posting = ledger::Posting {
-                id: RecordId::parse(&id).map_err(|e| anyhow::anyhow!("--id: {e}"))?,
-                project,
-                kind: TransferKind::Reversal,
-                amount: first.entry.amount,
-                value_date: parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
-                phase: Phase::Single,
-                corrects: Some(original_id),
-                corrects_year: None,
-                recorded_by: by,
-            };
-            post_and_say(&target, &posting).await
+            say_posted(result?);
+            Ok(())
         }
         Command::Ledger {
             what: LedgerCommand::Balance { account },
@@ -449,19 +434,16 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The project a project account belongs to (`P.committed` → `P`).
-fn project_of_account(account: &RecordId) -> Option<RecordId> {
-    let (project, kind) = account.as_str().rsplit_once('.')?;
-    matches!(kind, "committed" | "disbursed" | "spent")
-        .then(|| RecordId::parse(project).ok())
-        .flatten()
-}
-
 async fn post_and_say(target: &Target, posting: &ledger::Posting) -> Result<()> {
     let opened = target.open_existing().await?;
     let result = ledger::post(opened.store(), posting).await;
     opened.close().await?;
-    let (word, recorded) = match result? {
+    say_posted(result?);
+    Ok(())
+}
+
+fn say_posted(applied: Applied) {
+    let (word, recorded) = match applied {
         Applied::Created(r) => ("posted", r),
         Applied::Duplicate(r) => ("already posted (a retry changes nothing)", r),
     };
@@ -477,7 +459,6 @@ async fn post_and_say(target: &Target, posting: &ledger::Posting) -> Result<()> 
         recorded.sequence,
         &hex(&recorded.hash)[..16]
     );
-    Ok(())
 }
 
 fn print_report(report: &Report, format: Format) -> Result<()> {

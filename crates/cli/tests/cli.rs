@@ -159,6 +159,74 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         copied.stdout, json.stdout,
         "the imported copy has the same summary"
     );
+
+    // Posting through the ledger, on the copy.
+    let post = [
+        "ledger",
+        "post",
+        "--id",
+        "x1",
+        "--project",
+        "sim.shanghai.2019.0001",
+        "--kind",
+        "commit",
+        "--date",
+        "2019-12-30",
+    ];
+    let posted = counterpart(&copy, &[&post[..], &["--amount", "50000"]].concat());
+    assert!(
+        text(&posted.stdout).starts_with("posted x1: commit 500.00 yuan"),
+        "{}",
+        text(&posted.stderr)
+    );
+    let retried = counterpart(&copy, &[&post[..], &["--amount", "50000"]].concat());
+    assert!(
+        text(&retried.stdout).starts_with("already posted"),
+        "{}",
+        text(&retried.stderr)
+    );
+    let changed = counterpart(&copy, &[&post[..], &["--amount", "50001"]].concat());
+    assert!(
+        text(&changed.stderr).contains("transfer x1 exists with a different amount (id_reused)"),
+        "{}",
+        text(&changed.stderr)
+    );
+    let reversed = counterpart(
+        &copy,
+        &[
+            "ledger",
+            "reverse",
+            "x1",
+            "--id",
+            "x2",
+            "--date",
+            "2019-12-31",
+        ],
+    );
+    assert!(
+        text(&reversed.stdout).starts_with("posted x2: reversal 500.00 yuan"),
+        "{}",
+        text(&reversed.stderr)
+    );
+    let again = counterpart(
+        &copy,
+        &[
+            "ledger",
+            "reverse",
+            "x1",
+            "--id",
+            "x3",
+            "--date",
+            "2019-12-31",
+        ],
+    );
+    assert!(
+        text(&again.stderr).contains("transfer x1 was already reversed (already_reversed)"),
+        "{}",
+        text(&again.stderr)
+    );
+    let verify = counterpart(&copy, &["verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
 
 #[test]

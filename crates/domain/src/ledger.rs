@@ -641,6 +641,21 @@ pub fn project_account(project: &RecordId, kind: AccountKind) -> RecordId {
     RecordId::parse(&format!("{project}.{}", kind.code())).unwrap_or_else(|_| project.clone())
 }
 
+/// The project a project account belongs to (`P.committed` → `P`); `None` for other accounts.
+pub fn project_of(account: &RecordId) -> Option<RecordId> {
+    let (project, kind) = account.as_str().rsplit_once('.')?;
+    let kinds = [
+        AccountKind::Committed,
+        AccountKind::Disbursed,
+        AccountKind::Spent,
+    ];
+    if kinds.iter().any(|k| k.code() == kind) {
+        RecordId::parse(project).ok()
+    } else {
+        None
+    }
+}
+
 /// The accounts a project's transfer of `kind` debits and credits. `None` for corrections:
 /// they mirror the transfer they correct.
 pub fn project_route(
