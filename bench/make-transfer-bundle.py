@@ -22,12 +22,12 @@ with open(out / "projects.csv", "w", newline="", encoding="utf-8") as f:
                     100_000 + i % 1000, 0, 0, 1, 0, 0, "simulated", "", ""])
 with open(out / "transfers.csv", "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f, lineterminator="\n")
-    w.writerow(["id", "project", "kind", "amount_fen", "currency", "value_date", "corrects", "provenance", "source",
-                "confidence"])
+    w.writerow(["id", "project", "kind", "amount_fen", "currency", "value_date", "corrects", "phase", "pending_of",
+                "provenance", "source", "confidence"])
     for i in range(projects):
         budget = 100_000 + i % 1000
         day = 1 + i % 28
-        w.writerow([f"b{i}.c", f"b{i}", "commit", budget, "CNY", f"2015-03-{day:02d}", "", "simulated", "", ""])
-        w.writerow([f"b{i}.d", f"b{i}", "disburse", budget, "CNY", f"2015-06-{day:02d}", "", "simulated", "", ""])
-        w.writerow([f"b{i}.s", f"b{i}", "spend", budget - 1000, "CNY", f"2015-09-{day:02d}", "", "simulated", "", ""])
+        w.writerow([f"b{i}.c", f"b{i}", "commit", budget, "CNY", f"2015-03-{day:02d}", "", "single", "", "simulated", "", ""])
+        w.writerow([f"b{i}.d", f"b{i}", "disburse", budget, "CNY", f"2015-06-{day:02d}", "", "single", "", "simulated", "", ""])
+        w.writerow([f"b{i}.s", f"b{i}", "spend", budget - 1000, "CNY", f"2015-09-{day:02d}", "", "single", "", "simulated", "", ""])
 print(f"{projects} projects, {projects * 3} transfers in {out}")

@@ -9,6 +9,7 @@
 
 use crate::bundle::{self, Bundle, Problems};
 use counterpart_domain::indicator::{IndicatorKind, IndicatorValue, Statistics};
+use counterpart_domain::ledger::Phase;
 use counterpart_domain::people::{Person, Post, Posting, Role};
 use counterpart_domain::project::{
     Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
@@ -435,6 +436,7 @@ impl Generator {
                 currency: self.currency,
                 value_date: date(y, day.min(355)),
                 corrects: None,
+                phase: Phase::Single,
                 provenance: Provenance::Simulated,
             });
         }

@@ -531,10 +531,10 @@ async fn one_bad_row_among_good_ones_writes_nothing() {
         "kashgar.shache-county",
         "1.5",
     ));
-    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,provenance,source,confidence\n\
-                     t1,p1,commit,100,CNY,2015-03-01,,recorded,,\n\
-                     t2,p9999,commit,100,CNY,2015-03-01,,recorded,,\n\
-                     t3,p2,commit,100,USD,2015-13-01,,recorded,,\n";
+    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,phase,pending_of,provenance,source,confidence\n\
+                     t1,p1,commit,100,CNY,2015-03-01,,single,,recorded,,\n\
+                     t2,p9999,commit,100,CNY,2015-03-01,,single,,recorded,,\n\
+                     t3,p2,commit,100,USD,2015-13-01,,single,,recorded,,\n";
     // Field errors come first; references are checked once every field parses.
     let message = refused(
         &[
@@ -753,9 +753,9 @@ async fn an_import_that_would_overdraw_a_project_is_refused() {
         "kashgar.shache-county",
         "1000",
     )];
-    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,provenance,source,confidence\n\
-                     t1,p1,commit,1000,CNY,2015-03-01,,recorded,,\n\
-                     t2,p1,disburse,1200,CNY,2015-04-01,,recorded,,\n";
+    let transfers = "id,project,kind,amount_fen,currency,value_date,corrects,phase,pending_of,provenance,source,confidence\n\
+                     t1,p1,commit,1000,CNY,2015-03-01,,single,,recorded,,\n\
+                     t2,p1,disburse,1200,CNY,2015-04-01,,single,,recorded,,\n";
     refused(
         &[("projects.csv", projects_csv(&rows)), ("transfers.csv", transfers.as_bytes().to_vec())],
         &["transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 1000 fen available, \
@@ -1073,4 +1073,49 @@ async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
         );
         drop_schema(pg).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phase_transfers_survive_export_and_import() {
+    use counterpart_app::ledger::post;
+    use counterpart_domain::ledger::Phase;
+    let (store, pg, dir) = posting_stores("twophase").await.into_iter().next().unwrap();
+    drop_schema(pg).await;
+    let store = store.as_ref();
+    let p = "p.hebei.0";
+    post(
+        store,
+        &posting("c", p, TransferKind::Commit, 1_000, "2019-03-01"),
+    )
+    .await
+    .unwrap();
+    let pending = |id: &str, phase| {
+        let mut x = posting(id, p, TransferKind::Disburse, 400, "2019-04-01");
+        x.phase = phase;
+        x
+    };
+    let rid = |s: &str| counterpart_domain::RecordId::parse(s).unwrap();
+    post(store, &pending("a", Phase::Pending)).await.unwrap();
+    post(store, &pending("a-post", Phase::Post(rid("a"))))
+        .await
+        .unwrap();
+    post(store, &pending("b", Phase::Pending)).await.unwrap();
+    post(store, &pending("b-void", Phase::Void(rid("b"))))
+        .await
+        .unwrap();
+    let exported = dir.path().join("export");
+    bundle::write_dir(&store.records().await.unwrap(), &exported).unwrap();
+    let copy = SqliteStore::open(&dir.path().join("copy.db"))
+        .await
+        .unwrap();
+    import::import_dir(&copy, &exported, &|_| {}).await.unwrap();
+    counterpart_app::ledger::verify(&copy).await.unwrap();
+    let (original, copied) = (store.ledger().await.unwrap(), copy.ledger().await.unwrap());
+    let disbursed = rid("p.hebei.0.disbursed");
+    assert_eq!(
+        copied.accounts[&disbursed].balance(),
+        400,
+        "posted once, the voided order not at all"
+    );
+    assert_eq!(copied.accounts, original.accounts);
 }

@@ -96,6 +96,45 @@ pub enum Phase {
     Void(RecordId),
 }
 
+impl Phase {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Phase::Single => "single",
+            Phase::Pending => "pending",
+            Phase::Post(_) => "post",
+            Phase::Void(_) => "void",
+        }
+    }
+
+    /// The pending transfer a `post` or `void` resolves.
+    pub fn pending(&self) -> Option<&RecordId> {
+        match self {
+            Phase::Post(p) | Phase::Void(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// From the `phase` and `pending_of` columns.
+    pub fn parse(phase: &str, pending_of: Option<RecordId>) -> Result<Phase, crate::ParseError> {
+        let needs = |what: &str| {
+            crate::ParseError::new(format!("a {what} names the pending transfer in pending_of"))
+        };
+        match (phase, pending_of) {
+            ("single", None) => Ok(Phase::Single),
+            ("pending", None) => Ok(Phase::Pending),
+            ("post", Some(p)) => Ok(Phase::Post(p)),
+            ("void", Some(p)) => Ok(Phase::Void(p)),
+            ("post" | "void", None) => Err(needs(phase)),
+            ("single" | "pending", Some(_)) => Err(crate::ParseError::new(format!(
+                "a {phase} transfer has no pending_of"
+            ))),
+            (other, _) => Err(crate::ParseError::new(format!(
+                "{other:?} is not a phase: single, pending, post or void"
+            ))),
+        }
+    }
+}
+
 /// One immutable money movement, as submitted by an office.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Entry {
@@ -801,7 +840,7 @@ impl Ledger {
                 currency: t.currency,
                 kind: t.kind,
                 value_date: t.value_date,
-                phase: Phase::Single,
+                phase: t.phase.clone(),
                 corrects: t.corrects.clone(),
                 corrects_year: None,
                 office: provider,

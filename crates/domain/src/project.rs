@@ -262,5 +262,7 @@ pub struct Transfer {
     pub currency: Currency,
     pub value_date: Date,
     pub corrects: Option<RecordId>,
+    /// At once, or reserved now and posted or voided later.
+    pub phase: crate::ledger::Phase,
     pub provenance: Provenance,
 }

@@ -3,6 +3,7 @@
 use crate::StoreError;
 use counterpart_domain::fact::Fact;
 use counterpart_domain::indicator::{IndicatorKind, IndicatorValue};
+use counterpart_domain::ledger::Phase;
 use counterpart_domain::outcome::Target;
 use counterpart_domain::pair::Pair;
 use counterpart_domain::people::{Person, Post, Posting, Role};
@@ -103,7 +104,7 @@ pub const PROJECTS: Table = Table {
 pub const TRANSFERS: Table = Table {
     name: "transfers",
     columns: columns!("id": Text, "project": Text, "kind": Text, "amount_fen": Int, "currency": Text,
-        "value_date": Text, "corrects": Text; provenance),
+        "value_date": Text, "corrects": Text, "phase": Text, "pending_of": Text; provenance),
     key: &["id"],
 };
 pub const PEOPLE: Table = Table {
@@ -340,6 +341,8 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
                 text(t.currency.as_str()),
                 text(t.value_date.to_string()),
                 opt_text(t.corrects.as_ref().map(|c| c.as_str())),
+                text(t.phase.code()),
+                opt_text(t.phase.pending().map(|p| p.as_str())),
             ],
             &t.provenance,
         )
@@ -704,6 +707,15 @@ pub fn decode_row(
                 .map(RecordId::parse)
                 .transpose()
                 .map_err(|e| c.corrupt(e))?,
+            phase: {
+                let phase = c.text()?;
+                let pending = c
+                    .opt_text()
+                    .map(RecordId::parse)
+                    .transpose()
+                    .map_err(|e| c.corrupt(e))?;
+                Phase::parse(&phase, pending).map_err(|e| c.corrupt(e))?
+            },
             provenance: c.provenance()?,
         }),
         "people" => r.people.push(Person {

@@ -45,7 +45,7 @@ pub(crate) const TRADE: &str = "
     ORDER BY 1, 2, 3";
 
 pub(crate) const JOURNAL_SELECT: &str = "
-    SELECT j.transfer, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, j.phase, j.pending_of,
+    SELECT j.transfer, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, t.phase, t.pending_of,
            t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence, j.previous_hash, j.hash
     FROM journal j JOIN transfers t ON t.id = j.transfer";
 pub(crate) const JOURNAL_ORDER: &str = " ORDER BY j.office, j.sequence";
@@ -114,18 +114,10 @@ pub(crate) const UPSERT_ACCOUNT_TAIL: &str =
 
 /// The row of a journal entry, in the column order of the `journal` table.
 pub(crate) fn journal_row(r: &Recorded) -> (Vec<Option<String>>, [Option<i64>; 2]) {
-    let (phase, pending_of) = match &r.entry.phase {
-        Phase::Single => ("single", None),
-        Phase::Pending => ("pending", None),
-        Phase::Post(p) => ("post", Some(p.to_string())),
-        Phase::Void(p) => ("void", Some(p.to_string())),
-    };
     let texts = vec![
         Some(r.entry.id.to_string()),
         Some(r.entry.debit.to_string()),
         Some(r.entry.credit.to_string()),
-        Some(phase.to_owned()),
-        pending_of,
         Some(r.entry.office.to_string()),
         Some(r.entry.recorded_by.clone()),
         Some(hex(&r.previous_hash)),
@@ -150,27 +142,11 @@ pub(crate) fn unhex(text: &str, table: &'static str) -> Result<[u8; 32], StoreEr
 }
 
 pub(crate) fn phase_of(phase: &str, pending_of: Option<String>) -> Result<Phase, StoreError> {
-    let pending = || {
-        pending_of
-            .as_deref()
-            .and_then(|p| RecordId::parse(p).ok())
-            .ok_or_else(|| StoreError::Corrupt {
-                table: "journal",
-                detail: "post or void without pending_of".into(),
-            })
-    };
-    Ok(match phase {
-        "single" => Phase::Single,
-        "pending" => Phase::Pending,
-        "post" => Phase::Post(pending()?),
-        "void" => Phase::Void(pending()?),
-        other => {
-            return Err(StoreError::Corrupt {
-                table: "journal",
-                detail: format!("unknown phase {other:?}"),
-            });
-        }
-    })
+    let pending = pending_of
+        .map(|p| RecordId::parse(&p))
+        .transpose()
+        .map_err(corrupt("transfers"))?;
+    Phase::parse(phase, pending).map_err(corrupt("transfers"))
 }
 
 pub(crate) fn account_kind(kind: &str) -> Result<AccountKind, StoreError> {
@@ -345,8 +321,8 @@ macro_rules! sql_store {
                 }
                 for chunk in booking.new_entries().chunks($crate::sql::MAX_BOUND_VALUES / 11) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO journal (transfer, debit, credit, phase, pending_of, office, recorded_by, \
-                         previous_hash, hash, corrects_year, sequence) ",
+                        "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
+                         corrects_year, sequence) ",
                     );
                     insert.push_values(chunk, |mut b, r| {
                         let (texts, ints) = $crate::sql::journal_row(r);
@@ -426,7 +402,7 @@ macro_rules! sql_store {
                 };
                 let corrects = entry.corrects.as_ref().map_or(String::new(), |c| c.to_string());
                 let sql = format!(
-                    "{JOURNAL_SELECT} WHERE j.transfer IN ($1, $2, $3) OR (j.pending_of = $2) \
+                    "{JOURNAL_SELECT} WHERE j.transfer IN ($1, $2, $3) OR (t.pending_of = $2) \
                      OR (t.kind = 'reversal' AND t.corrects = $3) OR (j.office = $4 AND j.sequence = $5) {JOURNAL_ORDER}"
                 );
                 let rows = sqlx::query(&sql)
@@ -447,8 +423,8 @@ macro_rules! sql_store {
                 };
                 let e = &recorded.entry;
                 sqlx::query(
-                    "INSERT INTO transfers (id, project, kind, amount_fen, currency, value_date, corrects, provenance) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'recorded')",
+                    "INSERT INTO transfers (id, project, kind, amount_fen, currency, value_date, corrects, phase, \
+                     pending_of, provenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'recorded')",
                 )
                 .bind(e.id.to_string())
                 .bind(project.to_string())
@@ -457,12 +433,14 @@ macro_rules! sql_store {
                 .bind(e.currency.to_string())
                 .bind(e.value_date.to_string())
                 .bind(e.corrects.as_ref().map(|c| c.to_string()))
+                .bind(e.phase.code())
+                .bind(e.phase.pending().map(|p| p.to_string()))
                 .execute(&mut *tx)
                 .await?;
                 let (texts, ints) = journal_row(recorded);
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO journal (transfer, debit, credit, phase, pending_of, office, recorded_by, \
-                     previous_hash, hash, corrects_year, sequence) ",
+                    "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
+                         corrects_year, sequence) ",
                 );
                 insert.push_values([()], |mut b, _| {
                     for text in &texts {

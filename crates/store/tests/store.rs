@@ -56,6 +56,7 @@ fn small() -> Records {
         currency: Currency::CNY,
         value_date: "2015-04-01".parse().unwrap(),
         corrects: None,
+        phase: counterpart_domain::ledger::Phase::Single,
         provenance: Provenance::Recorded,
     };
     Records {
@@ -320,7 +321,7 @@ async fn transfers_cannot_be_updated_or_deleted() {
                 backend.name()
             );
         }
-        let negative = "INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'recorded',NULL,NULL)";
+        let negative = "INSERT INTO transfers VALUES ('t9','p1','commit',-1,'CNY','2015-01-01',NULL,'single',NULL,'recorded',NULL,NULL)";
         let err = backend.raw(negative).await.unwrap_err();
         assert!(
             err.to_lowercase().contains("check constraint"),

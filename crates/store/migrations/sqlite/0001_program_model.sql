@@ -112,6 +112,9 @@ CREATE TABLE transfers (
     currency    TEXT NOT NULL,
     value_date  TEXT NOT NULL,
     corrects    TEXT REFERENCES transfers (id),
+    -- single, pending (reserved), post or void (resolving pending_of).
+    phase       TEXT NOT NULL DEFAULT 'single',
+    pending_of  TEXT REFERENCES transfers (id),
     provenance  TEXT NOT NULL,
     source      TEXT,
     confidence  TEXT

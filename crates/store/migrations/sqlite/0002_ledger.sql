@@ -16,8 +16,6 @@ CREATE TABLE journal (
     transfer      TEXT PRIMARY KEY REFERENCES transfers (id),
     debit         TEXT NOT NULL REFERENCES accounts (id),
     credit        TEXT NOT NULL REFERENCES accounts (id),
-    phase         TEXT NOT NULL,
-    pending_of    TEXT REFERENCES transfers (id),
     corrects_year INTEGER,
     office        TEXT NOT NULL,
     recorded_by   TEXT NOT NULL,
