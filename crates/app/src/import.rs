@@ -73,18 +73,15 @@ pub fn book(
                 .map(|o| (t.project.clone(), o))
         })
         .collect();
-    let recorded_by = "import";
-    let booked = ledger.book(
-        &records.transfers,
-        |p| offices.get(p).map(|o| (o.clone(), currency)),
-        recorded_by,
-    );
+    let booked = ledger.book(&records.transfers, |p| {
+        offices.get(p).map(|o| (o.clone(), currency))
+    });
     match booked {
         Ok(from) => Ok((ledger, from)),
         Err(e) => {
             let column = match &e.error {
                 LedgerError::Overdraft { .. } | LedgerError::ZeroAmount => "amount_fen",
-                LedgerError::PeriodClosed { .. } => "value_date",
+                LedgerError::PeriodClosed { .. } | LedgerError::DateOutOfRange(_) => "value_date",
                 LedgerError::CorrectsNotFound(_)
                 | LedgerError::AlreadyReversed(_)
                 | LedgerError::ReversalMismatch(_)

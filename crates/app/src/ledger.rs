@@ -97,9 +97,13 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             col("debits_pending", "debits pending (yuan)", Some("fen")),
             col("credits_pending", "credits pending (yuan)", Some("fen")),
             col("balance", "balance (yuan)", Some("fen")),
+            col("provenance", "provenance", None),
         ],
     );
     for a in ids.iter().map(|i| &ledger.accounts[i]) {
+        let simulated = ledger.journal.iter().any(|r| {
+            (r.entry.debit == a.id || r.entry.credit == a.id) && r.entry.recorded_by == "simulated"
+        });
         balances.push(vec![
             Cell::text(a.id.to_string()),
             Cell::text(a.kind.code()),
@@ -108,6 +112,7 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             money(a.debits_pending),
             money(a.credits_pending),
             money(Fen::new(a.balance())),
+            Cell::text(crate::report::computed_label(simulated)),
         ]);
     }
     let mut history = Section::new(
@@ -125,6 +130,7 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             col("office", "office", None),
             col("sequence", "sequence", None),
             col("hash", "hash", None),
+            col("provenance", "recorded by", None),
         ],
     );
     for r in ledger
@@ -151,6 +157,7 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             Cell::text(e.office.to_string()),
             Cell::Int(r.sequence as i64),
             Cell::text(hex(&r.hash)[..16].to_owned()),
+            Cell::text(&e.recorded_by),
         ]);
     }
     Ok(Report {

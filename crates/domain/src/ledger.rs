@@ -208,6 +208,8 @@ pub enum LedgerError {
         account_currency: Currency,
         currency: Currency,
     },
+    #[error("{0} lies outside the years a program can have ({min}–{max})", min = Year::MIN, max = Year::MAX)]
+    DateOutOfRange(Date),
     #[error(
         "{year} is closed: book the correction in an open year, tagged with the year it corrects"
     )]
@@ -240,6 +242,7 @@ impl LedgerError {
             LedgerError::SameAccount(_) => "same_account",
             LedgerError::ZeroAmount => "zero_amount",
             LedgerError::CurrencyMismatch { .. } => "currency_mismatch",
+            LedgerError::DateOutOfRange(_) => "date_out_of_range",
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::CorrectsNotFound(_) => "corrects_not_found",
             LedgerError::AlreadyReversed(_) => "already_reversed",
@@ -420,10 +423,8 @@ impl Ledger {
                 });
             }
         }
-        let year =
-            Year::new(entry.value_date.year() as u16).map_err(|_| LedgerError::PeriodClosed {
-                year: Year::new(Year::MIN).expect("valid"),
-            })?;
+        let year = Year::new(entry.value_date.year() as u16)
+            .map_err(|_| LedgerError::DateOutOfRange(entry.value_date))?;
         if self.closed_years.contains(&year) {
             return Err(LedgerError::PeriodClosed { year });
         }
@@ -796,7 +797,6 @@ impl Ledger {
         &mut self,
         transfers: &[crate::project::Transfer],
         project_of: impl Fn(&RecordId) -> Option<(RegionCode, Currency)>,
-        recorded_by: &str,
     ) -> Result<usize, BookingError> {
         let before = self.journal.len();
         let mut order: Vec<usize> = (0..transfers.len()).collect();
@@ -810,8 +810,8 @@ impl Ledger {
             let fail = |error| BookingError { index, error };
             let (provider, currency) = project_of(&t.project)
                 .ok_or_else(|| fail(LedgerError::AccountNotFound(t.project.clone())))?;
-            let year =
-                Year::new(t.value_date.year() as u16).map_err(|_| fail(LedgerError::ZeroAmount))?;
+            let year = Year::new(t.value_date.year() as u16)
+                .map_err(|_| fail(LedgerError::DateOutOfRange(t.value_date)))?;
             for account in project_accounts(&t.project, &provider, year, currency) {
                 self.open_account(account);
             }
@@ -844,7 +844,9 @@ impl Ledger {
                 corrects: t.corrects.clone(),
                 corrects_year: None,
                 office: provider,
-                recorded_by: recorded_by.to_owned(),
+                // A bulk-booked entry is recorded by where its transfer came from: a
+                // publication, an office's records, or the demo generator.
+                recorded_by: t.provenance.kind().to_owned(),
             };
             self.apply(entry).map_err(fail)?;
         }

@@ -486,3 +486,15 @@ fn verify_names_tampering() {
         })
     ));
 }
+
+#[test]
+fn a_date_outside_any_program_is_its_own_refusal() {
+    let mut l = ledger();
+    let far = entry(1, 0, 1, 5, Phase::Single, TransferKind::Commit, None, 2200);
+    let err = l.apply(far).unwrap_err();
+    assert_eq!(err.code(), "date_out_of_range");
+    assert_eq!(
+        err.to_string(),
+        "2200-06-01 lies outside the years a program can have (1949–2100)"
+    );
+}

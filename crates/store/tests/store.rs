@@ -198,11 +198,9 @@ fn booked(records: &Records) -> Ledger {
         .map(|p| (p.id.clone(), p.provider.clone()))
         .collect();
     ledger
-        .book(
-            &records.transfers,
-            |p| providers.get(p).map(|o| (o.clone(), Currency::CNY)),
-            "test",
-        )
+        .book(&records.transfers, |p| {
+            providers.get(p).map(|o| (o.clone(), Currency::CNY))
+        })
         .unwrap();
     ledger
 }

@@ -10,7 +10,7 @@ mod recipient;
 mod summary;
 
 pub use compliance::compliance;
-pub use context::Context;
+pub use context::{Context, computed as computed_label};
 pub use provider::provider;
 pub use recipient::recipient;
 pub use summary::summary;
