@@ -6,7 +6,7 @@ use counterpart_domain::ledger::{
     project_of, project_route,
 };
 use counterpart_domain::project::TransferKind;
-use counterpart_domain::{Currency, Date, Fen, RecordId, Year};
+use counterpart_domain::{Date, Fen, RecordId, Year};
 use counterpart_store::{PostError, Store, StoreError};
 
 /// What `verify` checked when everything holds.
@@ -208,9 +208,9 @@ pub async fn reverse(
     value_date: Date,
     recorded_by: String,
 ) -> Result<Applied, PostingError> {
-    let ledger = store.ledger().await?;
-    let first = &ledger
-        .get(original)
+    let first = store
+        .transfer(original)
+        .await?
         .ok_or_else(|| PostingError::UnknownTransfer(original.clone()))?
         .entry;
     let project = project_of(&first.credit)
@@ -232,7 +232,7 @@ pub async fn reverse(
 
 /// Post a project's transfer through the ledger in one transaction.
 pub async fn post(store: &dyn Store, posting: &Posting) -> Result<Applied, PostingError> {
-    let office = store
+    let (office, currency) = store
         .project_office(&posting.project)
         .await?
         .ok_or_else(|| PostingError::UnknownProject(posting.project.clone()))?;
@@ -248,19 +248,14 @@ pub async fn post(store: &dyn Store, posting: &Posting) -> Result<Applied, Posti
                 .corrects
                 .as_ref()
                 .ok_or(PostingError::NeedsOriginal(posting.kind.code()))?;
-            let ledger = store.ledger().await?;
-            let entry = &ledger
-                .get(original)
+            let entry = store
+                .transfer(original)
+                .await?
                 .ok_or_else(|| PostingError::UnknownTransfer(original.clone()))?
                 .entry;
             (entry.credit.clone(), entry.debit.clone())
         }
     };
-    let currency = store
-        .frame()
-        .await?
-        .program
-        .map_or(Currency::CNY, |p| p.currency);
     let entry = Entry {
         id: posting.id.clone(),
         debit,

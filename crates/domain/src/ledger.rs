@@ -72,6 +72,18 @@ impl Account {
         }
     }
 
+    /// Nothing ever moved through it, posted or pending.
+    pub fn is_empty(&self) -> bool {
+        [
+            self.debits_posted,
+            self.credits_posted,
+            self.debits_pending,
+            self.credits_pending,
+        ]
+        .iter()
+        .all(|f| f.get() == 0)
+    }
+
     /// Credits less debits, posted only.
     pub fn balance(&self) -> i64 {
         self.credits_posted.get() - self.debits_posted.get()

@@ -26,7 +26,7 @@ use counterpart_domain::ledger::{Account, Applied, Entry, Ledger, LedgerError, R
 use counterpart_domain::people::Role;
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
-use counterpart_domain::{Date, Fen, RecordId, RegionCode, Year};
+use counterpart_domain::{Currency, Date, Fen, RecordId, RegionCode, Year};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,10 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: table {table}, {detail}")]
     Corrupt { table: &'static str, detail: String },
+    #[error(
+        "office {office} posted while this load was being prepared; nothing was written: run it again (ledger_changed)"
+    )]
+    Changed { office: String },
 }
 
 /// Why a posting did not happen. Nothing was written either way.
@@ -142,9 +146,29 @@ impl Booking<'_> {
         &self.ledger.journal[self.journal_from.min(self.ledger.journal.len())..]
     }
 
+    /// The accounts a load writes: those its new entries touch (their balances), and those
+    /// it opened without moving money (added if missing, never overwriting a balance).
+    pub fn accounts(&self) -> (Vec<&Account>, Vec<&Account>) {
+        let touched: HashSet<&RecordId> = self
+            .new_entries()
+            .iter()
+            .flat_map(|r| [&r.entry.debit, &r.entry.credit])
+            .collect();
+        let mut split: (Vec<&Account>, Vec<&Account>) = self
+            .ledger
+            .accounts
+            .values()
+            .filter(|a| touched.contains(&a.id) || a.is_empty())
+            .partition(|a| touched.contains(&a.id));
+        split.0.sort_by(|a, b| a.id.cmp(&b.id));
+        split.1.sort_by(|a, b| a.id.cmp(&b.id));
+        split
+    }
+
     /// Rows a load writes for the ledger (accounts and journal entries), for progress bars.
     pub fn len(&self) -> usize {
-        self.ledger.accounts.len() + self.new_entries().len()
+        let (touched, opened) = self.accounts();
+        touched.len() + opened.len() + self.new_entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -179,8 +203,14 @@ pub trait Store: Send + Sync {
         open: &[Account],
     ) -> Result<Applied, PostError>;
 
-    /// The provider of a project, if the project exists.
-    async fn project_office(&self, project: &RecordId) -> Result<Option<RegionCode>, StoreError>;
+    /// The provider of a project and the program's currency, if the project exists.
+    async fn project_office(
+        &self,
+        project: &RecordId,
+    ) -> Result<Option<(RegionCode, Currency)>, StoreError>;
+
+    /// One transfer's journal entry, if it was booked.
+    async fn transfer(&self, id: &RecordId) -> Result<Option<Recorded>, StoreError>;
 
     /// Close a year: postings dated in it are refused from now on.
     async fn close_year(&self, year: Year) -> Result<(), StoreError>;

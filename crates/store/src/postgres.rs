@@ -8,7 +8,11 @@ use std::str::FromStr;
 
 pub struct PgStore {
     pool: PgPool,
+    role: Option<&'static str>,
 }
+
+/// The role with insert-only rights on money tables, created by the migrations.
+const WRITER: &str = "counterpart_writer";
 
 impl PgStore {
     /// Connect to `url` (`postgres://…`) and bring its schema up to date.
@@ -30,12 +34,43 @@ impl PgStore {
     }
 
     async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // Migrate as the connecting user, then write as `counterpart_writer` where that role
+        // exists: it may insert money rows but never update or delete them.
+        let owner = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&owner).await?;
+        let writer: bool = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) \
+             THEN pg_has_role(current_user, $1, 'MEMBER') ELSE false END",
+        )
+        .bind(WRITER)
+        .fetch_one(&owner)
+        .await?;
+        owner.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(8)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if writer {
+                        sqlx::Executor::execute(&mut *conn, "SET ROLE counterpart_writer").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            role: writer.then_some(WRITER),
+        })
+    }
+
+    /// The role this store writes as: `counterpart_writer` when the database has it (it
+    /// cannot update or delete money rows), or `None` for the connecting user itself.
+    pub fn writes_as(&self) -> Option<&'static str> {
+        self.role
     }
 
     pub async fn close(self) {

@@ -298,7 +298,48 @@ macro_rules! sql_store {
                         progress(written);
                     }
                 }
-                let accounts: Vec<_> = booking.ledger.accounts.values().collect();
+                // Lock the chain head of every office the load books for, in office order
+                // (the order a posting locks in), and check that no posting moved it since the
+                // booking was prepared. Every account belongs to one office, so its balance
+                // cannot change under us either.
+                let mut firsts: std::collections::BTreeMap<String, &counterpart_domain::ledger::Recorded> =
+                    Default::default();
+                for r in booking.new_entries() {
+                    firsts.entry(r.entry.office.to_string()).or_insert(r);
+                }
+                for (office, first) in &firsts {
+                    sqlx::query(
+                        "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING",
+                    )
+                    .bind(office)
+                    .execute(&mut *tx)
+                    .await?;
+                    let (sequence, hash): (i64, String) = sqlx::query_as(&format!(
+                        "SELECT sequence, hash FROM chain_heads WHERE office = $1{}",
+                        $lock
+                    ))
+                    .bind(office)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let moved = sequence as u64 + 1 != first.sequence
+                        || (sequence > 0 && hash != counterpart_domain::ledger::hex(&first.previous_hash));
+                    if moved {
+                        return Err($crate::StoreError::Changed { office: office.clone() });
+                    }
+                }
+                let (accounts, opened) = booking.accounts();
+                for chunk in opened.chunks($crate::sql::MAX_BOUND_VALUES / 3) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO accounts (id, kind, currency) ");
+                    insert.push_values(chunk, |mut b, a| {
+                        b.push_bind(a.id.to_string())
+                            .push_bind(a.kind.code())
+                            .push_bind(a.currency.to_string());
+                    });
+                    insert.push(" ON CONFLICT (id) DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
+                    written += chunk.len();
+                    progress(written);
+                }
                 for chunk in accounts.chunks($crate::sql::MAX_BOUND_VALUES / 8) {
                     let mut upsert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, \
@@ -365,17 +406,8 @@ macro_rules! sql_store {
                 use $crate::sql::*;
                 use counterpart_domain::ledger::{Applied, Ledger, Phase};
                 let mut tx = self.pool.begin_with($begin).await?;
-                for a in open {
-                    sqlx::query(
-                        "INSERT INTO accounts (id, kind, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                    )
-                    .bind(a.id.to_string())
-                    .bind(a.kind.code())
-                    .bind(a.currency.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                // Lock order: the office's chain head, then the accounts by id.
+                // Lock order, the same for every posting: the office's chain head, then the
+                // accounts it opens and touches, by id. Concurrent offices never deadlock.
                 let office = entry.office.to_string();
                 sqlx::query("INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING")
                     .bind(&office)
@@ -385,8 +417,21 @@ macro_rules! sql_store {
                     .bind(&office)
                     .fetch_one(&mut *tx)
                     .await?;
+                let mut opening: Vec<_> = open.iter().collect();
+                opening.sort_by(|a, b| a.id.cmp(&b.id));
+                for a in opening {
+                    sqlx::query(
+                        "INSERT INTO accounts (id, kind, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(a.id.to_string())
+                    .bind(a.kind.code())
+                    .bind(a.currency.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let mut ids = vec![entry.debit.to_string(), entry.credit.to_string()];
                 ids.sort();
+                ids.dedup();
                 let mut accounts = Vec::new();
                 for id in &ids {
                     let sql = format!("{ACCOUNTS} WHERE id = $1{}", $lock);
@@ -402,8 +447,10 @@ macro_rules! sql_store {
                 };
                 let corrects = entry.corrects.as_ref().map_or(String::new(), |c| c.to_string());
                 let sql = format!(
-                    "{JOURNAL_SELECT} WHERE j.transfer IN ($1, $2, $3) OR (t.pending_of = $2) \
-                     OR (t.kind = 'reversal' AND t.corrects = $3) OR (j.office = $4 AND j.sequence = $5) {JOURNAL_ORDER}"
+                    "{JOURNAL_SELECT} WHERE j.transfer IN (SELECT $1 UNION SELECT $2 UNION SELECT $3 \
+                     UNION SELECT id FROM transfers WHERE pending_of = $2 \
+                     UNION SELECT id FROM transfers WHERE corrects = $3 AND kind = 'reversal' \
+                     UNION SELECT transfer FROM journal WHERE office = $4 AND sequence = $5) {JOURNAL_ORDER}"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(entry.id.to_string())
@@ -478,14 +525,32 @@ macro_rules! sql_store {
             async fn project_office(
                 &self,
                 project: &counterpart_domain::RecordId,
-            ) -> Result<Option<counterpart_domain::RegionCode>, $crate::StoreError> {
-                let office: Option<String> = sqlx::query_scalar("SELECT provider FROM projects WHERE id = $1")
-                    .bind(project.to_string())
+            ) -> Result<Option<(counterpart_domain::RegionCode, counterpart_domain::Currency)>, $crate::StoreError> {
+                let row: Option<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT p.provider, (SELECT currency FROM program LIMIT 1) FROM projects p WHERE p.id = $1",
+                )
+                .bind(project.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((office, currency)) = row else { return Ok(None) };
+                let office = counterpart_domain::RegionCode::parse(&office).map_err($crate::sql::corrupt("projects"))?;
+                let currency = currency
+                    .map(|c| counterpart_domain::Currency::parse(&c).map_err($crate::sql::corrupt("program")))
+                    .transpose()?
+                    .unwrap_or(counterpart_domain::Currency::CNY);
+                Ok(Some((office, currency)))
+            }
+
+            async fn transfer(
+                &self,
+                id: &counterpart_domain::RecordId,
+            ) -> Result<Option<counterpart_domain::ledger::Recorded>, $crate::StoreError> {
+                use $crate::sql::*;
+                let row = sqlx::query(&format!("{JOURNAL_SELECT} WHERE j.transfer = $1"))
+                    .bind(id.to_string())
                     .fetch_optional(&self.pool)
                     .await?;
-                office
-                    .map(|o| counterpart_domain::RegionCode::parse(&o).map_err($crate::sql::corrupt("projects")))
-                    .transpose()
+                row.as_ref().map(recorded_of).transpose()
             }
 
             async fn close_year(&self, year: counterpart_domain::Year) -> Result<(), $crate::StoreError> {
