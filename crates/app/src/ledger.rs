@@ -33,18 +33,11 @@ pub enum VerifyError {
 /// cached balances equal the journal, no overdraft, pending transfers resolved at most once,
 /// transfers reversed at most once, every office's hash chain intact, every transfer journaled.
 pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
-    let ledger = store.ledger().await?;
+    let audit = store.audit().await?;
+    let ledger = audit.ledger;
     ledger.verify()?;
-    let keys = store.keys().await?;
-    let journaled: std::collections::HashSet<&str> =
-        ledger.journal.iter().map(|r| r.entry.id.as_str()).collect();
-    let mut transfers: Vec<&String> = keys
-        .get("transfers")
-        .map(|k| k.iter().collect())
-        .unwrap_or_default();
-    transfers.sort();
-    if let Some(missing) = transfers.iter().find(|t| !journaled.contains(t.as_str())) {
-        return Err(VerifyError::Unjournaled((*missing).clone()));
+    if let Some(missing) = audit.unjournaled.into_iter().next() {
+        return Err(VerifyError::Unjournaled(missing));
     }
     let chains: std::collections::HashSet<_> =
         ledger.journal.iter().map(|r| &r.entry.office).collect();

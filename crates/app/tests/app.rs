@@ -976,9 +976,103 @@ async fn postings_follow_every_ledger_rule_on_both_backends() {
     }
 }
 
+/// What one writer saw: the ids the store acknowledged, and how many postings it refused.
+#[derive(Default)]
+struct Seen {
+    acknowledged: Vec<String>,
+    refused: usize,
+}
+
+impl Seen {
+    /// Record an outcome: created is acknowledged, a rule's refusal is counted, anything else
+    /// (a database error, a deadlock, a duplicate of a fresh id) fails the test.
+    fn outcome(
+        &mut self,
+        id: &str,
+        result: Result<counterpart_domain::ledger::Applied, counterpart_app::ledger::PostingError>,
+    ) -> bool {
+        use counterpart_domain::ledger::Applied;
+        match result {
+            Ok(Applied::Created(r)) => {
+                assert_eq!(r.entry.id.as_str(), id);
+                self.acknowledged.push(id.to_owned());
+                true
+            }
+            Ok(Applied::Duplicate(_)) => panic!("{id} is fresh, yet reported as a duplicate"),
+            Err(counterpart_app::ledger::PostingError::Post(
+                counterpart_store::PostError::Refused(e),
+            )) => {
+                assert!(
+                    matches!(e.code(), "overdraft"),
+                    "{id}: only overdrafts are expected, got {e}"
+                );
+                self.refused += 1;
+                false
+            }
+            Err(e) => panic!("{id}: {e}"),
+        }
+    }
+}
+
+/// One writer of one office: about 130 postings on the office's project it shares with
+/// another writer — commitments, disbursements that may overdraw, spending, disbursement
+/// orders posted or voided, reversals — in a seeded random mix.
+async fn office_writer(store: std::sync::Arc<dyn Store>, office: String, writer: usize) -> Seen {
+    use counterpart_app::ledger::{post, reverse};
+    use counterpart_domain::ledger::Phase;
+    use rand::{Rng, SeedableRng};
+    let mut rng =
+        rand_chacha::ChaCha8Rng::seed_from_u64(writer as u64 * 7919 + office.len() as u64);
+    let project = format!("p.{office}.{}", writer % 2);
+    let rid = |s: &str| counterpart_domain::RecordId::parse(s).unwrap();
+    let mut seen = Seen::default();
+    let mut commits = Vec::new();
+    for step in 0..130 {
+        let id = format!("w.{office}.{writer}.{step}");
+        let roll: u32 = rng.random_range(0..100);
+        if roll < 40 {
+            let commit = posting(&id, &project, TransferKind::Commit, 100, "2019-06-01");
+            if seen.outcome(&id, post(store.as_ref(), &commit).await) {
+                commits.push(id);
+            }
+        } else if roll < 65 {
+            let p = posting(&id, &project, TransferKind::Disburse, 60, "2019-06-02");
+            seen.outcome(&id, post(store.as_ref(), &p).await);
+        } else if roll < 78 {
+            let p = posting(&id, &project, TransferKind::Spend, 30, "2019-06-03");
+            seen.outcome(&id, post(store.as_ref(), &p).await);
+        } else if roll < 90 {
+            let mut order = posting(&id, &project, TransferKind::Disburse, 20, "2019-06-04");
+            order.phase = Phase::Pending;
+            if seen.outcome(&id, post(store.as_ref(), &order).await) {
+                let resolve = format!("{id}.r");
+                order.id = rid(&resolve);
+                order.phase = if rng.random_bool(0.5) {
+                    Phase::Post(rid(&id))
+                } else {
+                    Phase::Void(rid(&id))
+                };
+                seen.outcome(&resolve, post(store.as_ref(), &order).await);
+            }
+        } else if let Some(original) = commits.pop() {
+            let result = reverse(
+                store.as_ref(),
+                &rid(&original),
+                rid(&id),
+                "2019-06-05".parse().unwrap(),
+                "test".into(),
+            )
+            .await;
+            seen.outcome(&id, result);
+        }
+    }
+    seen
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
     use counterpart_domain::ledger::Applied;
+    use std::sync::atomic::{AtomicBool, Ordering};
     for (store, pg, _dir) in posting_stores("concurrent").await {
         let store: std::sync::Arc<dyn Store> = std::sync::Arc::from(store);
         let offices: Vec<String> = demo::published_bundle()
@@ -990,53 +1084,17 @@ async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut tasks = tokio::task::JoinSet::new();
-        // 19 offices × 4 writers, each committing then disbursing on its office's projects.
+        let mut writers = tokio::task::JoinSet::new();
+        // 19 offices × 4 writers, two writers to a project.
         for office in &offices {
             for writer in 0..4 {
-                let (store, office) = (store.clone(), office.clone());
-                tasks.spawn(async move {
-                    let mut acknowledged = Vec::new();
-                    for step in 0..5 {
-                        let project = format!("p.{office}.{}", writer % 2);
-                        let id = format!("w.{office}.{writer}.{step}");
-                        let commit = posting(
-                            &format!("{id}.c"),
-                            &project,
-                            TransferKind::Commit,
-                            100,
-                            "2019-06-01",
-                        );
-                        if let Applied::Created(r) =
-                            counterpart_app::ledger::post(store.as_ref(), &commit)
-                                .await
-                                .unwrap()
-                        {
-                            acknowledged.push(r.entry.id.to_string());
-                        }
-                        let disburse = posting(
-                            &format!("{id}.d"),
-                            &project,
-                            TransferKind::Disburse,
-                            60,
-                            "2019-06-02",
-                        );
-                        if let Applied::Created(r) =
-                            counterpart_app::ledger::post(store.as_ref(), &disburse)
-                                .await
-                                .unwrap()
-                        {
-                            acknowledged.push(r.entry.id.to_string());
-                        }
-                    }
-                    acknowledged
-                });
+                writers.spawn(office_writer(store.clone(), office.clone(), writer));
             }
         }
         // 100 concurrent submissions of one transfer id.
         for _ in 0..100 {
             let store = store.clone();
-            tasks.spawn(async move {
+            writers.spawn(async move {
                 let same = posting(
                     "same-id",
                     "p.jiangsu.0",
@@ -1044,31 +1102,76 @@ async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
                     7,
                     "2019-06-03",
                 );
+                let mut seen = Seen::default();
                 match counterpart_app::ledger::post(store.as_ref(), &same)
                     .await
                     .unwrap()
                 {
-                    Applied::Created(r) => vec![r.entry.id.to_string()],
-                    Applied::Duplicate(_) => vec![],
+                    Applied::Created(_) => seen.acknowledged.push("same-id".into()),
+                    Applied::Duplicate(r) => assert_eq!(r.entry.amount, Fen::new(7)),
                 }
+                seen
             });
         }
-        let mut acknowledged = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            acknowledged.extend(done.unwrap());
+        // Readers: every snapshot they take while the offices write holds every invariant.
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let mut readers = tokio::task::JoinSet::new();
+        for _ in 0..2 {
+            let (store, done) = (store.clone(), done.clone());
+            readers.spawn(async move {
+                let mut reads = 0;
+                while !done.load(Ordering::Relaxed) {
+                    counterpart_app::ledger::verify(store.as_ref())
+                        .await
+                        .unwrap_or_else(|e| panic!("a reader saw a broken ledger: {e}"));
+                    reads += 1;
+                }
+                reads
+            });
         }
+        let (mut acknowledged, mut refused) = (Vec::new(), 0);
+        while let Some(seen) = writers.join_next().await {
+            let seen = seen.unwrap();
+            acknowledged.extend(seen.acknowledged);
+            refused += seen.refused;
+        }
+        done.store(true, Ordering::Relaxed);
+        let mut reads = 0;
+        while let Some(read) = readers.join_next().await {
+            let read = read.unwrap();
+            assert!(read > 0, "each reader read while the offices wrote");
+            reads += read;
+        }
+        let operations = acknowledged.len() + refused + 100;
+        eprintln!(
+            "{}: {operations} operations, {} acknowledged, {refused} refused, {reads} verified snapshots",
+            if pg.is_some() { "postgresql" } else { "sqlite" },
+            acknowledged.len()
+        );
+        assert!(
+            operations >= 9_500,
+            "about 10,000 operations, got {operations}"
+        );
+        assert!(refused > 0, "the mix reaches the overdraft rule");
         assert_eq!(
             acknowledged.iter().filter(|id| *id == "same-id").count(),
             1,
             "one effect for 100 submissions"
         );
-        assert_eq!(acknowledged.len(), offices.len() * 4 * 5 * 2 + 1);
         let verified = counterpart_app::ledger::verify(store.as_ref())
             .await
             .unwrap();
+        let ledger = store.ledger().await.unwrap();
+        let mut stored: Vec<String> = ledger
+            .journal
+            .iter()
+            .map(|r| r.entry.id.to_string())
+            .collect();
+        stored.sort();
+        acknowledged.sort();
+        assert_eq!(verified.transfers, stored.len());
         assert_eq!(
-            verified.transfers,
-            acknowledged.len(),
+            stored, acknowledged,
             "every acknowledged transfer is there, and nothing else"
         );
         drop_schema(pg).await;

@@ -129,6 +129,13 @@ pub struct TradeRow {
     pub simulated: bool,
 }
 
+/// What `verify` rechecks: the stored ledger, and transfers stored without a journal entry.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub ledger: Ledger,
+    pub unjournaled: Vec<String>,
+}
+
 /// The primary keys already stored, by table name, for checking an import before writing.
 pub type Keys = HashMap<&'static str, HashSet<String>>;
 
@@ -189,8 +196,11 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// The ledger as stored: accounts with their cached balances, the journal in chain order,
-    /// the closed years.
+    /// the closed years; one consistent snapshot.
     async fn ledger(&self) -> Result<Ledger, StoreError>;
+
+    /// The ledger and the transfers that have no journal entry, in one consistent snapshot.
+    async fn audit(&self) -> Result<Audit, StoreError>;
 
     /// Post one entry of `project` in one transaction: create the `open` accounts if missing,
     /// lock the office's chain head and then the entry's accounts (always in that order, so
@@ -208,6 +218,9 @@ pub trait Store: Send + Sync {
         &self,
         project: &RecordId,
     ) -> Result<Option<(RegionCode, Currency)>, StoreError>;
+
+    /// The named accounts that exist, by id, with their cached balances.
+    async fn accounts(&self, ids: &[RecordId]) -> Result<Vec<Account>, StoreError>;
 
     /// One transfer's journal entry, if it was booked.
     async fn transfer(&self, id: &RecordId) -> Result<Option<Recorded>, StoreError>;

@@ -78,4 +78,10 @@ impl PgStore {
     }
 }
 
-sql_store!(PgStore, sqlx::Postgres, "BEGIN", " FOR NO KEY UPDATE");
+sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    "BEGIN",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    " FOR NO KEY UPDATE"
+);

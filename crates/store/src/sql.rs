@@ -217,10 +217,11 @@ where
 }
 
 /// Implement [`crate::Store`] for a struct with a `pool: sqlx::Pool<$db>` field. `$begin` is the
-/// statement that opens a write transaction; `$lock` what a locking read ends with
-/// (`FOR NO KEY UPDATE` on PostgreSQL; nothing on SQLite, whose writers are serialised).
+/// statement that opens a write transaction, `$read` one that reads a consistent snapshot;
+/// `$lock` what a locking read ends with (`FOR NO KEY UPDATE` on PostgreSQL; nothing on
+/// SQLite, whose writers are serialised).
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $begin:literal, $lock:literal) => {
+    ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal) => {
         impl $store {
             async fn select(
                 &self,
@@ -541,6 +542,28 @@ macro_rules! sql_store {
                 Ok(Some((office, currency)))
             }
 
+            async fn accounts(
+                &self,
+                ids: &[counterpart_domain::RecordId],
+            ) -> Result<Vec<counterpart_domain::ledger::Account>, $crate::StoreError> {
+                use $crate::sql::*;
+                let mut found = Vec::new();
+                for chunk in ids.chunks(MAX_BOUND_VALUES) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(format!("{ACCOUNTS} WHERE id IN ("));
+                    let mut list = query.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.to_string());
+                    }
+                    query.push(") ORDER BY id");
+                    let rows = query.build().fetch_all(&self.pool).await?;
+                    for row in &rows {
+                        found.push(account_of(row)?);
+                    }
+                }
+                found.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok(found)
+            }
+
             async fn transfer(
                 &self,
                 id: &counterpart_domain::RecordId,
@@ -564,16 +587,31 @@ macro_rules! sql_store {
             }
 
             async fn ledger(&self) -> Result<counterpart_domain::ledger::Ledger, $crate::StoreError> {
+                Ok(self.audit().await?.ledger)
+            }
+
+            async fn audit(&self) -> Result<$crate::Audit, $crate::StoreError> {
                 use $crate::sql::*;
                 use counterpart_domain::Year;
                 use counterpart_domain::ledger::Ledger;
-                let rows = sqlx::query(ACCOUNTS).fetch_all(&self.pool).await?;
+                // One snapshot, so that concurrent postings never show half-written.
+                let mut tx = self.pool.begin_with($read).await?;
+                let rows = sqlx::query(ACCOUNTS).fetch_all(&mut *tx).await?;
                 let accounts = rows.iter().map(account_of).collect::<Result<Vec<_>, _>>()?;
-                let rows = sqlx::query(&format!("{JOURNAL_SELECT}{JOURNAL_ORDER}")).fetch_all(&self.pool).await?;
+                let rows = sqlx::query(&format!("{JOURNAL_SELECT}{JOURNAL_ORDER}")).fetch_all(&mut *tx).await?;
                 let journal = rows.iter().map(recorded_of).collect::<Result<Vec<_>, _>>()?;
-                let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&self.pool).await?;
+                let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&mut *tx).await?;
                 let closed = closed.into_iter().filter_map(|y| Year::new(y as u16).ok());
-                Ok(Ledger::restore(accounts, journal, closed))
+                let unjournaled: Vec<String> = sqlx::query_scalar(
+                    "SELECT t.id FROM transfers t WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.transfer = t.id) ORDER BY t.id",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.rollback().await?;
+                Ok($crate::Audit {
+                    ledger: Ledger::restore(accounts, journal, closed),
+                    unjournaled,
+                })
             }
 
             async fn records(

@@ -40,4 +40,4 @@ impl SqliteStore {
     }
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "");
+sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "BEGIN", "");
