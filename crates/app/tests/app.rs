@@ -773,6 +773,11 @@ type PostingStore = (Box<dyn Store>, Option<(String, String)>, tempfile::TempDir
 /// A store holding the published frame and two projects per provider, on SQLite and (when
 /// `COUNTERPART_TEST_PG` is set) on PostgreSQL in a schema of its own.
 async fn posting_stores(tag: &str) -> Vec<PostingStore> {
+    posting_stores_with(tag, 2).await
+}
+
+/// As [`posting_stores`], with `per_provider` projects `p.PROVIDER.N` for each provider.
+async fn posting_stores_with(tag: &str, per_provider: usize) -> Vec<PostingStore> {
     let mut records = demo::published_bundle().unwrap().records;
     let providers: Vec<_> = records
         .pairs
@@ -784,7 +789,7 @@ async fn posting_stores(tag: &str) -> Vec<PostingStore> {
         if !seen.insert(provider.clone()) {
             continue;
         }
-        for n in 0..2 {
+        for n in 0..per_provider {
             records.projects.push(counterpart_domain::project::Project {
                 id: counterpart_domain::RecordId::parse(&format!("p.{provider}.{n}")).unwrap(),
                 provider: provider.clone(),
@@ -1221,4 +1226,259 @@ async fn two_phase_transfers_survive_export_and_import() {
         "posted once, the voided order not at all"
     );
     assert_eq!(copied.accounts, original.accounts);
+}
+
+// ---- the store against an in-memory model ------------------------------------------------------
+
+/// One ledger command of a generated sequence, on one of a case's two projects.
+#[derive(Debug, Clone)]
+enum Command {
+    Move {
+        project: usize,
+        kind: TransferKind,
+        amount: i64,
+        pending: bool,
+    },
+    /// Post or void the `n`-th pending order of the case (modulo how many there are).
+    Resolve {
+        n: usize,
+        post: bool,
+    },
+    /// Reverse the `n`-th transfer of the case.
+    Reverse {
+        n: usize,
+    },
+    /// Submit the `n`-th command's entry again, unchanged or with another amount.
+    Retry {
+        n: usize,
+        changed: bool,
+    },
+    CloseYear,
+}
+
+fn command() -> impl proptest::strategy::Strategy<Value = Command> {
+    use proptest::prelude::*;
+    let kind = prop_oneof![
+        Just(TransferKind::Commit),
+        Just(TransferKind::Disburse),
+        Just(TransferKind::Spend)
+    ];
+    prop_oneof![
+        6 => (0..2usize, kind, 1..300i64, proptest::bool::weighted(0.2))
+            .prop_map(|(project, kind, amount, pending)| Command::Move { project, kind, amount, pending }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(n, post)| Command::Resolve { n, post }),
+        1 => (0..8usize).prop_map(|n| Command::Reverse { n }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(n, changed)| Command::Retry { n, changed }),
+        1 => Just(Command::CloseYear),
+    ]
+}
+
+/// What a posting did, comparable between the store and the model (sequence numbers differ:
+/// the store's office chains also hold other cases).
+fn outcome(result: &Result<counterpart_domain::ledger::Applied, String>) -> String {
+    use counterpart_domain::ledger::Applied;
+    match result {
+        Ok(Applied::Created(r)) => format!("created {:?}", r.entry),
+        Ok(Applied::Duplicate(r)) => format!("duplicate {:?}", r.entry),
+        Err(code) => format!("refused {code}"),
+    }
+}
+
+/// Random sequences of ledger commands posted through each store and applied to the domain's
+/// in-memory ledger: after every step the outcome (created, duplicate, or the refusal's code)
+/// and the balances of the accounts it touched agree; after every case the store verifies.
+/// 256 cases per backend, each on two fresh projects of one office and a year of its own.
+#[test]
+fn the_store_follows_the_in_memory_model() {
+    use counterpart_domain::ledger::{Entry, Ledger, Phase, project_accounts, project_route};
+    use counterpart_domain::{Currency, RecordId};
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let stores = runtime.block_on(posting_stores_with("model", 120));
+    let offices: Vec<String> = demo::published_bundle()
+        .unwrap()
+        .records
+        .pairs
+        .iter()
+        .map(|p| p.provider.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (store, _, _) in &stores {
+        let store = store.as_ref();
+        let case = std::cell::Cell::new(0usize);
+        let closed = std::cell::RefCell::new(std::collections::HashSet::new());
+        let mut runner = TestRunner::new(Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = proptest::collection::vec(command(), 1..24);
+        let result = runner.run(&strategy, |commands| {
+            let n = case.get();
+            case.set(n + 1);
+            assert!(
+                n < offices.len() * 60,
+                "out of fresh projects (a failing case is shrinking)"
+            );
+            let office =
+                counterpart_domain::RegionCode::parse(&offices[n % offices.len()]).unwrap();
+            let projects = [0, 1].map(|k| {
+                RecordId::parse(&format!("p.{office}.{}", 2 * (n / offices.len()) + k)).unwrap()
+            });
+            // Cases spread over 150 years; a year one case closed stays closed for the next.
+            let year = Year::new(1950 + (n % 150) as u16).unwrap();
+            let date = |day: usize| {
+                format!("{}-03-{:02}", year.get(), 1 + day % 28)
+                    .parse()
+                    .unwrap()
+            };
+            let mut model = Ledger::default();
+            if closed.borrow().contains(&year) {
+                model.close_year(year);
+            }
+            let mut entries: Vec<Entry> = Vec::new();
+            let mut pendings: Vec<Entry> = Vec::new();
+            for (step, command) in commands.iter().enumerate() {
+                let id = RecordId::parse(&format!("m{n}.{step}")).unwrap();
+                let entry = match command {
+                    Command::Move {
+                        project,
+                        kind,
+                        amount,
+                        pending,
+                    } => {
+                        let (debit, credit) =
+                            project_route(&projects[*project], &office, year, *kind).unwrap();
+                        Entry {
+                            id,
+                            debit,
+                            credit,
+                            amount: Fen::new(*amount),
+                            currency: Currency::CNY,
+                            kind: *kind,
+                            value_date: date(step),
+                            phase: if *pending {
+                                Phase::Pending
+                            } else {
+                                Phase::Single
+                            },
+                            corrects: None,
+                            corrects_year: None,
+                            office: office.clone(),
+                            recorded_by: "model".into(),
+                        }
+                    }
+                    Command::Resolve { n, post } => {
+                        let Some(order) =
+                            (!pendings.is_empty()).then(|| pendings[n % pendings.len()].clone())
+                        else {
+                            continue;
+                        };
+                        Entry {
+                            id,
+                            value_date: date(step),
+                            phase: if *post {
+                                Phase::Post(order.id.clone())
+                            } else {
+                                Phase::Void(order.id.clone())
+                            },
+                            ..order
+                        }
+                    }
+                    Command::Reverse { n } => {
+                        let Some(original) =
+                            (!entries.is_empty()).then(|| entries[n % entries.len()].clone())
+                        else {
+                            continue;
+                        };
+                        Entry {
+                            id,
+                            debit: original.credit.clone(),
+                            credit: original.debit.clone(),
+                            kind: TransferKind::Reversal,
+                            value_date: date(step),
+                            phase: Phase::Single,
+                            corrects: Some(original.id.clone()),
+                            ..original
+                        }
+                    }
+                    Command::Retry { n, changed } => {
+                        let Some(mut again) =
+                            (!entries.is_empty()).then(|| entries[n % entries.len()].clone())
+                        else {
+                            continue;
+                        };
+                        if *changed {
+                            again.amount = Fen::new(again.amount.get() + 1);
+                        }
+                        again
+                    }
+                    Command::CloseYear => {
+                        model.close_year(year);
+                        closed.borrow_mut().insert(year);
+                        runtime.block_on(store.close_year(year)).unwrap();
+                        continue;
+                    }
+                };
+                let project = counterpart_domain::ledger::project_of(&entry.credit)
+                    .or_else(|| counterpart_domain::ledger::project_of(&entry.debit))
+                    .unwrap();
+                let open = project_accounts(&project, &office, year, Currency::CNY);
+                for account in open.iter().cloned() {
+                    if !model.accounts.contains_key(&account.id) {
+                        model.open_account(account);
+                    }
+                }
+                let expected = model.apply(entry.clone()).map_err(|e| e.code().to_owned());
+                let got = runtime
+                    .block_on(store.post(&entry, &project, &open))
+                    .map_err(|e| match e {
+                        counterpart_store::PostError::Refused(e) => e.code().to_owned(),
+                        other => panic!("step {step}: {other}"),
+                    });
+                proptest::prop_assert_eq!(
+                    outcome(&got),
+                    outcome(&expected),
+                    "step {} {:?}",
+                    step,
+                    command
+                );
+                if let Ok(counterpart_domain::ledger::Applied::Created(r)) = &expected {
+                    entries.push(r.entry.clone());
+                    if r.entry.phase == Phase::Pending {
+                        pendings.push(r.entry.clone());
+                    }
+                }
+                let ids = [entry.debit.clone(), entry.credit.clone()];
+                let stored = runtime.block_on(store.accounts(&ids)).unwrap();
+                for account in stored
+                    .iter()
+                    .filter(|a| a.kind != counterpart_domain::ledger::AccountKind::Source)
+                {
+                    proptest::prop_assert_eq!(
+                        account,
+                        &model.accounts[&account.id],
+                        "step {}",
+                        step
+                    );
+                }
+            }
+            runtime
+                .block_on(counterpart_app::ledger::verify(store))
+                .map_err(|e| TestCaseError::fail(format!("verify: {e}")))?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        assert!(case.get() >= 256);
+    }
+    for (_, pg, _) in stores {
+        runtime.block_on(drop_schema(pg));
+    }
 }
