@@ -4,9 +4,11 @@
 use crate::bundle::{self, Bundle, Problems};
 use crate::validate::{self, Existing};
 use counterpart_domain::Currency;
-use counterpart_domain::ledger::{AccountKind, Ledger, LedgerError, project_account};
+use counterpart_domain::ledger::{Ledger, LedgerError};
 use counterpart_domain::records::Records;
+use counterpart_domain::{RecordId, RegionCode};
 use counterpart_store::{Booking, Keys, Store, StoreError};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,41 +38,34 @@ pub fn check(bundle: Bundle, frame: &Records, keys: &Keys) -> Result<Bundle, Pro
 
 /// Book a bundle's transfers into the ledger: every transfer must keep "disbursed ≤ committed"
 /// and "spent ≤ disbursed", respect closed years and correct at most once. Returns the ledger
-/// and where its new journal entries start.
-/// `line_of` gives the file line of the `i`-th transfer, for the error.
+/// and where its new journal entries start. `stored` gives the provider of projects already
+/// in the database; `line_of` the file line of the `i`-th transfer, for the error.
 pub fn book(
     records: &Records,
     line_of: impl Fn(usize) -> Option<u64>,
     frame: &Records,
     mut ledger: Ledger,
+    stored: &HashMap<RecordId, RegionCode>,
 ) -> Result<(Ledger, usize), Problems> {
     let currency = frame
         .program
         .as_ref()
         .or(records.program.as_ref())
         .map_or(Currency::CNY, |p| p.currency);
-    // A transfer's project is in the bundle, or already booked (its office is on its journal).
-    let stored_office = |project| {
-        let committed = project_account(project, AccountKind::Committed);
-        ledger
-            .journal
-            .iter()
-            .find(|r| r.entry.credit == committed)
-            .map(|r| r.entry.office.clone())
-    };
-    let in_records: std::collections::HashMap<_, _> = records
+    let in_records: HashMap<_, _> = records
         .projects
         .iter()
         .map(|p| (&p.id, &p.provider))
         .collect();
-    let offices: std::collections::HashMap<_, _> = records
+    let offices: HashMap<_, _> = records
         .transfers
         .iter()
         .filter_map(|t| {
-            let office = in_records.get(&t.project).map(|p| (*p).clone());
-            office
-                .or_else(|| stored_office(&t.project))
-                .map(|o| (t.project.clone(), o))
+            let office = in_records
+                .get(&t.project)
+                .copied()
+                .or(stored.get(&t.project));
+            office.map(|o| (t.project.clone(), o.clone()))
         })
         .collect();
     let booked = ledger.book(&records.transfers, |p| {
@@ -102,6 +97,33 @@ pub fn book(
     }
 }
 
+/// Book `records` on top of the ledger `store` holds, with `frame` the store's frame.
+pub async fn book_on(
+    store: &dyn Store,
+    records: &Records,
+    line_of: impl Fn(usize) -> Option<u64>,
+    frame: &Records,
+) -> Result<(Ledger, usize), ImportError> {
+    let in_records: HashSet<&RecordId> = records.projects.iter().map(|p| &p.id).collect();
+    let mut elsewhere: Vec<RecordId> = records
+        .transfers
+        .iter()
+        .map(|t| &t.project)
+        .filter(|p| !in_records.contains(p))
+        .cloned()
+        .collect();
+    elsewhere.sort();
+    elsewhere.dedup();
+    let stored = store.project_offices(&elsewhere).await?;
+    Ok(book(
+        records,
+        line_of,
+        frame,
+        store.ledger().await?,
+        &stored,
+    )?)
+}
+
 /// Book `records` on top of what `store` holds and load both in one transaction.
 pub async fn load(
     store: &dyn Store,
@@ -109,17 +131,12 @@ pub async fn load(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(), ImportError> {
     let frame = store.frame().await?;
-    let (ledger, journal_from) = book(records, |_| None, &frame, store.ledger().await?)?;
-    store
-        .load(
-            records,
-            &Booking {
-                ledger: &ledger,
-                journal_from,
-            },
-            progress,
-        )
-        .await?;
+    let (ledger, journal_from) = book_on(store, records, |_| None, &frame).await?;
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from,
+    };
+    store.load(records, &booking, progress).await?;
     Ok(())
 }
 
@@ -133,16 +150,11 @@ pub async fn import_dir(
     let keys = store.keys().await?;
     let bundle = prepare(dir, &frame, &keys)?;
     let line_of = |i| bundle.line_of("transfers", i);
-    let (ledger, journal_from) = book(&bundle.records, line_of, &frame, store.ledger().await?)?;
-    store
-        .load(
-            &bundle.records,
-            &Booking {
-                ledger: &ledger,
-                journal_from,
-            },
-            progress,
-        )
-        .await?;
+    let (ledger, journal_from) = book_on(store, &bundle.records, line_of, &frame).await?;
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from,
+    };
+    store.load(&bundle.records, &booking, progress).await?;
     Ok(bundle.records)
 }

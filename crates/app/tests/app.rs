@@ -1482,3 +1482,140 @@ fn the_store_follows_the_in_memory_model() {
         runtime.block_on(drop_schema(pg));
     }
 }
+
+// ---- database-enforced rules ---------------------------------------------------------------------
+
+/// On PostgreSQL the app writes as `counterpart_writer`, which may insert money rows but never
+/// update, delete or truncate them — even with the triggers dropped. The owner, with the
+/// triggers dropped, can tamper; `verify` catches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_privileges_keep_money_rows_immutable() {
+    use counterpart_app::ledger::post;
+    let Some((store, Some((url, schema)), _dir)) =
+        posting_stores("privileges").await.into_iter().nth(1)
+    else {
+        eprintln!("COUNTERPART_TEST_PG is not set: PostgreSQL skipped");
+        return;
+    };
+    post(
+        store.as_ref(),
+        &posting(
+            "c1",
+            "p.shanghai.0",
+            TransferKind::Commit,
+            1_000,
+            "2019-03-01",
+        ),
+    )
+    .await
+    .unwrap();
+    let owner = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            std::str::FromStr::from_str(&url)
+                .map(|o: sqlx::postgres::PgConnectOptions| {
+                    o.options([("search_path", schema.as_str())])
+                })
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let refused = |sql: &'static str| {
+        let owner = owner.clone();
+        async move {
+            sqlx::query(sql)
+                .execute(&owner)
+                .await
+                .expect_err(sql)
+                .to_string()
+        }
+    };
+    let truncate = refused("TRUNCATE transfers CASCADE").await;
+    assert!(truncate.contains("immutable"), "{truncate}");
+    for trigger in [
+        "transfers_no_update ON transfers",
+        "journal_no_update ON journal",
+    ] {
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
+            .execute(&owner)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SET ROLE counterpart_writer")
+        .execute(&owner)
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE transfers SET amount_fen = 1 WHERE id = 'c1'",
+        "DELETE FROM journal WHERE transfer = 'c1'",
+        "DELETE FROM transfers WHERE id = 'c1'",
+        "DELETE FROM accounts",
+    ] {
+        let e = refused(sql).await;
+        assert!(e.contains("permission denied"), "{sql}: {e}");
+    }
+    sqlx::query("RESET ROLE").execute(&owner).await.unwrap();
+    sqlx::query("UPDATE transfers SET amount_fen = 999 WHERE id = 'c1'")
+        .execute(&owner)
+        .await
+        .unwrap();
+    let e = counterpart_app::ledger::verify(store.as_ref())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("breaks at transfer c1"), "{e}");
+    owner.close().await;
+    drop_schema(Some((url, schema))).await;
+}
+
+/// An import booked against the ledger as it was, loaded after an office posted, writes
+/// nothing and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_prepared_before_a_posting_writes_nothing() {
+    use counterpart_domain::ledger::Phase;
+    for (store, pg, _dir) in posting_stores("stale").await {
+        let store = store.as_ref();
+        let mut records = Records::default();
+        records
+            .transfers
+            .push(counterpart_domain::project::Transfer {
+                id: counterpart_domain::RecordId::parse("bulk-1").unwrap(),
+                project: counterpart_domain::RecordId::parse("p.tianjin.0").unwrap(),
+                kind: TransferKind::Commit,
+                amount: Fen::new(50),
+                currency: counterpart_domain::Currency::CNY,
+                value_date: "2019-02-01".parse().unwrap(),
+                corrects: None,
+                phase: Phase::Single,
+                provenance: counterpart_domain::Provenance::Recorded,
+            });
+        let frame = store.frame().await.unwrap();
+        let (ledger, from) = import::book_on(store, &records, |_| None, &frame)
+            .await
+            .unwrap();
+        counterpart_app::ledger::post(
+            store,
+            &posting(
+                "meanwhile",
+                "p.tianjin.1",
+                TransferKind::Commit,
+                10,
+                "2019-02-02",
+            ),
+        )
+        .await
+        .unwrap();
+        let booking = counterpart_store::Booking {
+            ledger: &ledger,
+            journal_from: from,
+        };
+        let e = store.load(&records, &booking, &|_| {}).await.unwrap_err();
+        assert!(
+            matches!(&e, counterpart_store::StoreError::Changed { office } if office == "tianjin"),
+            "{e}"
+        );
+        let verified = counterpart_app::ledger::verify(store).await.unwrap();
+        assert_eq!(verified.transfers, 1, "only the posting");
+        drop_schema(pg).await;
+    }
+}

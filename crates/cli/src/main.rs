@@ -7,14 +7,16 @@ mod render;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use counterpart_app::import::ImportError;
 use counterpart_app::report::{self, Report};
 use counterpart_app::{demo, import, ledger};
 use counterpart_domain::Year;
-use counterpart_domain::ledger::{Applied, Phase, hex};
+use counterpart_domain::ledger::{Applied, Ledger, Phase, hex};
 use counterpart_domain::project::TransferKind;
 use counterpart_domain::{Fen, RecordId, parse_date};
 use counterpart_store::{Booking, PgStore, SqliteStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -502,9 +504,9 @@ async fn run_demo(target: &Target, reset: bool) -> Result<()> {
         let records = demo::demo_records()
             .map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
         let frame = store.frame().await?;
-        let (ledger, journal_from) =
-            import::book(&records, |_| None, &frame, store.ledger().await?)
-                .map_err(|p| anyhow::anyhow!("the demo's money does not book:\n{p}"))?;
+        let (ledger, journal_from) = import::book_on(store, &records, |_| None, &frame)
+            .await
+            .map_err(|p| anyhow::anyhow!("the demo's money does not book:\n{p}"))?;
         let booking = Booking {
             ledger: &ledger,
             journal_from,
@@ -543,22 +545,30 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
     } else {
         None
     };
-    let (frame, keys, ledger) = match &existing {
-        Some(opened) => {
-            let store = opened.store();
-            (
-                store.frame().await?,
-                store.keys().await?,
-                store.ledger().await?,
-            )
-        }
+    let (frame, keys) = match &existing {
+        Some(opened) => (opened.store().frame().await?, opened.store().keys().await?),
         None => Default::default(),
     };
-    let checked = import::prepare(dir, &frame, &keys).and_then(|bundle| {
-        let line_of = |i| bundle.line_of("transfers", i);
-        let booked = import::book(&bundle.records, line_of, &frame, ledger)?;
-        Ok((bundle, booked))
-    });
+    let checked = match import::prepare(dir, &frame, &keys) {
+        Err(problems) => Err(ImportError::Invalid(problems)),
+        Ok(bundle) => {
+            let line_of = |i| bundle.line_of("transfers", i);
+            let booked = match &existing {
+                Some(opened) => {
+                    import::book_on(opened.store(), &bundle.records, line_of, &frame).await
+                }
+                None => import::book(
+                    &bundle.records,
+                    line_of,
+                    &frame,
+                    Ledger::default(),
+                    &HashMap::new(),
+                )
+                .map_err(ImportError::from),
+            };
+            booked.map(|booked| (bundle, booked))
+        }
+    };
     let ((bundle, (ledger, journal_from)), opened, created) = match (checked, existing) {
         (Err(problems), Some(opened)) => {
             opened.close().await?;

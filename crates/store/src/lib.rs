@@ -219,6 +219,12 @@ pub trait Store: Send + Sync {
         project: &RecordId,
     ) -> Result<Option<(RegionCode, Currency)>, StoreError>;
 
+    /// The providers of the named projects that exist.
+    async fn project_offices(
+        &self,
+        projects: &[RecordId],
+    ) -> Result<HashMap<RecordId, RegionCode>, StoreError>;
+
     /// The named accounts that exist, by id, with their cached balances.
     async fn accounts(&self, ids: &[RecordId]) -> Result<Vec<Account>, StoreError>;
 

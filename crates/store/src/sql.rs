@@ -542,6 +542,33 @@ macro_rules! sql_store {
                 Ok(Some((office, currency)))
             }
 
+            async fn project_offices(
+                &self,
+                projects: &[counterpart_domain::RecordId],
+            ) -> Result<
+                std::collections::HashMap<counterpart_domain::RecordId, counterpart_domain::RegionCode>,
+                $crate::StoreError,
+            > {
+                use $crate::sql::*;
+                let mut found = std::collections::HashMap::new();
+                for chunk in projects.chunks(MAX_BOUND_VALUES) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new("SELECT id, provider FROM projects WHERE id IN (");
+                    let mut list = query.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.to_string());
+                    }
+                    query.push(")");
+                    let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+                    for (id, provider) in rows {
+                        found.insert(
+                            counterpart_domain::RecordId::parse(&id).map_err(corrupt("projects"))?,
+                            counterpart_domain::RegionCode::parse(&provider).map_err(corrupt("projects"))?,
+                        );
+                    }
+                }
+                Ok(found)
+            }
+
             async fn accounts(
                 &self,
                 ids: &[counterpart_domain::RecordId],
