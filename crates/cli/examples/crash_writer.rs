@@ -1,0 +1,76 @@
+//! The writer that `.ci/crash-test` kills with SIGKILL at random moments: it posts transfers
+//! through the ledger one after another and prints `ack ID` for each one the store
+//! acknowledged, flushed at once. Whatever it printed must survive the kill.
+//!
+//! Usage: crash_writer (--db PATH | --database URL) --run N [--planted-bug ack-before-commit]
+//!
+//! `--planted-bug ack-before-commit` acknowledges each transfer before posting it: the bug the
+//! crash test must catch.
+
+use counterpart_app::ledger::{Posting, post};
+use counterpart_domain::ledger::{Applied, Phase};
+use counterpart_domain::project::TransferKind;
+use counterpart_domain::{Fen, RecordId};
+use counterpart_store::{PgStore, SqliteStore, Store};
+use std::io::Write;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let run = value("--run").ok_or_else(|| anyhow::anyhow!("--run N is required"))?;
+    let ack_early = value("--planted-bug").as_deref() == Some("ack-before-commit");
+    let store: Box<dyn Store> = match (value("--db"), value("--database")) {
+        (Some(path), None) => Box::new(SqliteStore::open(path.as_ref()).await?),
+        (None, Some(url)) => Box::new(PgStore::connect(&url).await?),
+        _ => anyhow::bail!("give --db PATH or --database URL"),
+    };
+    let mut projects: Vec<String> = store
+        .keys()
+        .await?
+        .remove("projects")
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    projects.sort();
+    projects.truncate(40);
+    anyhow::ensure!(
+        !projects.is_empty(),
+        "the database has no projects: build the demo first"
+    );
+    let stdout = std::io::stdout();
+    let ack = |id: &str| {
+        let mut out = stdout.lock();
+        writeln!(out, "ack {id}").and_then(|_| out.flush())
+    };
+    for i in 0.. {
+        let posting = Posting {
+            id: RecordId::parse(&format!("crash.{run}.{i}"))?,
+            project: RecordId::parse(&projects[i % projects.len()])?,
+            // Commitments only: none is refused, so every acknowledgement must be stored.
+            kind: TransferKind::Commit,
+            amount: Fen::new(1 + (i % 7) as i64),
+            value_date: "2020-12-30".parse()?,
+            phase: Phase::Single,
+            corrects: None,
+            corrects_year: None,
+            recorded_by: "crash-test".into(),
+        };
+        if ack_early {
+            ack(posting.id.as_str())?;
+        }
+        match post(store.as_ref(), &posting).await {
+            Ok(Applied::Created(_) | Applied::Duplicate(_)) if !ack_early => {
+                ack(posting.id.as_str())?
+            }
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
