@@ -73,6 +73,11 @@ impl PgStore {
         self.role
     }
 
+    /// PostgreSQL writers run side by side, ordered by row locks: no turn to wait for.
+    async fn write_turn(&self) -> Option<()> {
+        None
+    }
+
     pub async fn close(self) {
         self.pool.close().await;
     }

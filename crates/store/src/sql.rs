@@ -273,6 +273,7 @@ macro_rules! sql_store {
                 progress: &(dyn Fn(usize) + Sync),
             ) -> Result<(), $crate::StoreError> {
                 use $crate::codec::{ColumnType, Value};
+                let _writer = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut written = 0;
                 for (table, rows) in $crate::codec::encode(records) {
@@ -406,6 +407,7 @@ macro_rules! sql_store {
             ) -> Result<counterpart_domain::ledger::Applied, $crate::PostError> {
                 use $crate::sql::*;
                 use counterpart_domain::ledger::{Applied, Ledger, Phase};
+                let _writer = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 // Lock order, the same for every posting: the office's chain head, then the
                 // accounts it opens and touches, by id. Concurrent offices never deadlock.
@@ -604,6 +606,7 @@ macro_rules! sql_store {
             }
 
             async fn close_year(&self, year: counterpart_domain::Year) -> Result<(), $crate::StoreError> {
+                let _writer = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("INSERT INTO closed_years (year) VALUES ($1) ON CONFLICT (year) DO NOTHING")
                     .bind(i64::from(year.get()))

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time; writers of this process queue here, in order, instead
+    /// of polling the file lock with the busy handler's growing sleeps.
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -26,7 +29,15 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writer: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Wait for this process's turn to write.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writer.lock().await)
     }
 
     /// Fold the WAL back into the main file, then close every connection, so that the file
