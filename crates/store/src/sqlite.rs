@@ -23,6 +23,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Bulk imports touch B-trees far beyond SQLite's 2 MiB default page cache.
+            .pragma("cache_size", "-262144")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
