@@ -12,6 +12,7 @@ pub mod demo;
 pub mod import;
 pub mod ledger;
 pub mod report;
+pub mod solve;
 pub mod validate;
 
 pub use bundle::{Bundle, Problem, Problems};

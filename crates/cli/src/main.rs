@@ -71,6 +71,15 @@ enum Command {
     },
     /// Recheck every invariant of the ledger; exits non-zero naming the first violation.
     Verify,
+    /// Solve a DIMACS min-cost flow (`p min`) or assignment (`p asn`) problem and print the
+    /// DIMACS solution (`s COST`, then `f SRC DST FLOW`); the solve time goes to stderr.
+    Solve {
+        /// The problem file.
+        file: PathBuf,
+        /// Print only the `s COST` line.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Read the ledger.
     Ledger {
         #[command(subcommand)]
@@ -286,6 +295,19 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo { reset, no_serve: _ } => run_demo(&target, reset).await,
         Command::Import { dir } => run_import(&target, &dir).await,
+        Command::Solve { file, quiet } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let solved = counterpart_app::solve::solve_dimacs(&text, quiet)
+                .with_context(|| file.display().to_string())?;
+            print!("{}", solved.output);
+            eprintln!(
+                "solved in {:.3} s with {}, certificate checked",
+                solved.elapsed.as_secs_f64(),
+                solved.method
+            );
+            Ok(())
+        }
         Command::Export {
             what: ExportCommand::Bundle { out },
         } => {

@@ -315,3 +315,57 @@ async fn the_demo_runs_on_postgresql_too() {
         .await
         .unwrap();
 }
+
+#[test]
+fn solve_reads_dimacs_and_prints_the_dimacs_solution() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        path.display().to_string()
+    };
+    let min = write(
+        "t.min",
+        "c transport\np min 4 5\nn 1 4\nn 4 -4\na 1 2 0 4 2\na 1 3 0 2 2\na 2 3 0 2 1\na 2 4 0 3 3\na 3 4 0 5 1\n",
+    );
+    let out = counterpart(&db, &["solve", &min]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("s 14\n"), "{stdout}");
+    let flows: i64 = stdout
+        .lines()
+        .filter(|l| l.starts_with("f ") && l.split(' ').nth(2) == Some("4"))
+        .map(|l| l.split(' ').nth(3).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(flows, 4, "all four units reach node 4: {stdout}");
+    assert!(text(&out.stderr).contains("certificate checked"));
+    let quiet = counterpart(&db, &["solve", "--quiet", &min]);
+    assert_eq!(text(&quiet.stdout), "s 14\n");
+
+    let asn = write(
+        "t.asn",
+        "p asn 4 4\nn 1\nn 2\na 1 3 5\na 1 4 1\na 2 3 2\na 2 4 9\n",
+    );
+    let out = counterpart(&db, &["solve", &asn]);
+    assert_eq!(text(&out.stdout), "s 3\nf 1 4 1\nf 2 3 1\n");
+
+    let bad = write("bad.min", "p min 2 1\na 1 2 0 x 1\n");
+    let out = counterpart(&db, &["solve", &bad]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("line 2: capacity \"x\""),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let short = write("short.asn", "p asn 4 2\nn 1\nn 2\na 1 3 5\na 2 3 2\n");
+    let out = counterpart(&db, &["solve", &short]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("(nodes 1, 2)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!db.exists(), "solve touches no database");
+}

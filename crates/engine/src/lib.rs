@@ -5,5 +5,17 @@
 //! depends on `store`, `web`, sqlx, axum, tokio or any other I/O crate; `.ci/check-deps`
 //! enforces it.
 //!
-//! The solvers arrive with the pairing-engine issue; the crate exists now so that the
-//! dependency rule holds from the first commit.
+//! Architecture Invariant: every solver returns an optimality certificate (node potentials, or
+//! the duals of an assignment) and every answer can be checked by a linear-time `verify`; a
+//! problem without a feasible answer is reported with the nodes that cannot be covered, never a
+//! panic and never a partial answer.
+//!
+//! - [`network`]: min-cost flow problems, solutions, certificates, [`network::verify`];
+//! - [`ssp`]: successive shortest paths, the reference min-cost flow solver;
+//! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices;
+//! - [`dimacs`]: the DIMACS `p min` and `p asn` formats, read and written.
+
+pub mod assignment;
+pub mod dimacs;
+pub mod network;
+pub mod ssp;

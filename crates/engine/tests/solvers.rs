@@ -1,0 +1,288 @@
+//! Every solver against brute force on tiny problems and against the successive-shortest-path
+//! reference on larger ones; every answer certificate-checked; the DIMACS parser against
+//! malformed and random input.
+
+use counterpart_engine::assignment::{self, Assignment};
+use counterpart_engine::dimacs::{self, Problem};
+use counterpart_engine::network::{self, Network, Reason};
+use counterpart_engine::ssp;
+use proptest::prelude::*;
+
+/// The cheapest full assignment by trying every one, or None when there is none.
+fn brute_assignment(p: &Assignment) -> Option<i128> {
+    fn go(p: &Assignment, l: usize, used: &mut Vec<bool>, cost: i128, best: &mut Option<i128>) {
+        if l == p.left {
+            *best = Some(best.map_or(cost, |b| b.min(cost)));
+            return;
+        }
+        for &(from, r, c) in &p.arcs {
+            if from == l && !used[r] {
+                used[r] = true;
+                go(p, l + 1, used, cost + i128::from(c), best);
+                used[r] = false;
+            }
+        }
+    }
+    let mut best = None;
+    go(p, 0, &mut vec![false; p.right], 0, &mut best);
+    best
+}
+
+/// The cheapest feasible flow by trying every flow value on every arc.
+fn brute_flow(n: &Network) -> Option<i128> {
+    fn go(n: &Network, k: usize, flow: &mut Vec<i64>, best: &mut Option<i128>) {
+        if k == n.arcs.len() {
+            let mut net = vec![0i64; n.nodes()];
+            for (a, f) in n.arcs.iter().zip(flow.iter()) {
+                net[a.from] += f;
+                net[a.to] -= f;
+            }
+            if net == n.supply {
+                let cost = n.cost_of(flow);
+                *best = Some(best.map_or(cost, |b| b.min(cost)));
+            }
+            return;
+        }
+        for f in n.arcs[k].low..=n.arcs[k].cap {
+            flow[k] = f;
+            go(n, k + 1, flow, best);
+        }
+    }
+    let mut best = None;
+    go(n, 0, &mut vec![0; n.arcs.len()], &mut best);
+    best
+}
+
+fn assignment_problem(
+    max_left: usize,
+    max_extra: usize,
+    density: f64,
+    costs: i64,
+) -> impl Strategy<Value = Assignment> {
+    (1..=max_left, 0..=max_extra).prop_flat_map(move |(left, extra)| {
+        let right = left + extra;
+        proptest::collection::vec(
+            (proptest::bool::weighted(density), -costs..=costs),
+            left * right,
+        )
+        .prop_map(move |cells| Assignment {
+            left,
+            right,
+            arcs: cells
+                .iter()
+                .enumerate()
+                .filter(|(_, (present, _))| *present)
+                .map(|(i, (_, c))| (i / right, i % right, *c))
+                .collect(),
+        })
+    })
+}
+
+fn small_network() -> impl Strategy<Value = Network> {
+    (2..=5usize).prop_flat_map(|nodes| {
+        let arc = (0..nodes, 0..nodes, 0..=1i64, 0..=3i64, -4..=9i64);
+        (
+            proptest::collection::vec(arc, 1..=6),
+            proptest::collection::vec(-3..=3i64, nodes - 1),
+        )
+            .prop_map(move |(arcs, mut supply)| {
+                let last = -supply.iter().sum::<i64>();
+                supply.push(last);
+                let mut n = Network::new(nodes);
+                n.supply = supply;
+                for (from, to, low, extra, cost) in arcs {
+                    if from != to {
+                        n.add_arc(from, to, low, low + extra, cost);
+                    }
+                }
+                n
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn assignment_matches_brute_force(p in assignment_problem(6, 2, 0.7, 50)) {
+        let best = brute_assignment(&p);
+        for solved in [assignment::solve_dense(&p), assignment::solve_sparse(&p)] {
+            match (&solved, best) {
+                (Ok(s), Some(b)) => {
+                    assignment::verify(&p, s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(s.cost, b);
+                }
+                (Err(e), None) => {
+                    prop_assert!(!e.uncovered.is_empty());
+                    prop_assert!(e.reachable < e.demand, "{}", e);
+                }
+                (got, want) => prop_assert!(false, "solver {:?}, brute force {:?}", got, want),
+            }
+        }
+    }
+
+    #[test]
+    fn min_cost_flow_matches_brute_force(n in small_network()) {
+        let best = brute_flow(&n);
+        match (ssp::solve(&n), best) {
+            (Ok(s), Some(b)) => {
+                network::verify(&n, &s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(s.cost, b);
+            }
+            (Err(_), None) => {}
+            (got, want) => prop_assert!(false, "ssp {:?}, brute force {:?}", got, want),
+        }
+    }
+
+    #[test]
+    fn dense_and_sparse_agree_up_to_200(p in assignment_problem(200, 20, 0.9, 1_000)) {
+        let dense = assignment::solve_dense(&p);
+        let sparse = assignment::solve_sparse(&p);
+        match (&dense, &sparse) {
+            (Ok(d), Ok(s)) => {
+                assignment::verify(&p, d).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                assignment::verify(&p, s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(d.cost, s.cost);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "dense {:?} and sparse {:?} disagree on feasibility", dense.is_ok(), sparse.is_ok()),
+        }
+    }
+
+    /// Random bytes and lines never panic the parser; an error names a line of the input.
+    #[test]
+    fn the_parser_never_panics(text in "(([cpna] ?)?(min|asn|[0-9 -]{0,12}){0,4}\n){0,12}") {
+        if let Err(e) = dimacs::parse(&text) {
+            prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1), "{}", e);
+        }
+    }
+
+    #[test]
+    fn mutated_valid_files_parse_or_name_their_line(cut in 0usize..200, junk in "[a-z0-9 -]{0,6}") {
+        let text = "c tiny\np min 3 3\nn 1 2\nn 3 -2\na 1 2 0 2 1\na 2 3 0 2 1\na 1 3 0 1 5\n";
+        let mutated = format!("{}{}{}", &text[..cut.min(text.len())], junk, &text[cut.min(text.len())..]);
+        match dimacs::parse(&mutated) {
+            Ok(Problem::MinCost(n)) => {
+                if let Ok(s) = ssp::solve(&n) {
+                    network::verify(&n, &s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => prop_assert!(e.line >= 1 && e.line <= mutated.lines().count().max(1)),
+        }
+    }
+}
+
+#[test]
+fn a_tampered_certificate_is_refused() {
+    let p = Assignment {
+        left: 2,
+        right: 2,
+        arcs: vec![(0, 0, 1), (0, 1, 5), (1, 0, 4), (1, 1, 2)],
+    };
+    let mut s = assignment::solve_dense(&p).unwrap();
+    assignment::verify(&p, &s).unwrap();
+    assert_eq!(s.cost, 3);
+    s.u[0] += 1;
+    assert!(
+        assignment::verify(&p, &s).is_err(),
+        "a dual moved off its arc"
+    );
+    let mut s = assignment::solve_dense(&p).unwrap();
+    s.chosen.swap(0, 1);
+    assert!(
+        assignment::verify(&p, &s).is_err(),
+        "a node on another's arc"
+    );
+    let n = p.network();
+    let mut f = ssp::solve(&n).unwrap();
+    network::verify(&n, &f).unwrap();
+    f.potentials[2] -= 10;
+    assert!(network::verify(&n, &f).is_err());
+}
+
+#[test]
+fn infeasible_problems_name_the_nodes_that_cannot_be_covered() {
+    // Recipients 0 and 1 can only be served by provider 0; recipient 2 by anyone.
+    let p = Assignment {
+        left: 3,
+        right: 3,
+        arcs: vec![(0, 0, 1), (1, 0, 1), (2, 0, 1), (2, 1, 1), (2, 2, 1)],
+    };
+    for e in [
+        assignment::solve_dense(&p).unwrap_err(),
+        assignment::solve_sparse(&p).unwrap_err(),
+    ] {
+        assert_eq!(e.uncovered, vec![0, 1], "{e}");
+        assert_eq!((e.demand, e.reachable), (2, 1));
+        assert_eq!(e.reason, Reason::Cut);
+    }
+    // A recipient with no arc at all.
+    let lonely = Assignment {
+        left: 2,
+        right: 2,
+        arcs: vec![(0, 0, 3), (0, 1, 3)],
+    };
+    assert_eq!(
+        assignment::solve_sparse(&lonely).unwrap_err().uncovered,
+        vec![1]
+    );
+    // Capacity short of demand in a flow.
+    let mut n = Network::new(3);
+    n.supply = vec![5, 0, -5];
+    n.add_arc(0, 1, 0, 3, 1);
+    n.add_arc(1, 2, 0, 9, 1);
+    let e = ssp::solve(&n).unwrap_err();
+    assert_eq!((e.demand, e.reachable), (5, 3), "{e}");
+    assert!(e.uncovered.contains(&2));
+    n.supply = vec![5, 0, -4];
+    assert!(matches!(
+        ssp::solve(&n).unwrap_err().reason,
+        Reason::Unbalanced { .. }
+    ));
+}
+
+#[test]
+fn dimacs_round_trip_and_errors() {
+    let min = "c a small transport problem\np min 4 5\nn 1 4\nn 4 -4\na 1 2 0 4 2\na 1 3 0 2 2\na 2 3 0 2 1\na 2 4 0 3 3\na 3 4 0 5 1\n";
+    let Problem::MinCost(n) = dimacs::parse(min).unwrap() else {
+        panic!("min")
+    };
+    let s = ssp::solve(&n).unwrap();
+    network::verify(&n, &s).unwrap();
+    assert_eq!(s.cost, 14);
+    let out = dimacs::write_flow(&n, &s, false);
+    assert!(out.starts_with("s 14\n"), "{out}");
+    assert_eq!(dimacs::write_flow(&n, &s, true), "s 14\n");
+
+    let asn = "p asn 4 4\nn 1\nn 2\na 1 3 5\na 1 4 1\na 2 3 2\na 2 4 9\n";
+    let Problem::Assignment {
+        problem,
+        left_ids,
+        right_ids,
+    } = dimacs::parse(asn).unwrap()
+    else {
+        panic!("asn")
+    };
+    let (s, _) = assignment::solve(&problem).unwrap();
+    assert_eq!(s.cost, 3);
+    let out = dimacs::write_assignment(&problem, &left_ids, &right_ids, &s, false);
+    assert_eq!(out, "s 3\nf 1 4 1\nf 2 3 1\n");
+
+    for (text, line, needle) in [
+        ("a 1 2 0 1 1\n", 1, "before the problem line"),
+        ("p min 2 1\nn 3 1\n", 2, "not a node"),
+        ("p min 2 1\na 1 2 0 x 1\n", 2, "capacity \"x\""),
+        ("p min 2 1\na 1 2 3 1 1\n", 2, "bounds"),
+        ("p min 2 2\na 1 2 0 1 1\n", 2, "1 arcs, 2 declared"),
+        ("p max 2 1\n", 1, "only"),
+        ("p asn 3 1\nn 1\na 2 3 4\n", 3, "not a left-side node"),
+        ("p asn 3 1\nn 1\nn 1\n", 3, "twice"),
+        ("p min 2 1\nx 1\n", 2, "unknown line type"),
+        ("", 1, "no problem line"),
+    ] {
+        let e = dimacs::parse(text).unwrap_err();
+        assert_eq!(e.line, line, "{text:?}: {e}");
+        assert!(e.message.contains(needle), "{text:?}: {e}");
+    }
+}
