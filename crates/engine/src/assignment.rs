@@ -32,6 +32,8 @@ pub enum Method {
     Dense,
     /// Successive shortest paths on the sparse arcs.
     Sparse,
+    /// Cost scaling (double push) on the sparse arcs of a square problem.
+    Scaling,
 }
 
 impl fmt::Display for Method {
@@ -39,6 +41,7 @@ impl fmt::Display for Method {
         f.write_str(match self {
             Method::Dense => "Jonker-Volgenant (dense)",
             Method::Sparse => "successive shortest paths (sparse)",
+            Method::Scaling => "cost scaling (sparse)",
         })
     }
 }
@@ -70,12 +73,29 @@ impl Assignment {
     }
 }
 
-/// Solve with the method that suits the problem's density.
+/// Solve with the method that suits the problem: Jonker–Volgenant when dense, cost scaling
+/// when sparse and square, successive shortest paths otherwise.
 pub fn solve(problem: &Assignment) -> Result<(AssignmentSolution, Method), Infeasible> {
     if problem.is_dense() {
-        solve_dense(problem).map(|s| (s, Method::Dense))
-    } else {
-        solve_sparse(problem).map(|s| (s, Method::Sparse))
+        return solve_dense(problem).map(|s| (s, Method::Dense));
+    }
+    if problem.left == problem.right {
+        return solve_scaling(problem).map(|s| (s, Method::Scaling));
+    }
+    solve_sparse(problem).map(|s| (s, Method::Sparse))
+}
+
+/// Cost scaling on a square problem, after a maximum matching shows a perfect one exists.
+pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
+    check_sides(problem)?;
+    let (match_left, _) = maximum_matching(problem);
+    if match_left.contains(&usize::MAX) {
+        return Err(hall_violator(problem));
+    }
+    match crate::scaling::solve(problem) {
+        Ok(solution) => Ok(solution),
+        // Not square, or the price bound tripped: the reference answers either way.
+        Err(_) => solve_sparse(problem),
     }
 }
 
@@ -234,17 +254,10 @@ fn check_sides(problem: &Assignment) -> Result<(), Infeasible> {
 /// neighbours than members (Hall's condition fails), and no smaller such set contains an
 /// unmatched node's alternating tree.
 fn hall_violator(problem: &Assignment) -> Infeasible {
+    let (match_left, match_right) = maximum_matching(problem);
     let mut adjacency = vec![Vec::new(); problem.left];
     for &(l, r, _) in &problem.arcs {
         adjacency[l].push(r);
-    }
-    // Maximum matching (augmenting paths); the left nodes reachable by alternating paths from
-    // an unmatched left node form a set whose neighbourhood is smaller than itself.
-    let mut match_right = vec![usize::MAX; problem.right];
-    let mut match_left = vec![usize::MAX; problem.left];
-    for l in 0..problem.left {
-        let mut seen = vec![false; problem.right];
-        augment(l, &adjacency, &mut match_left, &mut match_right, &mut seen);
     }
     let mut in_set = vec![false; problem.left];
     let mut neighbours = vec![false; problem.right];
@@ -276,40 +289,91 @@ fn hall_violator(problem: &Assignment) -> Infeasible {
     }
 }
 
-fn augment(
-    l: usize,
-    adjacency: &[Vec<usize>],
-    match_left: &mut [usize],
-    match_right: &mut [usize],
-    seen: &mut [bool],
-) -> bool {
-    // Iterative depth-first search for an augmenting path from `l`.
-    let mut stack: Vec<(usize, usize)> = vec![(l, 0)];
-    let mut path: Vec<(usize, usize)> = Vec::new();
-    while let Some(top) = stack.last_mut() {
-        let x = top.0;
-        if top.1 == adjacency[x].len() {
-            stack.pop();
-            path.pop();
-            continue;
-        }
-        let r = adjacency[x][top.1];
-        top.1 += 1;
-        if seen[r] {
-            continue;
-        }
-        seen[r] = true;
-        path.push((x, r));
-        if match_right[r] == usize::MAX {
-            for &(a, b) in &path {
-                match_left[a] = b;
-                match_right[b] = a;
-            }
-            return true;
-        }
-        stack.push((match_right[r], 0));
+/// A maximum matching (Hopcroft–Karp, O(m √n)): left → right and right → left, `usize::MAX`
+/// where unmatched.
+pub fn maximum_matching(problem: &Assignment) -> (Vec<usize>, Vec<usize>) {
+    const NONE: usize = usize::MAX;
+    let (n, m) = (problem.left, problem.right);
+    let mut start = vec![0usize; n + 1];
+    for &(l, _, _) in &problem.arcs {
+        start[l + 1] += 1;
     }
-    false
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut adjacency = vec![0usize; problem.arcs.len()];
+    for &(l, r, _) in &problem.arcs {
+        adjacency[fill[l]] = r;
+        fill[l] += 1;
+    }
+    let (mut match_left, mut match_right) = (vec![NONE; n], vec![NONE; m]);
+    let mut layer = vec![u32::MAX; n];
+    let mut queue = Vec::with_capacity(n);
+    let mut next = vec![0usize; n];
+    loop {
+        // Layers from the free left nodes along alternating paths.
+        queue.clear();
+        for l in 0..n {
+            if match_left[l] == NONE {
+                layer[l] = 0;
+                queue.push(l);
+            } else {
+                layer[l] = u32::MAX;
+            }
+        }
+        let mut found = false;
+        let mut head = 0;
+        while head < queue.len() {
+            let l = queue[head];
+            head += 1;
+            for &r in &adjacency[start[l]..start[l + 1]] {
+                let back = match_right[r];
+                if back == NONE {
+                    found = true;
+                } else if layer[back] == u32::MAX {
+                    layer[back] = layer[l] + 1;
+                    queue.push(back);
+                }
+            }
+        }
+        if !found {
+            break;
+        }
+        // Vertex-disjoint shortest augmenting paths, by iterative depth-first search.
+        next[..n].copy_from_slice(&start[..n]);
+        for root in 0..n {
+            if match_left[root] != NONE {
+                continue;
+            }
+            let mut path: Vec<usize> = vec![root];
+            while let Some(&l) = path.last() {
+                if next[l] == start[l + 1] {
+                    layer[l] = u32::MAX; // a dead end for this round
+                    path.pop();
+                    continue;
+                }
+                let r = adjacency[next[l]];
+                next[l] += 1;
+                let back = match_right[r];
+                if back == NONE {
+                    // Each left node on the path takes the right node it went through.
+                    let mut right = r;
+                    while let Some(l) = path.pop() {
+                        let previous = match_left[l];
+                        match_left[l] = right;
+                        match_right[right] = l;
+                        right = previous;
+                    }
+                    break;
+                }
+                if layer[back] == layer[l] + 1 {
+                    path.push(back);
+                }
+            }
+        }
+    }
+    (match_left, match_right)
 }
 
 /// Check a solution and its duals: every left node on one of its own arcs, no right node

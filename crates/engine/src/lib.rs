@@ -12,10 +12,13 @@
 //!
 //! - [`network`]: min-cost flow problems, solutions, certificates, [`network::verify`];
 //! - [`ssp`]: successive shortest paths, the reference min-cost flow solver;
-//! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices;
+//! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices, Hopcroft–Karp
+//!   for feasibility and the nodes that cannot be covered;
+//! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
 //! - [`dimacs`]: the DIMACS `p min` and `p asn` formats, read and written.
 
 pub mod assignment;
 pub mod dimacs;
 pub mod network;
+pub mod scaling;
 pub mod ssp;

@@ -106,7 +106,7 @@ proptest! {
     #[test]
     fn assignment_matches_brute_force(p in assignment_problem(6, 2, 0.7, 50)) {
         let best = brute_assignment(&p);
-        for solved in [assignment::solve_dense(&p), assignment::solve_sparse(&p)] {
+        for solved in [assignment::solve_dense(&p), assignment::solve_sparse(&p), assignment::solve_scaling(&p)] {
             match (&solved, best) {
                 (Ok(s), Some(b)) => {
                     assignment::verify(&p, s).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -146,6 +146,25 @@ proptest! {
             }
             (Err(a), Err(b)) => prop_assert_eq!(a, b),
             _ => prop_assert!(false, "dense {:?} and sparse {:?} disagree on feasibility", dense.is_ok(), sparse.is_ok()),
+        }
+    }
+
+    /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
+    #[test]
+    fn scaling_agrees_with_the_reference(p in assignment_problem(200, 0, 0.1, 1_000_000)) {
+        let scaling = assignment::solve_scaling(&p);
+        let reference = assignment::solve_sparse(&p);
+        match (&scaling, &reference) {
+            (Ok(a), Ok(b)) => {
+                assignment::verify(&p, a).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(a.cost, b.cost);
+                // Cost scaling itself answered (no fallback to the reference).
+                let direct = counterpart_engine::scaling::solve(&p);
+                prop_assert!(direct.is_ok(), "{:?}", direct.err());
+                assignment::verify(&p, direct.as_ref().unwrap()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "scaling {:?} and reference {:?} disagree on feasibility", scaling.is_ok(), reference.is_ok()),
         }
     }
 
