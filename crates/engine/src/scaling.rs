@@ -114,28 +114,10 @@ pub fn solve(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
             break;
         }
     }
-    // Exact potentials: start from the prices, scaled back, and correct labels until every
-    // residual arc has a non-negative reduced cost. Residual arcs: unmatched i → j at c, matched
-    // j → i at −c. Potentials: π(left i) = −u(i), π(right j) = v(j).
     let chosen: Vec<usize> = (0..n)
         .map(|i| arc_id[assigned[i] as usize] as usize)
         .collect();
-    let mut v: Vec<i64> = price.iter().map(|p| p.div_euclid(scale)).collect();
-    let mut pi_left: Vec<i64> = (0..n)
-        .map(|i| {
-            let (_, r, c) = problem.arcs[chosen[i]];
-            v[r] - c
-        })
-        .collect();
-    repair(
-        problem,
-        &start,
-        &target,
-        &arc_id,
-        &chosen,
-        &mut pi_left,
-        &mut v,
-    );
+    let v = exact_duals(&start, &target, &cost, &assigned, &owner, &price, scale);
     let u: Vec<i64> = (0..n)
         .map(|i| {
             let (_, r, c) = problem.arcs[chosen[i]];
@@ -151,45 +133,50 @@ pub fn solve(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
     })
 }
 
-/// Label-correcting passes (a queue-based Bellman–Ford that starts from near-exact labels):
-/// lower `v` and `π(left)` until `c + π(i) − v(j) ≥ 0` on every arc and `v(j) − c − π(i) ≥ 0`
-/// on every chosen one. Terminates because an optimal assignment has no negative cycle.
-fn repair(
-    problem: &Assignment,
+/// Exact duals from ε-optimal prices (ε = 1 on costs scaled by `S = n + 1`): shortest
+/// distances `D(j)` over right nodes, where owner `i` of `j` leads on to each `j'` it has an arc
+/// to at `c(i, j') − c(i, j)`, from a root joined to every node at 0. Reduced by the prices
+/// plus one per edge, every length is non-negative (ε-optimality), so Dijkstra applies; and
+/// because a path has fewer than `S` edges, the scaled distance divided by `S` is exact.
+fn exact_duals(
     start: &[usize],
     target: &[u32],
-    arc_id: &[u32],
-    chosen: &[usize],
-    pi_left: &mut [i64],
-    v: &mut [i64],
-) {
-    let n = pi_left.len();
-    let mut owner = vec![usize::MAX; n];
-    for (i, &k) in chosen.iter().enumerate() {
-        owner[problem.arcs[k].1] = i;
-    }
-    // Queue of left nodes whose label dropped; a right node's drop is passed on at once to its
-    // owner through the matched arc.
-    let mut queued = vec![true; n];
-    let mut queue: std::collections::VecDeque<usize> = (0..n).collect();
-    while let Some(i) = queue.pop_front() {
-        queued[i] = false;
+    cost: &[i64],
+    assigned: &[u32],
+    owner: &[u32],
+    price: &[i64],
+    scale: i64,
+) -> Vec<i64> {
+    use std::cmp::Reverse;
+    let n = price.len();
+    let lowest = price.iter().copied().min().unwrap_or(0);
+    let mut dist: Vec<i64> = price.iter().map(|p| p - lowest).collect();
+    let mut done = vec![false; n];
+    let mut heap: std::collections::BinaryHeap<Reverse<(i64, u32)>> =
+        (0..n).map(|j| Reverse((dist[j], j as u32))).collect();
+    while let Some(Reverse((d, j))) = heap.pop() {
+        let j = j as usize;
+        if done[j] || d != dist[j] {
+            continue;
+        }
+        done[j] = true;
+        let i = owner[j] as usize;
+        let here = cost[assigned[i] as usize] + price[j];
         for a in start[i]..start[i + 1] {
-            let j = target[a] as usize;
-            let c = problem.arcs[arc_id[a] as usize].2;
-            if c + pi_left[i] < v[j] {
-                v[j] = c + pi_left[i];
-                // The matched arc j → owner: π(owner) ≤ v(j) − c(owner, j).
-                let o = owner[j];
-                let co = problem.arcs[chosen[o]].2;
-                if v[j] - co < pi_left[o] {
-                    pi_left[o] = v[j] - co;
-                    if !queued[o] {
-                        queued[o] = true;
-                        queue.push_back(o);
-                    }
-                }
+            let next = target[a] as usize;
+            if done[next] {
+                continue;
+            }
+            // Non-negative by ε-optimality; clamped so that a bug shows in the certificate
+            // check instead of breaking Dijkstra.
+            let length = (cost[a] + price[next] - here + 1).max(0);
+            if d + length < dist[next] {
+                dist[next] = d + length;
+                heap.push(Reverse((d + length, next as u32)));
             }
         }
     }
+    (0..n)
+        .map(|j| (dist[j] - price[j] + lowest).div_euclid(scale))
+        .collect()
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Write DIMACS assignment and min-cost flow instances for the solver benchmark.
+
+Usage: make-instances.py OUT_DIR [--only NAME ...]
+Families (seeded, reproducible):
+  sparse-N-K-uC    sparse assignment, N x N, K candidates per left node, uniform costs 0..C
+  sparse-N-K-gC    the same with geometric costs (most small, a few large)
+  sparse-N-K-tC    near-tie costs (C - small noise)
+  dense-N          complete N x N, uniform costs 0..1000
+Each instance has a perfect matching (a hidden random permutation is always among the arcs)."""
+import random
+import sys
+from pathlib import Path
+
+
+def sparse(path, n, k, cmax, kind, seed):
+    rng = random.Random(seed)
+    perm = list(range(n))
+    rng.shuffle(perm)
+    with open(path, "w") as f:
+        f.write(f"c sparse assignment {n}x{n}, {k} candidates, {kind} costs up to {cmax}, seed {seed}\n")
+        f.write(f"p asn {2 * n} {n * k}\n")
+        for i in range(n):
+            f.write(f"n {i + 1}\n")
+        lines = []
+        for i in range(n):
+            targets = {perm[i]}
+            while len(targets) < k:
+                targets.add(rng.randrange(n))
+            for j in targets:
+                if kind == "u":
+                    c = rng.randint(0, cmax)
+                elif kind == "g":
+                    c = min(cmax, int(rng.expovariate(1.0) * cmax / 20))
+                else:
+                    c = cmax - rng.randint(0, 3)
+                lines.append(f"a {i + 1} {n + j + 1} {c}\n")
+        f.writelines(lines)
+
+
+def dense(path, n, seed):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write(f"c dense assignment {n}x{n}, uniform costs 0..1000, seed {seed}\n")
+        f.write(f"p asn {2 * n} {n * n}\n")
+        for i in range(n):
+            f.write(f"n {i + 1}\n")
+        for i in range(n):
+            f.write("".join(f"a {i + 1} {n + j + 1} {rng.randint(0, 1000)}\n" for j in range(n)))
+
+
+INSTANCES = {
+    "sparse-10k-20-u1000": lambda p: sparse(p, 10_000, 20, 1000, "u", 1),
+    "sparse-100k-20-u1000": lambda p: sparse(p, 100_000, 20, 1000, "u", 2),
+    "sparse-100k-20-u1000000": lambda p: sparse(p, 100_000, 20, 1_000_000, "u", 3),
+    "sparse-100k-20-g1000000": lambda p: sparse(p, 100_000, 20, 1_000_000, "g", 4),
+    "sparse-100k-20-t1000": lambda p: sparse(p, 100_000, 20, 1000, "t", 5),
+    "sparse-100k-50-u1000": lambda p: sparse(p, 100_000, 50, 1000, "u", 6),
+    "dense-2000": lambda p: dense(p, 2000, 7),
+}
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    only = sys.argv[3:] if len(sys.argv) > 2 and sys.argv[2] == "--only" else list(INSTANCES)
+    for name in only:
+        path = out / f"{name}.asn"
+        if not path.exists():
+            INSTANCES[name](path)
+        print(path)
