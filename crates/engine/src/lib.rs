@@ -15,6 +15,8 @@
 //! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices, Hopcroft–Karp
 //!   for feasibility and the nodes that cannot be covered;
 //! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
+//! - [`stable`]: deferred acceptance with capacities and ties (seeded), and the blocking-pair
+//!   check;
 //! - [`dimacs`]: the DIMACS `p min` and `p asn` formats, read and written.
 
 pub mod assignment;
@@ -22,3 +24,4 @@ pub mod dimacs;
 pub mod network;
 pub mod scaling;
 pub mod ssp;
+pub mod stable;

@@ -168,6 +168,36 @@ proptest! {
         }
     }
 
+    /// Deferred acceptance leaves no blocking pair, respects capacities, and repeats itself for
+    /// the same seed.
+    #[test]
+    fn deferred_acceptance_is_stable(
+        proposers in 1..9usize,
+        receivers in 1..6usize,
+        seed in any::<u64>(),
+        raw in proptest::collection::vec((0..6usize, 0..3usize, 0..9usize), 0..60),
+        capacity in proptest::collection::vec(0..3usize, 6),
+    ) {
+        use counterpart_engine::stable::{self, Preferences};
+        // raw: (receiver, tier, proposer) triples, each listed both ways.
+        let mut prefs = Preferences {
+            proposers: vec![vec![vec![]; 3]; proposers],
+            receivers: vec![vec![vec![]; 3]; receivers],
+            capacity: capacity[..receivers].to_vec(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (r, tier, p) in raw {
+            let (r, p) = (r % receivers, p % proposers);
+            if seen.insert((r, p)) {
+                prefs.proposers[p][tier].push(r);
+                prefs.receivers[r][(tier + p) % 3].push(p);
+            }
+        }
+        let m = stable::deferred_acceptance(&prefs, seed);
+        prop_assert_eq!(stable::check(&prefs, &m), Ok(()));
+        prop_assert_eq!(&stable::deferred_acceptance(&prefs, seed), &m);
+    }
+
     /// Random bytes and lines never panic the parser; an error names a line of the input.
     #[test]
     fn the_parser_never_panics(text in "(([cpna] ?)?(min|asn|[0-9 -]{0,12}){0,4}\n){0,12}") {
@@ -304,4 +334,36 @@ fn dimacs_round_trip_and_errors() {
         assert_eq!(e.line, line, "{text:?}: {e}");
         assert!(e.message.contains(needle), "{text:?}: {e}");
     }
+}
+
+#[test]
+fn the_stability_check_finds_a_blocking_pair() {
+    use counterpart_engine::stable::{self, Instability, Matching, Preferences};
+    // Two experts, two posts; both experts prefer post 0, post 0 prefers expert 1.
+    let prefs = Preferences {
+        proposers: vec![vec![vec![0], vec![1]], vec![vec![0], vec![1]]],
+        receivers: vec![vec![vec![1], vec![0]], vec![vec![0, 1]]],
+        capacity: vec![1, 1],
+    };
+    let m = stable::deferred_acceptance(&prefs, 7);
+    assert_eq!(m.assigned, vec![Some(1), Some(0)]);
+    let unstable = Matching {
+        assigned: vec![Some(0), Some(1)],
+        seed: 7,
+    };
+    assert_eq!(
+        stable::check(&prefs, &unstable),
+        Err(Instability::Blocking {
+            proposer: 1,
+            receiver: 0
+        })
+    );
+    let crowded = Matching {
+        assigned: vec![Some(0), Some(0)],
+        seed: 7,
+    };
+    assert_eq!(
+        stable::check(&prefs, &crowded),
+        Err(Instability::OverCapacity { receiver: 0 })
+    );
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The solver benchmark: generate DIMACS instances, solve each with `counterpart solve` and with
+# the peers (OR-Tools, SciPy, lap — installed from PyPI into bench/.venv), check that every
+# optimum agrees, and write bench/RESULTS.md with median times (of 3) and ratios.
+# Times: ours is the solver's own "solved in" (solve plus certificate check, parsing
+# excluded); the peers' is their solve call (array building excluded). Single-threaded.
+# Usage: bench/solvers.sh [INSTANCE ...]   (default: all of bench/make-instances.py)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=bench/.venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "ortools==9.15.6755" "scipy==1.17.1" "lap==0.5.13" numpy
+fi
+cargo build --release --quiet -p counterpart-cli --bin counterpart
+instances=bench/instances
+files=$(python3 bench/make-instances.py "$instances" ${1:+--only "$@"})
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+rows=""
+status=0
+for f in $files; do
+  name=$(basename "$f" .asn)
+  ours_cost="" ; times=()
+  for _ in 1 2 3; do
+    out=$(target/release/counterpart solve --quiet "$f" 2>"$f.err")
+    ours_cost=${out#s }
+    times+=("$(sed -n 's/^solved in \([0-9.]*\) s.*/\1/p' "$f.err")")
+  done
+  ours=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+  method=$(sed -n 's/^solved in [0-9.]* s with \(.*\), certificate checked/\1/p' "$f.err")
+  peers=$("$venv/bin/python" bench/peers.py "$f" --repeat 3)
+  line="| $name | $method | $ours"
+  while read -r json; do
+    solver=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["solver"])' "$json")
+    cost=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cost"])' "$json")
+    secs=$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["seconds"])' "$json")
+    ratio=$(python3 -c "print('%.2f' % ($ours / max($secs, 1e-9)))")
+    agree="✓"; [ "$cost" = "$ours_cost" ] || { agree="✗ $cost"; status=1; }
+    line="$line | $solver $secs s (×$ratio) $agree"
+  done <<<"$peers"
+  rows="$rows$line |"$'\n'
+  echo "$line |" >&2
+done
+cat > bench/RESULTS.md <<MD
+# Solver benchmark
+
+Measured by \`bench/solvers.sh\` on $(nproc) cores, $(date -u +%Y-%m-%d), single-threaded, median of 3.
+"ours" is \`counterpart solve\`'s own time: solve plus certificate check (parsing excluded);
+each peer's time is its solve call. "×r" is ours divided by the peer's (below 1: ours is
+faster); ✓ means the peer found the same optimum.
+
+| instance | our method | ours (s) | peers |
+|---|---|---:|---|
+$rows
+MD
+cat bench/RESULTS.md
+exit $status
