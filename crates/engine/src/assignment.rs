@@ -308,6 +308,16 @@ pub fn maximum_matching(problem: &Assignment) -> (Vec<usize>, Vec<usize>) {
         fill[l] += 1;
     }
     let (mut match_left, mut match_right) = (vec![NONE; n], vec![NONE; m]);
+    // Greedy start: most nodes find a free partner at once; the phases finish the rest.
+    for l in 0..n {
+        if let Some(&r) = adjacency[start[l]..start[l + 1]]
+            .iter()
+            .find(|&&r| match_right[r] == NONE)
+        {
+            match_left[l] = r;
+            match_right[r] = l;
+        }
+    }
     let mut layer = vec![u32::MAX; n];
     let mut queue = Vec::with_capacity(n);
     let mut next = vec![0usize; n];
