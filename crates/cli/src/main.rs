@@ -162,9 +162,12 @@ enum LedgerCommand {
     },
     /// Close a year: postings dated in it are refused; corrections go into an open year.
     CloseYear { year: u16 },
-    /// The balances and history of an account (e.g. source.shanghai.2019) or of a project's
-    /// committed, disbursed and spent accounts (give the project id).
+    /// The balances of an account (e.g. source.shanghai.2019) or of a project's committed,
+    /// disbursed and spent accounts (give the project id).
     Balance { account: String },
+    /// The journal entries of an account or of a project's accounts, in chain order, with
+    /// their hashes.
+    History { account: String },
 }
 
 #[derive(Subcommand)]
@@ -288,6 +291,21 @@ impl Opened {
         }
         Ok(())
     }
+}
+
+/// One section ("accounts" or "history") of an account's ledger report.
+async fn print_account(
+    target: &Target,
+    account: &str,
+    section: &str,
+    format: Format,
+) -> Result<()> {
+    let opened = target.open_existing().await?;
+    let report = ledger::account(opened.store(), account).await;
+    opened.close().await?;
+    let mut report = report?;
+    report.sections.retain(|s| s.key == section);
+    print_report(&report, format)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -429,12 +447,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Ledger {
             what: LedgerCommand::Balance { account },
             format,
-        } => {
-            let opened = target.open_existing().await?;
-            let report = ledger::account(opened.store(), &account).await;
-            opened.close().await?;
-            print_report(&report?, format)
-        }
+        } => print_account(&target, &account, "accounts", format).await,
+        Command::Ledger {
+            what: LedgerCommand::History { account },
+            format,
+        } => print_account(&target, &account, "history", format).await,
         Command::Report { what, year, format } => {
             let opened = target.open_existing().await?;
             let store = opened.store();

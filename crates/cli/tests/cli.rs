@@ -116,6 +116,21 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     );
     assert!(balance.status.success(), "{}", text(&balance.stderr));
     assert!(text(&balance.stdout).contains("accounts,source.shanghai.2019,kind,source,"));
+    assert!(!text(&balance.stdout).contains("history,"));
+    let history = counterpart(
+        &db,
+        &[
+            "ledger",
+            "history",
+            "source.shanghai.2019",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(history.status.success(), "{}", text(&history.stderr));
+    let history = text(&history.stdout);
+    assert!(history.contains(",office,shanghai,"), "{history}");
+    assert!(!history.contains("accounts,"), "{history}");
     let compliance = counterpart(&db, &["compliance", "--year", "2019", "--format", "json"]);
     assert!(compliance.status.success(), "{}", text(&compliance.stderr));
     let compliance: serde_json::Value = serde_json::from_slice(&compliance.stdout).unwrap();
