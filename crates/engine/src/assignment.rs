@@ -85,14 +85,23 @@ pub fn solve(problem: &Assignment) -> Result<(AssignmentSolution, Method), Infea
     solve_sparse(problem).map(|s| (s, Method::Sparse))
 }
 
-/// Cost scaling on a square problem, after a maximum matching shows a perfect one exists.
+/// Cost scaling on a square problem; a maximum matching (Hopcroft–Karp) only when the scaling
+/// stalls, to tell an infeasible problem from a hard one.
 pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
+    use crate::scaling::{self, Refused};
     check_sides(problem)?;
-    let (match_left, _) = maximum_matching(problem);
-    if match_left.contains(&usize::MAX) {
-        return Err(hall_violator(problem));
-    }
-    match crate::scaling::solve(problem) {
+    let proven = match scaling::solve(problem, false) {
+        Ok(solution) => return Ok(solution),
+        Err(Refused::Suspect | Refused::NoPerfectMatching) => {
+            let (match_left, _) = maximum_matching(problem);
+            if match_left.contains(&usize::MAX) {
+                return Err(hall_violator(problem));
+            }
+            scaling::solve(problem, true)
+        }
+        Err(Refused::NotSquare) => Err(Refused::NotSquare),
+    };
+    match proven {
         Ok(solution) => Ok(solution),
         // Not square, or the price bound tripped: the reference answers either way.
         Err(_) => solve_sparse(problem),
@@ -102,6 +111,11 @@ pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasi
 /// Successive shortest paths on the flow network of the problem.
 pub fn solve_sparse(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
     check_sides(problem)?;
+    // A maximum matching first: far cheaper than finding out by shortest paths.
+    let (match_left, _) = maximum_matching(problem);
+    if match_left.contains(&usize::MAX) {
+        return Err(hall_violator(problem));
+    }
     let network = problem.network();
     let flow = crate::ssp::solve(&network).map_err(|_| hall_violator(problem))?;
     let mut chosen = vec![usize::MAX; problem.left];

@@ -19,11 +19,17 @@ pub enum Refused {
     NotSquare,
     /// Prices rose past any bound a perfect matching allows: there is none.
     NoPerfectMatching,
+    /// A phase took far more bids than usual and no perfect matching was known to exist:
+    /// check with a maximum matching, then call again with `proven`.
+    Suspect,
 }
 
 /// Solve a square sparse assignment; `Err` when it is not square or has no perfect matching
-/// (the caller reports which nodes cannot be covered).
-pub fn solve(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
+/// (the caller reports which nodes cannot be covered). Unless `proven` (a perfect matching is
+/// known to exist), a phase that runs past 100 bids per node gives up with
+/// [`Refused::Suspect`]: that is how an infeasible problem shows, and checking every problem
+/// up front would cost feasible ones a maximum matching each.
+pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, Refused> {
     let n = problem.left;
     if n != problem.right {
         return Err(Refused::NotSquare);
@@ -72,13 +78,23 @@ pub fn solve(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
     let mut assigned = vec![u32::MAX; n]; // left → arc position
     let mut epsilon = range;
     let mut free: Vec<u32> = Vec::with_capacity(n);
+    let patience = if proven {
+        u64::MAX
+    } else {
+        100 * n as u64 + 10_000
+    };
     loop {
+        let mut bids = 0u64;
         epsilon = (epsilon / ALPHA).max(1);
         owner.fill(u32::MAX);
         assigned.fill(u32::MAX);
         free.clear();
         free.extend((0..n as u32).rev());
         while let Some(i) = free.pop() {
+            bids += 1;
+            if bids > patience {
+                return Err(Refused::Suspect);
+            }
             let i = i as usize;
             // The best and second-best value c + p among i's arcs.
             let (mut best, mut second, mut at) = (i64::MAX, i64::MAX, usize::MAX);
