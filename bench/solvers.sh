@@ -15,6 +15,8 @@ fi
 cargo build --release --quiet -p counterpart-cli --bin counterpart
 instances=bench/instances
 files=$(python3 bench/make-instances.py "$instances" ${1:+--only "$@"})
+cores=$(nproc --all)
+commit=$(git rev-parse --short HEAD)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 rows=""
 status=0
@@ -44,7 +46,7 @@ done
 cat > bench/RESULTS.md <<MD
 # Solver benchmark
 
-Measured by \`bench/solvers.sh\` on $(nproc) cores, $(date -u +%Y-%m-%d), single-threaded, median of 3.
+Measured by \`bench/solvers.sh\` on $cores cores at commit $commit, $(date -u +%Y-%m-%d), single-threaded, median of 3.
 "ours" is \`counterpart solve\`'s own time: solve plus certificate check (parsing excluded);
 each peer's time is its solve call. "×r" is ours divided by the peer's (below 1: ours is
 faster); ✓ means the peer found the same optimum.
