@@ -168,7 +168,36 @@ pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasibl
     let mut from_col = vec![usize::MAX; m];
     let mut used = vec![false; m];
     let mut used_cols: Vec<usize> = Vec::with_capacity(m);
+    // Column reduction (Jonker–Volgenant's start, square problems): each column's dual is its
+    // cheapest cost, and the column goes to that row if the row is still free. Duals stay
+    // feasible (c − u − v ≥ 0 with u = 0) and every such match is tight.
+    let mut row_taken = vec![false; n];
+    if n == m {
+        let mut best_row = vec![usize::MAX; m];
+        let mut best = vec![FORBIDDEN; m];
+        for i in 0..n {
+            for (j, &c) in cost[i * m..(i + 1) * m].iter().enumerate() {
+                if c < best[j] {
+                    best[j] = c;
+                    best_row[j] = i;
+                }
+            }
+        }
+        for j in (0..m).rev() {
+            let i = best_row[j];
+            if i != usize::MAX {
+                v[j] = best[j];
+                if !row_taken[i] {
+                    row_taken[i] = true;
+                    row_of[j] = i;
+                }
+            }
+        }
+    }
     for row in 0..n {
+        if row_taken[row] {
+            continue;
+        }
         min_to.fill(i64::MAX);
         from_col.fill(usize::MAX);
         used.fill(false);
