@@ -843,6 +843,19 @@ async fn drop_schema(pg: Option<(String, String)>) {
     }
 }
 
+/// The provider offices of the demo's pairs, sorted.
+fn offices() -> Vec<String> {
+    demo::published_bundle()
+        .unwrap()
+        .records
+        .pairs
+        .iter()
+        .map(|p| p.provider.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 fn posting(
     id: &str,
     project: &str,
@@ -1080,15 +1093,7 @@ async fn concurrent_offices_lose_nothing_and_a_retried_id_has_one_effect() {
     use std::sync::atomic::{AtomicBool, Ordering};
     for (store, pg, _dir) in posting_stores("concurrent").await {
         let store: std::sync::Arc<dyn Store> = std::sync::Arc::from(store);
-        let offices: Vec<String> = demo::published_bundle()
-            .unwrap()
-            .records
-            .pairs
-            .iter()
-            .map(|p| p.provider.to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let offices: Vec<String> = offices();
         let mut writers = tokio::task::JoinSet::new();
         // 19 offices × 4 writers, two writers to a project.
         for office in &offices {
@@ -1299,15 +1304,7 @@ fn the_store_follows_the_in_memory_model() {
         .build()
         .unwrap();
     let stores = runtime.block_on(posting_stores_with("model", 120));
-    let offices: Vec<String> = demo::published_bundle()
-        .unwrap()
-        .records
-        .pairs
-        .iter()
-        .map(|p| p.provider.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let offices: Vec<String> = offices();
     for (store, _, _) in &stores {
         let store = store.as_ref();
         let case = std::cell::Cell::new(0usize);

@@ -14,19 +14,28 @@ use counterpart_domain::{Fen, RecordId};
 use counterpart_store::{PgStore, SqliteStore, Store};
 use std::io::Write;
 
+/// Post commitments until killed, acknowledging each on stdout.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, conflicts_with = "database")]
+    db: Option<std::path::PathBuf>,
+    #[arg(long)]
+    database: Option<String>,
+    /// Part of every transfer id, so that runs never collide.
+    #[arg(long)]
+    run: String,
+    /// `ack-before-commit`: the bug the crash test must catch.
+    #[arg(long)]
+    planted_bug: Option<String>,
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let run = value("--run").ok_or_else(|| anyhow::anyhow!("--run N is required"))?;
-    let ack_early = value("--planted-bug").as_deref() == Some("ack-before-commit");
-    let store: Box<dyn Store> = match (value("--db"), value("--database")) {
-        (Some(path), None) => Box::new(SqliteStore::open(path.as_ref()).await?),
+    let args = <Args as clap::Parser>::parse();
+    let run = args.run;
+    let ack_early = args.planted_bug.as_deref() == Some("ack-before-commit");
+    let store: Box<dyn Store> = match (args.db, args.database) {
+        (Some(path), None) => Box::new(SqliteStore::open(&path).await?),
         (None, Some(url)) => Box::new(PgStore::connect(&url).await?),
         _ => anyhow::bail!("give --db PATH or --database URL"),
     };

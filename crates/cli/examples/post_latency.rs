@@ -14,19 +14,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Time postings from concurrent offices.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, conflicts_with = "database")]
+    db: Option<std::path::PathBuf>,
+    #[arg(long)]
+    database: Option<String>,
+    #[arg(long, default_value_t = 19)]
+    offices: usize,
+    #[arg(long, default_value_t = 200)]
+    per_office: usize,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let offices: usize = value("--offices").map_or(Ok(19), |v| v.parse())?;
-    let per_office: usize = value("--per-office").map_or(Ok(200), |v| v.parse())?;
-    let (backend, store): (&str, Arc<dyn Store>) = match (value("--db"), value("--database")) {
-        (Some(path), None) => ("sqlite", Arc::new(SqliteStore::open(path.as_ref()).await?)),
+    let args = <Args as clap::Parser>::parse();
+    let (offices, per_office) = (args.offices, args.per_office);
+    let (backend, store): (&str, Arc<dyn Store>) = match (args.db, args.database) {
+        (Some(path), None) => ("sqlite", Arc::new(SqliteStore::open(&path).await?)),
         (None, Some(url)) => ("postgresql", Arc::new(PgStore::connect(&url).await?)),
         _ => anyhow::bail!("give --db PATH or --database URL"),
     };

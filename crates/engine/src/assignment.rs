@@ -66,6 +66,25 @@ impl Assignment {
         network
     }
 
+    /// The arcs grouped by left node (compressed sparse rows): the arcs of left node `l` are
+    /// `order[start[l]..start[l + 1]]`, as indices into [`Assignment::arcs`].
+    pub fn by_left(&self) -> (Vec<usize>, Vec<usize>) {
+        let mut start = vec![0usize; self.left + 1];
+        for &(l, _, _) in &self.arcs {
+            start[l + 1] += 1;
+        }
+        for i in 0..self.left {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0usize; self.arcs.len()];
+        for (k, &(l, _, _)) in self.arcs.iter().enumerate() {
+            order[fill[l]] = k;
+            fill[l] += 1;
+        }
+        (start, order)
+    }
+
     /// Whether the dense solver suits it: most pairs present and the matrix fits in memory.
     pub fn is_dense(&self) -> bool {
         let pairs = self.left as u128 * self.right as u128;
@@ -337,19 +356,8 @@ fn hall_violator(problem: &Assignment) -> Infeasible {
 pub fn maximum_matching(problem: &Assignment) -> (Vec<usize>, Vec<usize>) {
     const NONE: usize = usize::MAX;
     let (n, m) = (problem.left, problem.right);
-    let mut start = vec![0usize; n + 1];
-    for &(l, _, _) in &problem.arcs {
-        start[l + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut adjacency = vec![0usize; problem.arcs.len()];
-    for &(l, r, _) in &problem.arcs {
-        adjacency[fill[l]] = r;
-        fill[l] += 1;
-    }
+    let (start, order) = problem.by_left();
+    let adjacency: Vec<usize> = order.iter().map(|&k| problem.arcs[k].1).collect();
     let (mut match_left, mut match_right) = (vec![NONE; n], vec![NONE; m]);
     // Greedy start: most nodes find a free partner at once; the phases finish the rest.
     for l in 0..n {

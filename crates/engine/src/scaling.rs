@@ -44,24 +44,10 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
     }
     // Arcs of each left node, contiguous (CSR), costs scaled by n + 1.
     let scale = n as i64 + 1;
-    let mut start = vec![0usize; n + 1];
-    for &(l, _, _) in &problem.arcs {
-        start[l + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut target = vec![0u32; problem.arcs.len()];
-    let mut cost = vec![0i64; problem.arcs.len()];
-    let mut arc_id = vec![0u32; problem.arcs.len()];
-    for (k, &(l, r, c)) in problem.arcs.iter().enumerate() {
-        let at = fill[l];
-        fill[l] += 1;
-        target[at] = r as u32;
-        cost[at] = c * scale;
-        arc_id[at] = k as u32;
-    }
+    let (start, order) = problem.by_left();
+    let target: Vec<u32> = order.iter().map(|&k| problem.arcs[k].1 as u32).collect();
+    let cost: Vec<i64> = order.iter().map(|&k| problem.arcs[k].2 * scale).collect();
+    let arc_id: Vec<u32> = order.iter().map(|&k| k as u32).collect();
     if (0..n).any(|i| start[i] == start[i + 1]) {
         return Err(Refused::NoPerfectMatching);
     }
