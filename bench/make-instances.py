@@ -49,6 +49,28 @@ def dense(path, n, seed):
             f.write("".join(f"a {i + 1} {n + j + 1} {rng.randint(0, 1000)}\n" for j in range(n)))
 
 
+def transport(path, providers, recipients, candidates, seed):
+    """Program-size min-cost flow: providers with capacity, recipients with need, arcs to
+    every recipient (candidates=None) or to `candidates` random ones, capacities to spare."""
+    rng = random.Random(seed)
+    need = [rng.randint(1, 20) for _ in range(recipients)]
+    total = sum(need)
+    supply = [total // providers + (1 if p < total % providers else 0) for p in range(providers)]
+    arcs = []
+    for r in range(recipients):
+        targets = range(providers) if candidates is None else rng.sample(range(providers), candidates)
+        for p in targets:
+            arcs.append((p + 1, providers + r + 1, 0, need[r], rng.randint(0, 1000)))
+    with open(path, "w") as f:
+        f.write(f"c transport {providers} providers x {recipients} recipients, seed {seed}\n")
+        f.write(f"p min {providers + recipients} {len(arcs)}\n")
+        for p, s in enumerate(supply):
+            f.write(f"n {p + 1} {s}\n")
+        for r, d in enumerate(need):
+            f.write(f"n {providers + r + 1} {-d}\n")
+        f.writelines(f"a {a} {b} {lo} {cap} {c}\n" for a, b, lo, cap, c in arcs)
+
+
 INSTANCES = {
     "sparse-10k-20-u1000": lambda p: sparse(p, 10_000, 20, 1000, "u", 1),
     "sparse-100k-20-u1000": lambda p: sparse(p, 100_000, 20, 1000, "u", 2),
@@ -57,6 +79,8 @@ INSTANCES = {
     "sparse-100k-20-t1000": lambda p: sparse(p, 100_000, 20, 1000, "t", 5),
     "sparse-100k-50-u1000": lambda p: sparse(p, 100_000, 50, 1000, "u", 6),
     "dense-2000": lambda p: dense(p, 2000, 7),
+    "transport-500-5000-50": lambda p: transport(p, 500, 5000, 50, 8),
+    "transport-500-5000-all": lambda p: transport(p, 500, 5000, None, 9),
 }
 
 if __name__ == "__main__":
@@ -64,7 +88,7 @@ if __name__ == "__main__":
     out.mkdir(parents=True, exist_ok=True)
     only = sys.argv[3:] if len(sys.argv) > 2 and sys.argv[2] == "--only" else list(INSTANCES)
     for name in only:
-        path = out / f"{name}.asn"
+        path = out / (f"{name}.min" if name.startswith("transport") else f"{name}.asn")
         if not path.exists():
             INSTANCES[name](path)
         print(path)

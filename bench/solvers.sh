@@ -21,7 +21,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 rows=""
 status=0
 for f in $files; do
-  name=$(basename "$f" .asn)
+  name=$(basename "$f"); name=${name%.*}
   ours_cost="" ; times=()
   for _ in 1 2 3; do
     out=$(target/release/counterpart solve --quiet "$f" 2>"$f.err")

@@ -56,12 +56,12 @@ pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     match problem {
         Problem::MinCost(net) => {
             let solution =
-                counterpart_engine::ssp::solve(&net).map_err(|e| infeasible(e, &|v| v + 1))?;
+                counterpart_engine::simplex::solve(&net).map_err(|e| infeasible(e, &|v| v + 1))?;
             network::verify(&net, &solution)?;
             let elapsed = started.elapsed();
             Ok(Solved {
                 output: dimacs::write_flow(&net, &solution, quiet),
-                method: "successive shortest paths".into(),
+                method: "network simplex".into(),
                 elapsed,
             })
         }

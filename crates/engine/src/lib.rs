@@ -12,6 +12,7 @@
 //!
 //! - [`network`]: min-cost flow problems, solutions, certificates, [`network::verify`];
 //! - [`ssp`]: successive shortest paths, the reference min-cost flow solver;
+//! - [`simplex`]: primal network simplex with warm re-solve after a cost change;
 //! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices, Hopcroft–Karp
 //!   for feasibility and the nodes that cannot be covered;
 //! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
@@ -23,5 +24,6 @@ pub mod assignment;
 pub mod dimacs;
 pub mod network;
 pub mod scaling;
+pub mod simplex;
 pub mod ssp;
 pub mod stable;

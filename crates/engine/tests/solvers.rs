@@ -124,13 +124,79 @@ proptest! {
     #[test]
     fn min_cost_flow_matches_brute_force(n in small_network()) {
         let best = brute_flow(&n);
-        match (ssp::solve(&n), best) {
-            (Ok(s), Some(b)) => {
-                network::verify(&n, &s).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert_eq!(s.cost, b);
+        for solved in [ssp::solve(&n), counterpart_engine::simplex::solve(&n)] {
+            match (solved, best) {
+                (Ok(s), Some(b)) => {
+                    network::verify(&n, &s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(s.cost, b);
+                }
+                (Err(_), None) => {}
+                (got, want) => prop_assert!(false, "solver {:?}, brute force {:?}", got, want),
             }
-            (Err(_), None) => {}
-            (got, want) => prop_assert!(false, "ssp {:?}, brute force {:?}", got, want),
+        }
+    }
+
+    /// The network simplex against the reference on transport problems up to 30 × 60, then
+    /// re-solved warm after one arc is made prohibitive (forbidden) or very cheap (fixed):
+    /// the warm answer equals a cold solve of the changed problem.
+    #[test]
+    fn simplex_agrees_with_the_reference_and_re_solves_warm(
+        providers in 1..30usize,
+        recipients in 1..60usize,
+        seed in any::<u64>(),
+        change in 0..1000usize,
+        forbid in any::<bool>(),
+    ) {
+        use counterpart_engine::simplex::NetworkSimplex;
+        let mut rng = seed;
+        let mut next = move |bound: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % bound.max(1)
+        };
+        let nodes = providers + recipients;
+        let mut n = Network::new(nodes);
+        let mut demand = 0;
+        for r in 0..recipients {
+            let need = 1 + next(5) as i64;
+            n.supply[providers + r] = -need;
+            demand += need;
+        }
+        // Capacity to spare, spread over the providers.
+        for p in 0..providers {
+            n.supply[p] = demand / providers as i64 + i64::from(p < (demand % providers as i64) as usize);
+        }
+        // Every provider can reach every recipient, some cheaply, with capacity to spare.
+        for p in 0..providers {
+            for r in 0..recipients {
+                n.add_arc(p, providers + r, 0, 1 + next(6) as i64, next(1000) as i64 - 100);
+            }
+        }
+        let reference = ssp::solve(&n);
+        let mut simplex = NetworkSimplex::new(&n);
+        let cold = simplex.solve();
+        match (&reference, &cold) {
+            (Ok(a), Ok(b)) => {
+                network::verify(&n, b).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(a.cost, b.cost);
+            }
+            (Err(_), Err(_)) => return Ok(()),
+            _ => prop_assert!(false, "feasibility differs"),
+        }
+        let arc = change % n.arcs.len();
+        let cost = if forbid { 1_000_000 } else { -1_000_000 };
+        simplex.set_cost(arc, cost);
+        let warm = simplex.solve();
+        let mut changed = n.clone();
+        changed.arcs[arc].cost = cost;
+        let fresh = ssp::solve(&changed);
+        match (&warm, &fresh) {
+            (Ok(w), Ok(f)) => {
+                network::verify(&changed, w).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(w.cost, f.cost);
+            }
+            _ => prop_assert!(false, "warm {:?} fresh {:?}", warm.is_ok(), fresh.is_ok()),
         }
     }
 

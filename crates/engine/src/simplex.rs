@@ -1,0 +1,381 @@
+//! Primal network simplex for program-size min-cost flow (hundreds of providers, thousands of
+//! recipients): a strongly feasible spanning tree with an artificial root, block-search
+//! pricing, the leaving arc chosen as in LEMON so degenerate pivots cannot cycle.
+//!
+//! The solver keeps its tree between solves: after [`NetworkSimplex::set_cost`] (how a pair is
+//! fixed or forbidden: a prohibitive cost one way or the other) the next
+//! [`NetworkSimplex::solve`] starts from the previous optimum, still primal feasible, and
+//! usually needs a handful of pivots.
+
+use crate::network::{FlowSolution, Infeasible, Network};
+
+const LOWER: i8 = 1;
+const TREE: i8 = 0;
+const UPPER: i8 = -1;
+/// The arc joining a node to its parent goes up (node → parent) or down (parent → node).
+const UP: i64 = 1;
+const DOWN: i64 = -1;
+const NONE: usize = usize::MAX;
+
+pub struct NetworkSimplex {
+    network: Network,
+    /// Original arcs, then one artificial arc per node (node ↔ root).
+    source: Vec<usize>,
+    target: Vec<usize>,
+    cap: Vec<i64>,
+    cost: Vec<i64>,
+    flow: Vec<i64>,
+    state: Vec<i8>,
+    /// Tree: parent node, the arc to it and its direction, depth, potential, and children as
+    /// doubly linked sibling lists.
+    parent: Vec<usize>,
+    pred: Vec<usize>,
+    pred_dir: Vec<i64>,
+    depth: Vec<usize>,
+    pi: Vec<i64>,
+    first_child: Vec<usize>,
+    next_sibling: Vec<usize>,
+    prev_sibling: Vec<usize>,
+    /// Where block-search pricing resumes.
+    next_arc: usize,
+    /// Pivots made by the last solve.
+    pub pivots: u64,
+}
+
+impl NetworkSimplex {
+    /// Set up the problem with the all-artificial starting tree.
+    pub fn new(network: &Network) -> Self {
+        let (n, m) = (network.nodes(), network.arcs.len());
+        let root = n;
+        let max_cost = network.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
+        let big = (n as i64 + 1).saturating_mul(max_cost + 1).max(1);
+        let mut s = NetworkSimplex {
+            network: network.clone(),
+            source: Vec::with_capacity(m + n),
+            target: Vec::with_capacity(m + n),
+            cap: Vec::with_capacity(m + n),
+            cost: Vec::with_capacity(m + n),
+            flow: Vec::with_capacity(m + n),
+            state: Vec::with_capacity(m + n),
+            parent: vec![root; n + 1],
+            pred: vec![NONE; n + 1],
+            pred_dir: vec![UP; n + 1],
+            depth: vec![1; n + 1],
+            pi: vec![0; n + 1],
+            first_child: vec![NONE; n + 1],
+            next_sibling: vec![NONE; n + 1],
+            prev_sibling: vec![NONE; n + 1],
+            next_arc: 0,
+            pivots: 0,
+        };
+        // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
+        let mut b = network.supply.clone();
+        for a in &network.arcs {
+            s.source.push(a.from);
+            s.target.push(a.to);
+            s.cap.push(a.cap - a.low);
+            s.cost.push(a.cost);
+            s.flow.push(0);
+            s.state.push(LOWER);
+            b[a.from] -= a.low;
+            b[a.to] += a.low;
+        }
+        s.parent[root] = NONE;
+        s.depth[root] = 0;
+        for v in 0..n {
+            let e = s.source.len();
+            if b[v] >= 0 {
+                s.source.push(v);
+                s.target.push(root);
+                s.flow.push(b[v]);
+                s.pred_dir[v] = UP;
+                s.pi[v] = -big;
+            } else {
+                s.source.push(root);
+                s.target.push(v);
+                s.flow.push(-b[v]);
+                s.pred_dir[v] = DOWN;
+                s.pi[v] = big;
+            }
+            s.cap.push(i64::MAX / 4);
+            s.cost.push(big);
+            s.state.push(TREE);
+            s.pred[v] = e;
+            s.attach(v, root);
+        }
+        s
+    }
+
+    /// Change an original arc's cost (to fix or forbid a pair); the next solve starts from the
+    /// current tree.
+    pub fn set_cost(&mut self, arc: usize, cost: i64) {
+        self.cost[arc] = cost;
+        self.network.arcs[arc].cost = cost;
+        if self.state[arc] == TREE {
+            // Potentials below the arc shift with it: recompute them all from the root.
+            self.recompute_potentials();
+        }
+    }
+
+    /// Optimise from the current tree.
+    pub fn solve(&mut self) -> Result<FlowSolution, Infeasible> {
+        self.pivots = 0;
+        let m = self.network.arcs.len();
+        while let Some(entering) = self.price() {
+            self.pivot(entering);
+            self.pivots += 1;
+        }
+        let n = self.network.nodes();
+        if (m..m + n).any(|e| self.flow[e] > 0) {
+            // Flow left on an artificial arc: no feasible flow. The reference names the cut.
+            return Err(crate::ssp::solve(&self.network)
+                .err()
+                .unwrap_or_else(|| unreachable_infeasible()));
+        }
+        let flow: Vec<i64> = (0..m)
+            .map(|e| self.flow[e] + self.network.arcs[e].low)
+            .collect();
+        Ok(FlowSolution {
+            cost: self.network.cost_of(&flow),
+            flow,
+            potentials: self.pi[..n].to_vec(),
+        })
+    }
+
+    fn reduced(&self, e: usize) -> i64 {
+        self.cost[e] + self.pi[self.source[e]] - self.pi[self.target[e]]
+    }
+
+    /// Block search: the most violating arc of the first block that has one.
+    fn price(&mut self) -> Option<usize> {
+        let total = self.source.len();
+        if total == 0 {
+            return None;
+        }
+        let block = ((total as f64).sqrt() as usize).max(10);
+        let (mut best, mut best_violation) = (NONE, 0i64);
+        let mut scanned = 0;
+        let mut e = self.next_arc;
+        while scanned < total {
+            let violation = i64::from(self.state[e]) * self.reduced(e);
+            if violation < best_violation {
+                best_violation = violation;
+                best = e;
+            }
+            scanned += 1;
+            e += 1;
+            if e == total {
+                e = 0;
+            }
+            if scanned % block == 0 && best != NONE {
+                break;
+            }
+        }
+        self.next_arc = e;
+        (best != NONE).then_some(best)
+    }
+
+    fn pivot(&mut self, entering: usize) {
+        let (first, second) = if self.state[entering] == LOWER {
+            (self.source[entering], self.target[entering])
+        } else {
+            (self.target[entering], self.source[entering])
+        };
+        // The apex of the cycle.
+        let (mut a, mut b) = (first, second);
+        while a != b {
+            if self.depth[a] > self.depth[b] {
+                a = self.parent[a];
+            } else if self.depth[b] > self.depth[a] {
+                b = self.parent[b];
+            } else {
+                a = self.parent[a];
+                b = self.parent[b];
+            }
+        }
+        let join = a;
+        // The leaving arc: the last blocking arc in the cycle's direction from the apex.
+        let mut delta = self.cap[entering];
+        let (mut out_node, mut side) = (NONE, 0);
+        let mut u = first;
+        while u != join {
+            let e = self.pred[u];
+            let room = if self.pred_dir[u] == DOWN {
+                self.cap[e] - self.flow[e]
+            } else {
+                self.flow[e]
+            };
+            if room < delta {
+                delta = room;
+                out_node = u;
+                side = 1;
+            }
+            u = self.parent[u];
+        }
+        let mut u = second;
+        while u != join {
+            let e = self.pred[u];
+            let room = if self.pred_dir[u] == UP {
+                self.cap[e] - self.flow[e]
+            } else {
+                self.flow[e]
+            };
+            if room <= delta {
+                delta = room;
+                out_node = u;
+                side = 2;
+            }
+            u = self.parent[u];
+        }
+        if delta > 0 {
+            let value = i64::from(self.state[entering]) * delta;
+            self.flow[entering] += value;
+            let mut u = self.source[entering];
+            while u != join {
+                let e = self.pred[u];
+                self.flow[e] -= self.pred_dir[u] * value;
+                u = self.parent[u];
+            }
+            let mut u = self.target[entering];
+            while u != join {
+                let e = self.pred[u];
+                self.flow[e] += self.pred_dir[u] * value;
+                u = self.parent[u];
+            }
+        }
+        if side == 0 {
+            // The entering arc itself blocks: it moves to its other bound.
+            self.state[entering] = -self.state[entering];
+            return;
+        }
+        let (u_in, v_in) = if side == 1 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        let leaving = self.pred[out_node];
+        self.state[leaving] = if self.flow[leaving] == 0 {
+            LOWER
+        } else {
+            UPPER
+        };
+        self.state[entering] = TREE;
+        // Re-hang the subtree of `out_node` from `u_in`, reversing the path between them.
+        let sigma = {
+            let rc = self.reduced(entering);
+            if u_in == self.source[entering] {
+                -rc
+            } else {
+                rc
+            }
+        };
+        let mut path = Vec::new();
+        let mut w = u_in;
+        loop {
+            path.push(w);
+            if w == out_node {
+                break;
+            }
+            w = self.parent[w];
+        }
+        // New links: u_in hangs from v_in by the entering arc; each next node on the old path
+        // hangs from the previous one by the arc that used to join them.
+        let mut new_links = Vec::with_capacity(path.len());
+        new_links.push((
+            u_in,
+            v_in,
+            entering,
+            if self.source[entering] == u_in {
+                UP
+            } else {
+                DOWN
+            },
+        ));
+        for k in 1..path.len() {
+            let (child, node) = (path[k - 1], path[k]);
+            new_links.push((node, child, self.pred[child], -self.pred_dir[child]));
+        }
+        for &(node, _, _, _) in &new_links {
+            self.detach(node);
+        }
+        for &(node, new_parent, arc, dir) in &new_links {
+            self.pred[node] = arc;
+            self.pred_dir[node] = dir;
+            self.attach(node, new_parent);
+        }
+        // Depths and potentials of the moved subtree.
+        let mut stack = vec![u_in];
+        while let Some(x) = stack.pop() {
+            self.depth[x] = self.depth[self.parent[x]] + 1;
+            self.pi[x] += sigma;
+            let mut c = self.first_child[x];
+            while c != NONE {
+                stack.push(c);
+                c = self.next_sibling[c];
+            }
+        }
+    }
+
+    fn attach(&mut self, node: usize, parent: usize) {
+        self.parent[node] = parent;
+        self.prev_sibling[node] = NONE;
+        self.next_sibling[node] = self.first_child[parent];
+        if self.first_child[parent] != NONE {
+            self.prev_sibling[self.first_child[parent]] = node;
+        }
+        self.first_child[parent] = node;
+    }
+
+    fn detach(&mut self, node: usize) {
+        let parent = self.parent[node];
+        let (prev, next) = (self.prev_sibling[node], self.next_sibling[node]);
+        if prev != NONE {
+            self.next_sibling[prev] = next;
+        } else if parent != NONE {
+            self.first_child[parent] = next;
+        }
+        if next != NONE {
+            self.prev_sibling[next] = prev;
+        }
+        self.prev_sibling[node] = NONE;
+        self.next_sibling[node] = NONE;
+    }
+
+    fn recompute_potentials(&mut self) {
+        let root = self.network.nodes();
+        let mut stack = vec![root];
+        while let Some(x) = stack.pop() {
+            if x != root {
+                let e = self.pred[x];
+                let p = self.parent[x];
+                // Tree arcs have reduced cost c + π(source) − π(target) = 0.
+                self.pi[x] = if self.source[e] == x {
+                    self.pi[p] - self.cost[e]
+                } else {
+                    self.pi[p] + self.cost[e]
+                };
+            }
+            let mut c = self.first_child[x];
+            while c != NONE {
+                stack.push(c);
+                c = self.next_sibling[c];
+            }
+        }
+    }
+}
+
+/// The simplex and the reference disagreeing on feasibility would be a bug; report it as an
+/// empty cut rather than panic.
+fn unreachable_infeasible() -> Infeasible {
+    Infeasible {
+        uncovered: vec![],
+        demand: 0,
+        reachable: 0,
+        reason: crate::network::Reason::Cut,
+    }
+}
+
+/// Solve once.
+pub fn solve(network: &Network) -> Result<FlowSolution, Infeasible> {
+    NetworkSimplex::new(network).solve()
+}
