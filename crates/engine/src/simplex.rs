@@ -82,18 +82,18 @@ impl NetworkSimplex {
         }
         s.parent[root] = NONE;
         s.depth[root] = 0;
-        for v in 0..n {
+        for (v, &bv) in b.iter().enumerate() {
             let e = s.source.len();
-            if b[v] >= 0 {
+            if bv >= 0 {
                 s.source.push(v);
                 s.target.push(root);
-                s.flow.push(b[v]);
+                s.flow.push(bv);
                 s.pred_dir[v] = UP;
                 s.pi[v] = -big;
             } else {
                 s.source.push(root);
                 s.target.push(v);
-                s.flow.push(-b[v]);
+                s.flow.push(-bv);
                 s.pred_dir[v] = DOWN;
                 s.pi[v] = big;
             }
@@ -130,7 +130,7 @@ impl NetworkSimplex {
             // Flow left on an artificial arc: no feasible flow. The reference names the cut.
             return Err(crate::ssp::solve(&self.network)
                 .err()
-                .unwrap_or_else(|| unreachable_infeasible()));
+                .unwrap_or_else(unreachable_infeasible));
         }
         let flow: Vec<i64> = (0..m)
             .map(|e| self.flow[e] + self.network.arcs[e].low)
