@@ -47,8 +47,7 @@ impl NetworkSimplex {
     pub fn new(network: &Network) -> Self {
         let (n, m) = (network.nodes(), network.arcs.len());
         let root = n;
-        let max_cost = network.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
-        let big = (n as i64 + 1).saturating_mul(max_cost + 1).max(1);
+        let big = big_cost(network);
         let mut s = NetworkSimplex {
             network: network.clone(),
             source: Vec::with_capacity(m + n),
@@ -111,8 +110,18 @@ impl NetworkSimplex {
     pub fn set_cost(&mut self, arc: usize, cost: i64) {
         self.cost[arc] = cost;
         self.network.arcs[arc].cost = cost;
-        if self.state[arc] == TREE {
-            // Potentials below the arc shift with it: recompute them all from the root.
+        let mut moved = self.state[arc] == TREE;
+        // The artificial arcs must stay dearer than any path of real arcs.
+        let (n, m) = (self.network.nodes(), self.network.arcs.len());
+        let big = big_cost(&self.network);
+        if n > 0 && big > self.cost[m] {
+            for e in m..m + n {
+                self.cost[e] = big;
+            }
+            moved = true;
+        }
+        if moved {
+            // Potentials below a changed tree arc shift with it: recompute them from the root.
             self.recompute_potentials();
         }
     }
@@ -362,6 +371,14 @@ impl NetworkSimplex {
             }
         }
     }
+}
+
+/// The cost of an artificial arc: more than any simple path of real arcs can cost.
+fn big_cost(network: &Network) -> i64 {
+    let max_cost = network.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
+    (network.nodes() as i64 + 1)
+        .saturating_mul(max_cost + 1)
+        .max(1)
 }
 
 /// The simplex and the reference disagreeing on feasibility would be a bug; report it as an
