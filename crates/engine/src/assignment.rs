@@ -112,10 +112,7 @@ pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasi
     let proven = match scaling::solve(problem, false) {
         Ok(solution) => return Ok(solution),
         Err(Refused::Suspect | Refused::NoPerfectMatching) => {
-            let (match_left, _) = maximum_matching(problem);
-            if match_left.contains(&usize::MAX) {
-                return Err(hall_violator(problem));
-            }
+            matchable(problem)?;
             scaling::solve(problem, true)
         }
         Err(Refused::NotSquare) => Err(Refused::NotSquare),
@@ -130,13 +127,11 @@ pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasi
 /// Successive shortest paths on the flow network of the problem.
 pub fn solve_sparse(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
     check_sides(problem)?;
-    // A maximum matching first: far cheaper than finding out by shortest paths.
-    let (match_left, _) = maximum_matching(problem);
-    if match_left.contains(&usize::MAX) {
-        return Err(hall_violator(problem));
-    }
+    // A maximum matching first: far cheaper than finding out by shortest paths, and it names
+    // the left nodes; once it shows a full matching, the flow is feasible.
+    matchable(problem)?;
     let network = problem.network();
-    let flow = crate::ssp::solve(&network).map_err(|_| hall_violator(problem))?;
+    let flow = crate::ssp::solve(&network)?;
     let mut chosen = vec![usize::MAX; problem.left];
     for (k, &(l, _, _)) in problem.arcs.iter().enumerate() {
         if flow.flow[k] == 1 {
@@ -245,8 +240,10 @@ pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasibl
                 }
             }
             if next == usize::MAX {
-                // No column reachable from this row's tree: the problem has no full matching.
-                return Err(hall_violator(problem));
+                // No column reachable from this row's tree: no full matching. The maximum
+                // matching names the nodes (and would hand over to the reference otherwise).
+                matchable(problem)?;
+                return solve_sparse(problem);
             }
             // Move the duals by delta: rows in the tree up, tree columns down.
             u[row] += delta;
@@ -311,16 +308,16 @@ fn check_sides(problem: &Assignment) -> Result<(), Infeasible> {
     Ok(())
 }
 
-/// Why not every left node can be matched: a maximum matching, then the left nodes reachable
-/// by alternating paths from the unmatched ones. Together they have fewer distinct right
-/// neighbours than members (Hall's condition fails), and no smaller such set contains an
-/// unmatched node's alternating tree.
-fn hall_violator(problem: &Assignment) -> Infeasible {
+/// `Ok` when every left node can be matched; otherwise the left nodes that cannot all be: a
+/// maximum matching, then the left nodes reachable by alternating paths from the unmatched
+/// ones. Together they have fewer distinct right neighbours than members (Hall's condition
+/// fails).
+fn matchable(problem: &Assignment) -> Result<(), Infeasible> {
     let (match_left, match_right) = maximum_matching(problem);
-    let mut adjacency = vec![Vec::new(); problem.left];
-    for &(l, r, _) in &problem.arcs {
-        adjacency[l].push(r);
+    if !match_left.contains(&usize::MAX) {
+        return Ok(());
     }
+    let (start, order) = problem.by_left();
     let mut in_set = vec![false; problem.left];
     let mut neighbours = vec![false; problem.right];
     let mut stack: Vec<usize> = (0..problem.left)
@@ -330,7 +327,8 @@ fn hall_violator(problem: &Assignment) -> Infeasible {
         in_set[l] = true;
     }
     while let Some(l) = stack.pop() {
-        for &r in &adjacency[l] {
+        for &k in &order[start[l]..start[l + 1]] {
+            let r = problem.arcs[k].1;
             if !neighbours[r] {
                 neighbours[r] = true;
                 let back = match_right[r];
@@ -343,12 +341,12 @@ fn hall_violator(problem: &Assignment) -> Infeasible {
     }
     let uncovered: Vec<usize> = (0..problem.left).filter(|&l| in_set[l]).collect();
     let reachable = neighbours.iter().filter(|x| **x).count() as i64;
-    Infeasible {
+    Err(Infeasible {
         demand: uncovered.len() as i64,
         uncovered,
         reachable,
         reason: Reason::Cut,
-    }
+    })
 }
 
 /// A maximum matching (Hopcroft–Karp, O(m √n)): left → right and right → left, `usize::MAX`

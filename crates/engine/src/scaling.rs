@@ -3,9 +3,9 @@
 //! ε-scaling). Costs are multiplied by `n + 1`, so an ε-optimal assignment with ε = 1 is
 //! optimal; each phase divides ε by [`ALPHA`] and refines from the previous prices.
 //!
-//! Its prices are ε-optimal, not exact, so the certificate is finished by repairing them to
-//! exact potentials with label-correcting passes over the residual graph of the optimal
-//! assignment (few, since the prices are already within one unit of the optimum).
+//! Its prices are ε-optimal, not exact, so the certificate is finished by one Dijkstra over
+//! the residual graph of the optimal assignment, whose lengths the prices make non-negative
+//! (see [`exact_duals`]).
 
 use crate::assignment::{Assignment, AssignmentSolution};
 

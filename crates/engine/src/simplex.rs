@@ -136,10 +136,9 @@ impl NetworkSimplex {
         }
         let n = self.network.nodes();
         if (m..m + n).any(|e| self.flow[e] > 0) {
-            // Flow left on an artificial arc: no feasible flow. The reference names the cut.
-            return Err(crate::ssp::solve(&self.network)
-                .err()
-                .unwrap_or_else(unreachable_infeasible));
+            // Flow left on an artificial arc: no feasible flow. The reference names the cut
+            // (and, were the two ever to disagree, answers instead).
+            return crate::ssp::solve(&self.network);
         }
         let flow: Vec<i64> = (0..m)
             .map(|e| self.flow[e] + self.network.arcs[e].low)
@@ -379,17 +378,6 @@ fn big_cost(network: &Network) -> i64 {
     (network.nodes() as i64 + 1)
         .saturating_mul(max_cost + 1)
         .max(1)
-}
-
-/// The simplex and the reference disagreeing on feasibility would be a bug; report it as an
-/// empty cut rather than panic.
-fn unreachable_infeasible() -> Infeasible {
-    Infeasible {
-        uncovered: vec![],
-        demand: 0,
-        reachable: 0,
-        reason: crate::network::Reason::Cut,
-    }
 }
 
 /// Solve once.
