@@ -16,6 +16,9 @@
 //! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices, Hopcroft–Karp
 //!   for feasibility and the nodes that cannot be covered;
 //! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
+//! - [`pairing`]: the pairing model (fit, richest-to-poorest gap, proportionality, continuity;
+//!   fixed, forbidden, k providers) by branch and bound over the network simplex, with
+//!   explanations: score breakdowns, shadow prices, "why not X–Y?";
 //! - [`stable`]: deferred acceptance with capacities and ties (seeded), and the blocking-pair
 //!   check;
 //! - [`dimacs`]: the DIMACS `p min` and `p asn` formats, read and written.
@@ -23,6 +26,7 @@
 pub mod assignment;
 pub mod dimacs;
 pub mod network;
+pub mod pairing;
 pub mod scaling;
 pub mod simplex;
 pub mod ssp;

@@ -433,3 +433,191 @@ fn the_stability_check_finds_a_blocking_pair() {
         Err(Instability::OverCapacity { receiver: 0 })
     );
 }
+
+mod pairing_model {
+    use counterpart_engine::pairing::{self, Piece, Problem, Provider, Recipient, Weights};
+    use proptest::prelude::*;
+
+    /// The best one-provider-per-recipient pairing by trying every one, scored by the model's
+    /// own `evaluate`; None when no pairing respects the fixed and forbidden pairs.
+    fn brute(problem: &Problem) -> Option<i64> {
+        let units = problem.units();
+        let (np, nr) = (problem.providers.len(), problem.recipients.len());
+        let mut best: Option<i64> = None;
+        let mut choice = vec![0usize; nr];
+        loop {
+            let allowed = (0..nr).all(|r| {
+                !problem.forbidden.contains(&(choice[r], r))
+                    && problem
+                        .fixed
+                        .iter()
+                        .filter(|f| f.1 == r)
+                        .all(|f| f.0 == choice[r])
+            });
+            if allowed {
+                let pieces: Vec<Piece> = (0..nr)
+                    .map(|r| Piece {
+                        provider: choice[r],
+                        recipient: r,
+                        units: units.need[r],
+                    })
+                    .collect();
+                let score = problem.evaluate(&pieces).0;
+                best = Some(best.map_or(score, |b| b.max(score)));
+            }
+            // Next choice, like an odometer.
+            let mut i = 0;
+            while i < nr {
+                choice[i] += 1;
+                if choice[i] < np {
+                    break;
+                }
+                choice[i] = 0;
+                i += 1;
+            }
+            if i == nr {
+                return best;
+            }
+        }
+    }
+
+    fn problem(max_k: usize) -> impl Strategy<Value = Problem> {
+        let tags = prop::collection::vec(prop::sample::select(vec!["a", "b", "c"]), 0..3);
+        let provider = (0i64..100, tags.clone());
+        let recipient = (0i64..1000, 0i64..2000, tags, 1..=max_k);
+        (
+            prop::collection::vec(provider, 1..=3),
+            prop::collection::vec(recipient, 1..=5),
+            prop::collection::vec(0u8..10, 15),
+            (0i64..30, 0i64..30, 0i64..30, 0i64..30),
+        )
+            .prop_map(|(providers, recipients, states, (fit, gap, prop, cont))| {
+                let providers: Vec<Provider> = providers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (capacity, tags))| Provider {
+                        name: format!("p{i}"),
+                        capacity,
+                        tags: tags.into_iter().map(String::from).collect(),
+                    })
+                    .collect();
+                let recipients: Vec<Recipient> = recipients
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (need, extra, tags, k))| Recipient {
+                        name: format!("r{i}"),
+                        need,
+                        population: need + extra,
+                        tags: tags.into_iter().map(String::from).collect(),
+                        providers: k,
+                    })
+                    .collect();
+                let mut p = Problem::new(providers, recipients);
+                p.weights = Weights {
+                    fit,
+                    gap,
+                    proportionality: prop,
+                    continuity: cont,
+                };
+                for r in 0..p.recipients.len() {
+                    for q in 0..p.providers.len() {
+                        match states[(r * 3 + q) % states.len()] {
+                            0 => p.fixed.push((q, r)),
+                            1 => p.forbidden.push((q, r)),
+                            2 | 3 => p.existing.push((q, r)),
+                            _ => {}
+                        }
+                    }
+                }
+                p
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// One provider per recipient: the search finds the brute-force optimum and proves it.
+        #[test]
+        fn the_pairing_is_the_brute_force_optimum(problem in problem(1)) {
+            match (pairing::solve(&problem), brute(&problem)) {
+                (Ok(found), Some(best)) => {
+                    pairing::verify(&problem, &found).map_err(TestCaseError::fail)?;
+                    prop_assert!(found.proven());
+                    prop_assert_eq!(found.score, best);
+                }
+                (Err(_), None) => {}
+                (found, best) => prop_assert!(false, "solver {found:?}, brute force {best:?}"),
+            }
+        }
+
+        /// Up to two providers per recipient: no worse than the best single-provider pairing,
+        /// no better than the unrestricted split, and the answer checks out.
+        #[test]
+        fn split_recipients_stay_within_their_bounds(problem in problem(2)) {
+            let Ok(found) = pairing::solve(&problem) else { return Ok(()); };
+            pairing::verify(&problem, &found).map_err(TestCaseError::fail)?;
+            prop_assert!(found.proven());
+            let mut single = problem.clone();
+            single.recipients.iter_mut().for_each(|r| r.providers = 1);
+            if let Some(best_single) = brute(&single) {
+                prop_assert!(found.score >= best_single);
+            }
+            let mut free = problem.clone();
+            free.recipients.iter_mut().for_each(|r| r.providers = free.providers.len());
+            let relaxed = pairing::solve(&free).expect("the split problem is pairable too");
+            prop_assert!(found.score <= relaxed.score);
+        }
+
+        /// "Why not X–Y?" costs exactly the difference to the best pairing holding X–Y, and its
+        /// chain starts at Y.
+        #[test]
+        fn why_not_costs_the_difference_to_the_forced_optimum(problem in problem(1), p in 0usize..3, r in 0usize..5) {
+            let (p, r) = (p % problem.providers.len(), r % problem.recipients.len());
+            let Ok(proposal) = pairing::solve(&problem) else { return Ok(()); };
+            let mut forced = problem.clone();
+            forced.forbidden.retain(|&f| f != (p, r));
+            forced.fixed.retain(|&f| f.1 != r);
+            forced.fixed.push((p, r));
+            let (Ok(answer), Some(best_forced)) = (pairing::why_not(&forced, &proposal, p, r), brute(&forced)) else {
+                return Ok(());
+            };
+            prop_assert_eq!(answer.forced.score, best_forced);
+            prop_assert_eq!(answer.cost, proposal.score - best_forced);
+            if answer.chosen {
+                prop_assert!(answer.moves.iter().all(|m| m.recipient != r));
+            } else {
+                prop_assert_eq!(answer.moves[0].recipient, r);
+                prop_assert_eq!(&answer.moves[0].to, &vec![p]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_recipient_nobody_may_serve_is_named() {
+        let provider = |name: &str| Provider {
+            name: name.into(),
+            capacity: 10,
+            tags: vec![],
+        };
+        let recipient = |name: &str| Recipient {
+            name: name.into(),
+            need: 5,
+            population: 10,
+            tags: vec![],
+            providers: 1,
+        };
+        let mut p = Problem::new(
+            vec![provider("a"), provider("b")],
+            vec![recipient("x"), recipient("y")],
+        );
+        p.forbidden = vec![(0, 1), (1, 1)];
+        assert_eq!(
+            pairing::solve(&p).unwrap_err(),
+            pairing::Unpairable::Providers {
+                recipient: 1,
+                wanted: 1,
+                allowed: 0
+            }
+        );
+    }
+}
