@@ -79,6 +79,7 @@ pub fn published_bundle() -> Result<Bundle, Problems> {
         "program",
         "quota_periods",
         "regions",
+        "region_tags",
         "pairs",
         "indicators",
         "facts",
@@ -165,6 +166,7 @@ impl Generator {
         self.people(r, &delivered);
         self.poverty(r);
         self.trade(r);
+        self.need_elsewhere(r);
     }
 
     fn uniform(&mut self, low: f64, high: f64) -> f64 {
@@ -789,6 +791,65 @@ impl Generator {
                         provenance: Provenance::Simulated,
                     });
                 }
+            }
+        }
+    }
+}
+
+impl Generator {
+    /// Population, rural population and registered poor in 2014 of the recipient units outside
+    /// the south-four (the north's counties and the XPCC divisions), much less poor than the
+    /// south: what the pairing model weighs need with. Drawn last, so the records before keep
+    /// their values.
+    fn need_elsewhere(&mut self, r: &mut Records) {
+        let mut units: Vec<RegionCode> = self.units.values().flatten().cloned().collect();
+        units.sort();
+        units.dedup();
+        for unit in units {
+            let region = self.tree.get(&unit).expect("paired units are regions");
+            let south = SOUTH4.iter().any(|p| {
+                self.tree
+                    .is_within(&unit, &RegionCode::parse(p).expect("valid code"))
+            });
+            if south {
+                continue;
+            }
+            let (population, rural_share, incidence) = match region.kind {
+                RegionKind::XpccDivision => (
+                    self.uniform(80_000.0, 400_000.0),
+                    self.uniform(0.3, 0.5),
+                    self.uniform(0.002, 0.02),
+                ),
+                RegionKind::CountyLevelCity => (
+                    self.uniform(150_000.0, 700_000.0),
+                    self.uniform(0.2, 0.45),
+                    self.uniform(0.005, 0.03),
+                ),
+                _ => (
+                    self.uniform(40_000.0, 350_000.0),
+                    self.uniform(0.55, 0.85),
+                    self.uniform(0.01, 0.08),
+                ),
+            };
+            let rural = population * rural_share;
+            let poor = (rural * incidence).round() as i64;
+            for (kind, value) in [
+                (IndicatorKind::Population, population.round() as i64),
+                (IndicatorKind::RuralPopulation, rural.round() as i64),
+                (IndicatorKind::RegisteredPoor, poor),
+                (
+                    IndicatorKind::PovertyIncidence,
+                    (poor as f64 * 10_000.0 / rural).round() as i64,
+                ),
+            ] {
+                r.indicators.push(IndicatorValue {
+                    region: unit.clone(),
+                    kind,
+                    year: year(2014),
+                    value,
+                    version: 1,
+                    provenance: Provenance::Simulated,
+                });
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod demo;
 pub mod import;
 pub mod ledger;
+pub mod pair;
 pub mod report;
 pub mod solve;
 pub mod validate;

@@ -192,6 +192,9 @@ fn check_frame(c: &mut Checker<'_>) {
             c.report("pairs", i, "last_year", "is before first_year".into());
         }
     }
+    for (i, t) in new.region_tags.iter().enumerate() {
+        c.region("region_tags", i, "region", &t.region);
+    }
     for (i, v) in new.indicators.iter().enumerate() {
         c.region("indicators", i, "region", &v.region);
         if v.version == 0 {

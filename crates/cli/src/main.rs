@@ -69,6 +69,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Propose the best pairing of providers with recipient units, beside the actual one: the
+    /// score broken down, where they differ and what keeping the actual pair costs, each
+    /// provider's capacity shadow price.
+    Pair {
+        /// The year whose pairs and statistics to use [default: the program's first year].
+        #[arg(long)]
+        year: Option<u16>,
+        /// Points per unit of need, e.g. fit=20,gap=20,proportionality=10,continuity=0.
+        #[arg(long, value_name = "NAME=POINTS,…")]
+        weights: Option<String>,
+        /// Require a pair, e.g. --fix shenzhen=kashgar (repeatable).
+        #[arg(long, value_name = "PROVIDER=RECIPIENT")]
+        fix: Vec<String>,
+        /// Rule a pair out (repeatable).
+        #[arg(long, value_name = "PROVIDER=RECIPIENT")]
+        forbid: Vec<String>,
+        /// Why not this pair? The cost of forcing it and the pairs it displaces (repeatable).
+        #[arg(long, value_name = "PROVIDER=RECIPIENT")]
+        explain: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Recheck every invariant of the ledger; exits non-zero naming the first violation.
     Verify,
     /// Solve a DIMACS min-cost flow (`p min`) or assignment (`p asn`) problem and print the
@@ -357,6 +379,32 @@ async fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
             let opened = target.open_existing().await?;
             let report = report::compliance(opened.store(), year, provider.as_deref(), as_of).await;
+            opened.close().await?;
+            print_report(&report?, format)
+        }
+        Command::Pair {
+            year,
+            weights,
+            fix,
+            forbid,
+            explain,
+            format,
+        } => {
+            let options = counterpart_app::pair::PairOptions {
+                year: year
+                    .map(Year::new)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--year: {e}"))?,
+                weights: weights
+                    .map(|w| counterpart_app::pair::Weights::parse(&w))
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--weights: {e}"))?,
+                fix,
+                forbid,
+                explain,
+            };
+            let opened = target.open_existing().await?;
+            let report = counterpart_app::pair::pair(opened.store(), &options).await;
             opened.close().await?;
             print_report(&report?, format)
         }

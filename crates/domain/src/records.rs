@@ -8,7 +8,7 @@ use crate::people::{Person, Post, Posting};
 use crate::program::Program;
 use crate::project::{Project, Transfer};
 use crate::quota::{ProviderRate, QuotaPeriod};
-use crate::region::Region;
+use crate::region::{Region, RegionTag};
 use crate::trade::{Exchange, Purchase};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub struct Records {
     pub quota_periods: Vec<QuotaPeriod>,
     pub provider_rates: Vec<ProviderRate>,
     pub regions: Vec<Region>,
+    pub region_tags: Vec<RegionTag>,
     pub pairs: Vec<Pair>,
     pub indicators: Vec<IndicatorValue>,
     pub facts: Vec<Fact>,
@@ -37,6 +38,7 @@ impl Records {
             + self.quota_periods.len()
             + self.provider_rates.len()
             + self.regions.len()
+            + self.region_tags.len()
             + self.pairs.len()
             + self.indicators.len()
             + self.facts.len()

@@ -150,6 +150,33 @@ pub struct Region {
     pub admin_code: Option<AdminCode>,
 }
 
+/// A tag on a region, for pairing: an expertise a provider offers, a need a recipient has, or an
+/// attribute both can share (`climate:cold`, `special-economic-zone`). Lowercase letters,
+/// digits, `-` and `:`, at most 64 characters. A region's tags include its ancestors'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionTag {
+    pub region: RegionCode,
+    pub tag: String,
+    pub provenance: crate::Provenance,
+}
+
+impl RegionTag {
+    pub fn parse_tag(text: &str) -> Result<String, ParseError> {
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b':');
+        if ok {
+            Ok(text.to_string())
+        } else {
+            Err(ParseError::new(format!(
+                "{text:?} is not a tag: 1 to 64 lowercase letters, digits, '-' or ':'"
+            )))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
     #[error("region {child} names parent {parent}, which does not exist")]

@@ -118,6 +118,10 @@ pub struct Problem {
     pub weights: Weights,
     /// Branch-and-bound nodes to explore before settling for the best found.
     pub node_limit: u64,
+    /// Pairs to keep when it costs nothing: among pairings of equal score, the search returns
+    /// one with the most need units on these pairs (today's table, or the proposal a forced
+    /// pair is compared with). They never outweigh a single point.
+    pub prefer: Vec<(usize, usize)>,
 }
 
 /// Why a problem has no pairing at all.
@@ -268,6 +272,7 @@ impl Problem {
             forbidden: Vec::new(),
             weights: Weights::default(),
             node_limit: 200_000,
+            prefer: Vec::new(),
         }
     }
 
@@ -557,8 +562,18 @@ struct Search<'a> {
     candidates: Vec<(usize, usize)>,
     /// Per pair: cost per unit (minus the points).
     cost: Vec<i64>,
-    /// The constant the penalty arcs leave out: the penalties at load 0.
+    /// The constant the penalty arcs leave out: the penalties at load 0 (scaled).
     constant: i64,
+    /// Internal costs are points × `scale` less the preference bonus.
+    scale: i64,
+    /// The relaxation of every node, candidates first (fixed ones with a lower bound of one
+    /// unit), then the penalty arcs; a switched-off pair costs [`Search::forbid`].
+    network: Network,
+    /// More than any flow avoiding switched-off pairs can cost, so the simplex uses one only
+    /// when nothing else is feasible.
+    forbid: i64,
+    /// One solver for the whole search: each node re-solves from the last node's tree.
+    simplex: simplex::NetworkSimplex,
     best: Option<(i64, Vec<State>, Network, FlowSolution)>,
     nodes: u64,
     /// The largest relaxation score among subtrees left unexplored at the node limit.
@@ -567,11 +582,7 @@ struct Search<'a> {
 
 enum Outcome {
     Infeasible,
-    Solved {
-        score: i64,
-        network: Network,
-        solution: FlowSolution,
-    },
+    Solved { score: i64, solution: FlowSolution },
 }
 
 impl<'a> Search<'a> {
@@ -579,13 +590,17 @@ impl<'a> Search<'a> {
         let units = problem.units();
         let scorer = Scorer::new(problem);
         let forbidden: HashSet<(usize, usize)> = problem.forbidden.iter().copied().collect();
+        let prefer: HashSet<(usize, usize)> = problem.prefer.iter().copied().collect();
+        // Points are scaled so that all preferred units together weigh less than one point.
+        let scale = units.total + 1;
         let mut candidates = Vec::new();
         let mut cost = Vec::new();
         for r in 0..problem.recipients.len() {
             for p in 0..problem.providers.len() {
                 if !forbidden.contains(&(p, r)) {
                     candidates.push((p, r));
-                    cost.push(-scorer.per_unit(p, r).total());
+                    let tie = i64::from(prefer.contains(&(p, r)));
+                    cost.push(-(scorer.per_unit(p, r).total() * scale + tie));
                 }
             }
         }
@@ -593,69 +608,84 @@ impl<'a> Search<'a> {
             .target
             .iter()
             .map(|&t| penalty_at_zero(t, problem.weights.proportionality))
+            .sum::<i64>();
+        let (nr, np) = (problem.recipients.len(), problem.providers.len());
+        let sink = nr + np;
+        let fixed: HashSet<(usize, usize)> = problem.fixed.iter().copied().collect();
+        let mut network = Network::new(nr + np + 1);
+        for r in 0..nr {
+            network.supply[r] = units.need[r];
+        }
+        network.supply[sink] = -units.total;
+        for (i, &(p, r)) in candidates.iter().enumerate() {
+            let low = i64::from(fixed.contains(&(p, r)));
+            network.add_arc(r, nr + p, low, units.need[r], cost[i]);
+        }
+        for p in 0..np {
+            for s in segments(units.target[p], problem.weights.proportionality) {
+                let cap = (s.to - s.from).min(units.total);
+                network.add_arc(nr + p, sink, 0, cap, s.slope * scale);
+            }
+        }
+        let bound: i128 = network
+            .arcs
+            .iter()
+            .map(|a| i128::from(a.cost.abs()) * i128::from(a.cap))
             .sum();
+        let forbid = i64::try_from(2 * bound + 1)
+            .unwrap_or(i64::MAX / 8)
+            .min(i64::MAX / 8);
+        let simplex = simplex::NetworkSimplex::new(&network);
         Search {
             problem,
             units,
             candidates,
             cost,
-            constant,
+            constant: constant * scale,
+            scale,
+            network,
+            forbid,
+            simplex,
             best: None,
             nodes: 0,
             open_bound: None,
         }
     }
 
-    /// The relaxation with some pairs switched off and some required (at least one unit).
-    fn relax(&self, state: &[State]) -> Outcome {
-        let (nr, np) = (self.problem.recipients.len(), self.problem.providers.len());
-        let sink = nr + np;
-        let mut net = Network::new(nr + np + 1);
-        for r in 0..nr {
-            net.supply[r] = self.units.need[r];
-        }
-        net.supply[sink] = -self.units.total;
-        for (i, &(p, r)) in self.candidates.iter().enumerate() {
-            let low = match state[i] {
-                State::Off => continue,
-                State::On => 1,
-                State::Free => 0,
+    /// The relaxation of a node: switched-off pairs priced out of use. `Infeasible` when the
+    /// node has no pairing (a switched-off pair still carries flow).
+    fn relax(&mut self, state: &[State]) -> Outcome {
+        for (i, s) in state.iter().enumerate() {
+            let wanted = if *s == State::Off {
+                self.forbid
+            } else {
+                self.cost[i]
             };
-            net.add_arc(r, nr + p, low, self.units.need[r], self.cost[i]);
-        }
-        for p in 0..np {
-            for s in segments(self.units.target[p], self.problem.weights.proportionality) {
-                let cap = (s.to - s.from).min(self.units.total);
-                net.add_arc(nr + p, sink, 0, cap, s.slope);
+            if self.network.arcs[i].cost != wanted {
+                self.network.arcs[i].cost = wanted;
+                self.simplex.set_cost(i, wanted);
             }
         }
-        match simplex::solve(&net) {
-            Err(_) => Outcome::Infeasible,
-            Ok(solution) => {
-                let cost = solution.cost as i64 + self.constant;
-                Outcome::Solved {
-                    score: -cost,
-                    network: net,
-                    solution,
-                }
-            }
+        let Ok(solution) = self.simplex.solve() else {
+            return Outcome::Infeasible;
+        };
+        if state
+            .iter()
+            .zip(&solution.flow)
+            .any(|(s, f)| *s == State::Off && *f > 0)
+        {
+            return Outcome::Infeasible;
+        }
+        let cost = solution.cost as i64 + self.constant;
+        Outcome::Solved {
+            score: -cost,
+            solution,
         }
     }
 
-    /// The flow on each candidate pair (0 when switched off).
-    fn flows(&self, state: &[State], solution: &FlowSolution) -> Vec<i64> {
-        let mut arc = 0;
-        state
-            .iter()
-            .map(|s| {
-                if *s == State::Off {
-                    0
-                } else {
-                    arc += 1;
-                    solution.flow[arc - 1]
-                }
-            })
-            .collect()
+    /// The flow on each candidate pair.
+    fn flows<'s>(&self, solution: &'s FlowSolution) -> &'s [i64] {
+        &solution.flow[..self.candidates.len()]
     }
 
     /// Switch off a recipient's free pairs once its required ones fill its count. `false` when
@@ -689,10 +719,11 @@ impl<'a> Search<'a> {
         true
     }
 
-    /// A recipient served by more providers than it takes, and its smallest free piece.
+    /// The recipient with the most need among those served by more providers than they take,
+    /// and its largest piece not yet required: the branch that moves the bound most.
     fn violation(&self, state: &[State], flows: &[i64]) -> Option<usize> {
         let mut start = 0;
-        let mut worst: Option<(usize, usize)> = None; // (excess, candidate)
+        let mut worst: Option<(i64, usize)> = None; // (need units, candidate)
         while start < self.candidates.len() {
             let r = self.candidates[start].1;
             let end = start
@@ -700,16 +731,19 @@ impl<'a> Search<'a> {
                     .iter()
                     .take_while(|c| c.1 == r)
                     .count();
-            let used = flows[start..end].iter().filter(|f| **f > 0).count();
+            // A required pair holds one of the recipient's places whether or not it carries
+            // flow yet.
+            let used = (start..end)
+                .filter(|&i| state[i] == State::On || (state[i] == State::Free && flows[i] > 0))
+                .count();
             let wanted = self.problem.recipients[r].providers;
-            if used > wanted {
-                let smallest = (start..end)
+            let need = self.units.need[r];
+            if used > wanted && worst.is_none_or(|(n, _)| need > n) {
+                let largest = (start..end)
                     .filter(|&i| flows[i] > 0 && state[i] == State::Free)
-                    .min_by_key(|&i| (flows[i], i));
-                if let Some(i) = smallest
-                    && worst.is_none_or(|(excess, _)| used - wanted > excess)
-                {
-                    worst = Some((used - wanted, i));
+                    .max_by_key(|&i| (flows[i], std::cmp::Reverse(i)));
+                if let Some(i) = largest {
+                    worst = Some((need, i));
                 }
             }
             start = end;
@@ -720,17 +754,12 @@ impl<'a> Search<'a> {
     /// A quick pairing to cut the search with: keep each recipient's largest pieces.
     fn dive(&mut self, mut state: Vec<State>) {
         for _ in 0..self.problem.recipients.len() + 1 {
-            let Outcome::Solved {
-                score,
-                network,
-                solution,
-            } = self.relax(&state)
-            else {
+            let Outcome::Solved { score, solution } = self.relax(&state) else {
                 return;
             };
-            let flows = self.flows(&state, &solution);
+            let flows = self.flows(&solution).to_vec();
             if self.violation(&state, &flows).is_none() {
-                self.offer(score, state, network, solution);
+                self.offer(score, state, solution);
                 return;
             }
             let mut start = 0;
@@ -757,13 +786,56 @@ impl<'a> Search<'a> {
         }
     }
 
-    fn offer(&mut self, score: i64, state: Vec<State>, network: Network, solution: FlowSolution) {
+    fn offer(&mut self, score: i64, state: Vec<State>, solution: FlowSolution) {
         if self.best.as_ref().is_none_or(|b| score > b.0) {
-            self.best = Some((score, state, network, solution));
+            self.best = Some((score, state, self.network.clone(), solution));
         }
     }
 
-    fn run(&mut self) {
+    /// Start from a known pairing (the proposal, when forcing a pair into it): its providers
+    /// required, a recipient's smallest pieces dropped where fixed pairs leave no room.
+    fn seed(&mut self, root: &[State], hint: &[Piece]) {
+        let mut state = root.to_vec();
+        let mut by_recipient: Vec<Vec<&Piece>> = vec![Vec::new(); self.problem.recipients.len()];
+        for piece in hint {
+            if let Some(list) = by_recipient.get_mut(piece.recipient) {
+                list.push(piece);
+            }
+        }
+        let mut start = 0;
+        while start < self.candidates.len() {
+            let r = self.candidates[start].1;
+            let end = start
+                + self.candidates[start..]
+                    .iter()
+                    .take_while(|c| c.1 == r)
+                    .count();
+            let mut pieces = by_recipient[r].clone();
+            pieces.sort_by_key(|p| (std::cmp::Reverse(p.units), p.provider));
+            let mut room = self.problem.recipients[r].providers
+                - state[start..end]
+                    .iter()
+                    .filter(|s| **s == State::On)
+                    .count();
+            for piece in pieces {
+                if room == 0 {
+                    break;
+                }
+                if let Some(i) = (start..end).find(|&i| self.candidates[i].0 == piece.provider)
+                    && state[i] == State::Free
+                {
+                    state[i] = State::On;
+                    room -= 1;
+                }
+            }
+            start = end;
+        }
+        if self.propagate(&mut state) {
+            self.dive(state);
+        }
+    }
+
+    fn run(&mut self, hint: Option<&[Piece]>) {
         let fixed: HashSet<(usize, usize)> = self.problem.fixed.iter().copied().collect();
         let mut root = vec![State::Free; self.candidates.len()];
         for (i, c) in self.candidates.iter().enumerate() {
@@ -774,15 +846,13 @@ impl<'a> Search<'a> {
         if !self.propagate(&mut root) {
             return;
         }
+        if let Some(hint) = hint {
+            self.seed(&root, hint);
+        }
         self.dive(root.clone());
         let mut stack = vec![root];
         while let Some(state) = stack.pop() {
-            let Outcome::Solved {
-                score,
-                network,
-                solution,
-            } = self.relax(&state)
-            else {
+            let Outcome::Solved { score, solution } = self.relax(&state) else {
                 continue;
             };
             if self.nodes >= self.problem.node_limit {
@@ -795,18 +865,18 @@ impl<'a> Search<'a> {
             if self.best.as_ref().is_some_and(|b| score <= b.0) {
                 continue;
             }
-            let flows = self.flows(&state, &solution);
+            let flows = self.flows(&solution).to_vec();
             match self.violation(&state, &flows) {
-                None => self.offer(score, state, network, solution),
+                None => self.offer(score, state, solution),
                 Some(i) => {
-                    let mut required = state.clone();
+                    let mut off = state.clone();
+                    off[i] = State::Off;
+                    stack.push(off);
+                    let mut required = state;
                     required[i] = State::On;
                     if self.propagate(&mut required) {
-                        stack.push(required);
+                        stack.push(required); // explored first
                     }
-                    let mut off = state;
-                    off[i] = State::Off;
-                    stack.push(off); // explored first
                 }
             }
         }
@@ -815,21 +885,27 @@ impl<'a> Search<'a> {
 
 /// Propose the best pairing.
 pub fn solve(problem: &Problem) -> Result<Pairing, Unpairable> {
+    solve_from(problem, None)
+}
+
+/// Propose the best pairing, starting the search from a known one (`hint`), which only speeds
+/// it up.
+pub fn solve_from(problem: &Problem, hint: Option<&[Piece]>) -> Result<Pairing, Unpairable> {
     problem.check()?;
     let mut search = Search::new(problem);
-    search.run();
+    search.run(hint);
     let nodes = search.nodes;
     let open_bound = search.open_bound;
-    let Some((score, state, network, solution)) = search.best.take() else {
+    let Some((score, _state, network, solution)) = search.best.take() else {
         // Every recipient has an allowed provider and capacities never bind, so the relaxation
         // and the dive always find a pairing; reaching here would be a solver defect.
         unreachable!("a checked pairing problem always has a pairing");
     };
-    let flows = search.flows(&state, &solution);
+    let flows = search.flows(&solution);
     let mut pieces: Vec<Piece> = search
         .candidates
         .iter()
-        .zip(&flows)
+        .zip(flows)
         .filter(|(_, f)| **f > 0)
         .map(|(&(provider, recipient), &units)| Piece {
             provider,
@@ -839,18 +915,20 @@ pub fn solve(problem: &Problem) -> Result<Pairing, Unpairable> {
         .collect();
     pieces.sort_by_key(|p| (p.recipient, p.provider));
     let (evaluated, _, mut loads) = problem.evaluate(&pieces);
-    debug_assert_eq!(evaluated, score);
+    let scale = search.scale;
+    debug_assert_eq!(evaluated, score.div_euclid(scale));
     // Shadow prices from the certificate: the potential drop from provider to sink.
     let nr = problem.recipients.len();
     let sink = nr + problem.providers.len();
     for (p, load) in loads.iter_mut().enumerate() {
-        load.shadow_price = solution.potentials[sink] - solution.potentials[nr + p];
+        let drop = solution.potentials[sink] - solution.potentials[nr + p];
+        load.shadow_price = (drop as f64 / scale as f64).round() as i64;
     }
     Ok(Pairing {
         pieces,
         loads,
         score: evaluated,
-        bound: open_bound.map_or(evaluated, |b| b.max(evaluated)),
+        bound: open_bound.map_or(evaluated, |b| b.div_euclid(scale).max(evaluated)),
         nodes,
         network,
         solution,
@@ -922,8 +1000,12 @@ pub struct WhyNot {
     pub recipient: usize,
     /// Already in the proposal: nothing to force.
     pub chosen: bool,
-    /// Points lost by forcing the pair (≥ 0 when both searches finished).
+    /// Points the forced pairing scores below the proposal: the exact cost of forcing the pair
+    /// (≥ 0) when both searches finished ([`WhyNot::exact`]).
     pub cost: i64,
+    /// What forcing the pair costs at least, whatever a longer search would find.
+    pub cost_at_least: i64,
+    pub exact: bool,
     /// The chain first — the recipient's move, then the move that frees the provider it
     /// displaced, and so on — then any other change.
     pub moves: Vec<Move>,
@@ -938,13 +1020,19 @@ pub fn why_not(
     recipient: usize,
 ) -> Result<WhyNot, Unpairable> {
     let mut forced_problem = problem.clone();
+    // Of the pairings that hold the pair, the one that moves least from the proposal.
+    forced_problem.prefer = proposal
+        .pieces
+        .iter()
+        .map(|p| (p.provider, p.recipient))
+        .collect();
     if !forced_problem.fixed.contains(&(provider, recipient)) {
         forced_problem.fixed.push((provider, recipient));
     }
     forced_problem
         .forbidden
         .retain(|&f| f != (provider, recipient));
-    let forced = solve(&forced_problem)?;
+    let forced = solve_from(&forced_problem, Some(&proposal.pieces))?;
     let chosen = proposal
         .pieces
         .iter()
@@ -955,6 +1043,8 @@ pub fn why_not(
         recipient,
         chosen,
         cost: proposal.score - forced.score,
+        cost_at_least: proposal.score - forced.bound,
+        exact: proposal.proven() && forced.proven(),
         moves,
         forced,
     })

@@ -13,7 +13,7 @@ use counterpart_domain::project::{
 };
 use counterpart_domain::quota::{ProviderRate, QuotaBase, QuotaPeriod};
 use counterpart_domain::records::Records;
-use counterpart_domain::region::{AdminCode, Region};
+use counterpart_domain::region::{AdminCode, Region, RegionTag};
 use counterpart_domain::trade::{Exchange, ExchangeKind, Purchase};
 use counterpart_domain::{
     Confidence, Currency, Fen, ParseError, Provenance, RecordId, RegionCode, RegionKind, Share,
@@ -71,6 +71,11 @@ pub const REGIONS: Table = Table {
     name: "regions",
     columns: columns!("code": Text, "parent": Text, "kind": Text, "name_en": Text, "name_zh": Text, "admin_code": Text),
     key: &["code"],
+};
+pub const REGION_TAGS: Table = Table {
+    name: "region_tags",
+    columns: columns!("region": Text, "tag": Text; provenance),
+    key: &["region", "tag"],
 };
 pub const PROVIDER_RATES: Table = Table {
     name: "provider_rates",
@@ -141,10 +146,11 @@ pub const EXCHANGES: Table = Table {
 };
 
 /// Every table, parents before children (the insert order).
-pub const TABLES: [&Table; 15] = [
+pub const TABLES: [&Table; 16] = [
     &PROGRAM,
     &QUOTA_PERIODS,
     &REGIONS,
+    &REGION_TAGS,
     &PROVIDER_RATES,
     &PAIRS,
     &INDICATORS,
@@ -160,10 +166,11 @@ pub const TABLES: [&Table; 15] = [
 ];
 
 /// The tables [`crate::Store::frame`] reads.
-pub const FRAME_TABLES: [&Table; 8] = [
+pub const FRAME_TABLES: [&Table; 9] = [
     &PROGRAM,
     &QUOTA_PERIODS,
     &REGIONS,
+    &REGION_TAGS,
     &PROVIDER_RATES,
     &PAIRS,
     &INDICATORS,
@@ -266,6 +273,10 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
             opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
         ]
     });
+    let tags = r
+        .region_tags
+        .iter()
+        .map(|t| with_provenance(vec![text(t.region.as_str()), text(&t.tag)], &t.provenance));
     let rates = r.provider_rates.iter().map(|x| {
         with_provenance(
             vec![
@@ -427,6 +438,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
         (&PROGRAM, program.collect()),
         (&QUOTA_PERIODS, periods.collect()),
         (&REGIONS, regions.collect()),
+        (&REGION_TAGS, tags.collect()),
         (&PROVIDER_RATES, rates.collect()),
         (&PAIRS, pairs.collect()),
         (&INDICATORS, indicators.collect()),
@@ -623,6 +635,11 @@ pub fn decode_row(
             growth_years: c.int()? as u16,
             rate_min: c.parse(Share::parse)?,
             rate_max: c.parse(Share::parse)?,
+            provenance: c.provenance()?,
+        }),
+        "region_tags" => r.region_tags.push(RegionTag {
+            region: c.region()?,
+            tag: c.parse(RegionTag::parse_tag)?,
             provenance: c.provenance()?,
         }),
         "regions" => r.regions.push(Region {
