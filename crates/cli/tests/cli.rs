@@ -94,6 +94,28 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         "money in CSV is fen"
     );
 
+    let pair = counterpart(&db, &["pair"]);
+    assert!(pair.status.success(), "{}", text(&pair.stderr));
+    for expected in [
+        "Proposed pairing, 2010",
+        "optimal for these weights",
+        "Where the actual pairing differs",
+        "shadow price",
+        "computed from simulated records",
+    ] {
+        assert!(
+            text(&pair.stdout).contains(expected),
+            "pair shows {expected:?}"
+        );
+    }
+    let bad = counterpart(&db, &["pair", "--weights", "fit=lots"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("--weights: fit"),
+        "{}",
+        text(&bad.stderr)
+    );
+
     let provider = counterpart(&db, &["report", "provider", "Shenzhen", "--year", "2019"]);
     assert!(provider.status.success(), "{}", text(&provider.stderr));
     assert!(text(&provider.stdout).contains("Shenzhen — provider scorecard, 2019"));
