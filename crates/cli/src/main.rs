@@ -618,7 +618,8 @@ async fn run_demo(target: &Target, reset: bool) -> Result<()> {
     let summary = report::summary(store).await?;
     print_report(&summary, Format::Table)?;
     eprintln!(
-        "\nNext: `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`, \
+        "\nNext: `counterpart pair` (the optimal pairing beside the 2010 table), \
+         `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`, \
          `counterpart report summary --format json`."
     );
     opened.close().await
