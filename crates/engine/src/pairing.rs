@@ -560,6 +560,8 @@ struct Search<'a> {
     units: Units,
     /// Candidate pairs (provider, recipient), in recipient order.
     candidates: Vec<(usize, usize)>,
+    /// Per recipient, its candidates' range `start..end`.
+    groups: Vec<(usize, usize)>,
     /// Per pair: cost per unit (minus the points).
     cost: Vec<i64>,
     /// The constant the penalty arcs leave out: the penalties at load 0 (scaled).
@@ -594,8 +596,10 @@ impl<'a> Search<'a> {
         // Points are scaled so that all preferred units together weigh less than one point.
         let scale = units.total + 1;
         let mut candidates = Vec::new();
+        let mut groups = Vec::with_capacity(problem.recipients.len());
         let mut cost = Vec::new();
         for r in 0..problem.recipients.len() {
+            let start = candidates.len();
             for p in 0..problem.providers.len() {
                 if !forbidden.contains(&(p, r)) {
                     candidates.push((p, r));
@@ -603,6 +607,7 @@ impl<'a> Search<'a> {
                     cost.push(-(scorer.per_unit(p, r).total() * scale + tie));
                 }
             }
+            groups.push((start, candidates.len()));
         }
         let constant = units
             .target
@@ -640,6 +645,7 @@ impl<'a> Search<'a> {
             problem,
             units,
             candidates,
+            groups,
             cost,
             constant: constant * scale,
             scale,
@@ -691,14 +697,7 @@ impl<'a> Search<'a> {
     /// Switch off a recipient's free pairs once its required ones fill its count. `false` when
     /// it has more required pairs than it takes.
     fn propagate(&self, state: &mut [State]) -> bool {
-        let mut start = 0;
-        while start < self.candidates.len() {
-            let r = self.candidates[start].1;
-            let end = start
-                + self.candidates[start..]
-                    .iter()
-                    .take_while(|c| c.1 == r)
-                    .count();
+        for (r, &(start, end)) in self.groups.iter().enumerate() {
             let on = state[start..end]
                 .iter()
                 .filter(|s| **s == State::On)
@@ -714,7 +713,6 @@ impl<'a> Search<'a> {
                     }
                 }
             }
-            start = end;
         }
         true
     }
@@ -722,15 +720,8 @@ impl<'a> Search<'a> {
     /// The recipient with the most need among those served by more providers than they take,
     /// and its largest piece not yet required: the branch that moves the bound most.
     fn violation(&self, state: &[State], flows: &[i64]) -> Option<usize> {
-        let mut start = 0;
         let mut worst: Option<(i64, usize)> = None; // (need units, candidate)
-        while start < self.candidates.len() {
-            let r = self.candidates[start].1;
-            let end = start
-                + self.candidates[start..]
-                    .iter()
-                    .take_while(|c| c.1 == r)
-                    .count();
+        for (r, &(start, end)) in self.groups.iter().enumerate() {
             // A required pair holds one of the recipient's places whether or not it carries
             // flow yet.
             let used = (start..end)
@@ -746,7 +737,6 @@ impl<'a> Search<'a> {
                     worst = Some((need, i));
                 }
             }
-            start = end;
         }
         worst.map(|(_, i)| i)
     }
@@ -762,14 +752,7 @@ impl<'a> Search<'a> {
                 self.offer(score, state, solution);
                 return;
             }
-            let mut start = 0;
-            while start < self.candidates.len() {
-                let r = self.candidates[start].1;
-                let end = start
-                    + self.candidates[start..]
-                        .iter()
-                        .take_while(|c| c.1 == r)
-                        .count();
+            for (r, &(start, end)) in self.groups.iter().enumerate() {
                 let wanted = self.problem.recipients[r].providers;
                 let mut order: Vec<usize> = (start..end).filter(|&i| flows[i] > 0).collect();
                 if order.len() > wanted {
@@ -778,7 +761,6 @@ impl<'a> Search<'a> {
                         state[i] = State::On;
                     }
                 }
-                start = end;
             }
             if !self.propagate(&mut state) {
                 return;
@@ -802,14 +784,7 @@ impl<'a> Search<'a> {
                 list.push(piece);
             }
         }
-        let mut start = 0;
-        while start < self.candidates.len() {
-            let r = self.candidates[start].1;
-            let end = start
-                + self.candidates[start..]
-                    .iter()
-                    .take_while(|c| c.1 == r)
-                    .count();
+        for (r, &(start, end)) in self.groups.iter().enumerate() {
             let mut pieces = by_recipient[r].clone();
             pieces.sort_by_key(|p| (std::cmp::Reverse(p.units), p.provider));
             let mut room = self.problem.recipients[r].providers
@@ -828,7 +803,6 @@ impl<'a> Search<'a> {
                     room -= 1;
                 }
             }
-            start = end;
         }
         if self.propagate(&mut state) {
             self.dive(state);
