@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod demo;
+pub mod iati;
 pub mod import;
 pub mod ledger;
 pub mod pair;

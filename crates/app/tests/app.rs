@@ -1739,3 +1739,122 @@ async fn the_pairing_engine_proposes_against_the_2010_table() {
     assert!(county.contains("prefectures and divisions"), "{county}");
     assert!(err("shenzhen").await.contains("PROVIDER=RECIPIENT"));
 }
+
+/// Validate a file with xmllint against a schema in `data/iati/`; `None` when xmllint is not
+/// installed and CI does not require it.
+fn xmllint(schema: &str, file: &Path) -> Option<Result<(), String>> {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/iati")
+        .join(schema);
+    match std::process::Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&schema)
+        .arg(file)
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(Ok(())),
+        Ok(out) => Some(Err(String::from_utf8_lossy(&out.stderr).into_owned())),
+        Err(_) if std::env::var_os("COUNTERPART_REQUIRE_XMLLINT").is_some() => {
+            panic!("xmllint is required (install libxml2-utils)")
+        }
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_iati_export_is_schema_valid_and_adds_up() {
+    use counterpart_app::iati::{self, IatiOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let out = dir.path().join("iati");
+    let options = IatiOptions {
+        year: None,
+        provider: None,
+        today: "2026-11-29".parse().unwrap(),
+        generated: "2026-11-29T00:00:00Z".into(),
+    };
+    let written = iati::export(&store, &options, &out).await.unwrap();
+    assert_eq!(
+        written.len(),
+        38,
+        "an activity and an organisation file per provider"
+    );
+    let activities: usize = written.iter().map(|w| w.activities).sum();
+    assert_eq!(activities, demo_records().projects.len());
+    let transactions: usize = written.iter().map(|w| w.transactions).sum();
+    assert_eq!(transactions, demo_records().transfers.len());
+
+    let mut validated = 0;
+    let mut disbursed_fen: i64 = 0;
+    for w in &written {
+        let schema = match w.kind {
+            "activities" => "iati-activities-schema.xsd",
+            _ => "iati-organisations-schema.xsd",
+        };
+        if let Some(result) = xmllint(schema, &w.path) {
+            result.unwrap_or_else(|e| panic!("{}: {e}", w.path.display()));
+            validated += 1;
+        }
+        let text = std::fs::read_to_string(&w.path).unwrap();
+        let problems = match w.kind {
+            "activities" => iati::rules::check_activities(&text, options.today),
+            _ => iati::rules::check_organisations(&text, options.today),
+        };
+        assert!(problems.is_empty(), "{}: {problems:?}", w.path.display());
+        assert!(
+            text.contains("SIMULATED"),
+            "the demo's files say they are simulated"
+        );
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        for t in doc.descendants().filter(|n| n.has_tag_name("transaction")) {
+            let code = t
+                .children()
+                .find(|n| n.has_tag_name("transaction-type"))
+                .and_then(|n| n.attribute("code"));
+            if code == Some("3") {
+                let value = t.children().find(|n| n.has_tag_name("value")).unwrap();
+                let (yuan, fen) = value.text().unwrap().split_once('.').unwrap();
+                disbursed_fen += yuan.parse::<i64>().unwrap() * 100 + fen.parse::<i64>().unwrap();
+            }
+        }
+    }
+    eprintln!("xmllint validated {validated} of {} files", written.len());
+    let expected: i64 = demo_records()
+        .transfers
+        .iter()
+        .filter(|t| t.kind == TransferKind::Disburse)
+        .map(|t| t.amount.get())
+        .sum();
+    assert_eq!(
+        disbursed_fen, expected,
+        "every disbursement once, to the fen"
+    );
+
+    // One provider, one year: quotas in the organisation file are the report's quotas.
+    let one = IatiOptions {
+        year: Some(Year::new(2019).unwrap()),
+        provider: Some("Shenzhen".into()),
+        ..options.clone()
+    };
+    let out2 = dir.path().join("one");
+    let written = iati::export(&store, &one, &out2).await.unwrap();
+    assert_eq!(written.len(), 2);
+    let org = std::fs::read_to_string(out2.join("shenzhen-organisation.xml")).unwrap();
+    let report = report::compliance(
+        &store,
+        Some(Year::new(2019).unwrap()),
+        Some("Shenzhen"),
+        None,
+    )
+    .await
+    .unwrap();
+    let table = report.section("compliance").unwrap();
+    let column = table.columns.iter().position(|c| c.key == "quota").unwrap();
+    let Cell::Money { fen: quota } = table.rows[0][column] else {
+        panic!("quota is money")
+    };
+    assert!(
+        org.contains(&format!(">{}.{:02}</value>", quota / 100, quota % 100)),
+        "the 2019 total budget is the quota {quota} fen"
+    );
+}

@@ -134,6 +134,20 @@ enum ExportCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// IATI 2.03 files: PROVIDER-activities.xml (one activity per project, with budget,
+    /// transactions and results) and PROVIDER-organisation.xml (quotas as yearly budgets) for
+    /// each provider, checked against the IATI ruleset before they are written.
+    Iati {
+        /// The directory to write (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only projects approved in this year.
+        #[arg(long)]
+        year: Option<u16>,
+        /// Only this provider (name or code).
+        #[arg(long)]
+        provider: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -345,6 +359,37 @@ async fn run(cli: Cli) -> Result<()> {
                 "solved in {:.3} s with {}, certificate checked",
                 solved.elapsed.as_secs_f64(),
                 solved.method
+            );
+            Ok(())
+        }
+        Command::Export {
+            what:
+                ExportCommand::Iati {
+                    out,
+                    year,
+                    provider,
+                },
+        } => {
+            let now = jiff::Timestamp::now();
+            let options = counterpart_app::iati::IatiOptions {
+                year: year
+                    .map(Year::new)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--year: {e}"))?,
+                provider,
+                today: jiff::tz::TimeZone::UTC.to_datetime(now).date(),
+                generated: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            };
+            let opened = target.open_existing().await?;
+            let written = counterpart_app::iati::export(opened.store(), &options, &out).await;
+            opened.close().await?;
+            let written = written?;
+            let activities: usize = written.iter().map(|w| w.activities).sum();
+            let transactions: usize = written.iter().map(|w| w.transactions).sum();
+            eprintln!(
+                "wrote {} IATI files to {}: {activities} activities, {transactions} transactions",
+                written.len(),
+                out.display()
             );
             Ok(())
         }
