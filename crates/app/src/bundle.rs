@@ -29,7 +29,13 @@ impl fmt::Display for Problem {
             write!(f, ":{line}")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ": column {column}")?;
+            // A CSV file has columns; an XML file (IATI) has elements and attributes.
+            let what = if self.file.ends_with(".xml") {
+                "element"
+            } else {
+                "column"
+            };
+            write!(f, ": {what} {column}")?;
         }
         write!(f, ": {}", self.message)
     }

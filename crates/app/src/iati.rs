@@ -13,6 +13,7 @@
 //! Simulated records say so in their descriptions and in a comment at the top of each file.
 //! Every file is checked against the IATI ruleset ([`rules`]) before it is written.
 
+pub mod import;
 pub mod rules;
 
 use crate::report::{Context, ReportError};
@@ -62,14 +63,18 @@ pub struct Written {
     pub transactions: usize,
 }
 
-/// The organisation reference of a provider. Chinese provincial governments hold no IATI
-/// registration-agency identifier, so the export uses `CN-COUNTERPART-` and the region code.
+/// What every organisation reference starts with. Chinese provincial governments hold no IATI
+/// registration-agency identifier, so the export uses this prefix and the region code.
+pub const ORG_PREFIX: &str = "CN-COUNTERPART-";
+
+/// The organisation reference of a provider: [`ORG_PREFIX`] and its region code.
 pub fn org_ref(provider: &RegionCode) -> String {
-    format!(
-        "CN-COUNTERPART-{}",
-        provider.as_str().to_uppercase().replace('.', "-")
-    )
+    format!("{ORG_PREFIX}{}", provider.as_str())
 }
+
+/// The tag vocabulary of the reporting organisation: Counterpart's own codes (`status:…`,
+/// `provenance:…`) that IATI has no element for, so that an import restores them.
+pub const OWN_VOCABULARY: &str = "99";
 
 /// The OECD DAC 5-digit sector of a project category.
 pub fn dac_sector(category: Category) -> &'static str {
@@ -106,6 +111,29 @@ pub struct Transaction {
     pub code: &'static str,
     pub amount: Fen,
     pub date: Date,
+    /// The transfer a reversal undoes (written in the transaction's description).
+    pub reverses: Option<RecordId>,
+}
+
+/// How a transaction's description names the transfer it reverses.
+pub const REVERSAL: &str = "Reversal of ";
+
+/// The own-vocabulary tag of a record's provenance: code and narrative.
+fn provenance_tag(provenance: &counterpart_domain::Provenance) -> (String, String) {
+    use counterpart_domain::Provenance;
+    match provenance {
+        Provenance::Published { source, confidence } => (
+            format!(
+                "provenance:published:{}",
+                confidence.code().replace('*', "-star")
+            ),
+            source.clone(),
+        ),
+        other => (
+            format!("provenance:{}", other.kind()),
+            format!("Counterpart record provenance: {}", other.kind()),
+        ),
+    }
 }
 
 fn stage(kind: AccountKind) -> u8 {
@@ -145,6 +173,10 @@ pub fn transactions(ledger: &Ledger) -> BTreeMap<RecordId, Vec<Transaction>> {
                     code,
                     amount,
                     date: e.value_date,
+                    reverses: e
+                        .corrects
+                        .clone()
+                        .filter(|_| e.kind == counterpart_domain::project::TransferKind::Reversal),
                 });
             }
         };
@@ -279,9 +311,11 @@ impl Export<'_> {
                 w.create_element("title").write_inner_content(|w| {
                     w.create_element("narrative")
                         .write_text_content(BytesText::new(&project.title_en))?;
-                    w.create_element("narrative")
-                        .with_attribute(("xml:lang", "zh"))
-                        .write_text_content(BytesText::new(&project.title_zh))?;
+                    if !project.title_zh.is_empty() {
+                        w.create_element("narrative")
+                            .with_attribute(("xml:lang", "zh"))
+                            .write_text_content(BytesText::new(&project.title_zh))?;
+                    }
                     Ok::<(), io::Error>(())
                 })?;
                 let category = project.category.name_en();
@@ -316,7 +350,9 @@ impl Export<'_> {
                     empty(w, "activity-date", &[("type", "2"), ("iso-date", &first.to_string())])?;
                 }
                 empty(w, "recipient-country", &[("code", "CN"), ("percentage", "100")])?;
-                w.create_element("location").write_inner_content(|w| {
+                w.create_element("location")
+                    .with_attribute(("ref", project.recipient.as_str()))
+                    .write_inner_content(|w| {
                     empty(w, "location-reach", &[("code", "1")])?;
                     narratives(w, "name", &[], &recipient_en, &recipient_zh)?;
                     let region = self.ctx.tree.get(&project.recipient);
@@ -337,6 +373,22 @@ impl Export<'_> {
                     project.category.name_en(),
                     "",
                 )?;
+                let status_code = format!("status:{}", project.status.code());
+                narratives(
+                    w,
+                    "tag",
+                    &[("vocabulary", OWN_VOCABULARY), ("code", &status_code)],
+                    &format!("Counterpart project status: {}", project.status.code().replace('_', " ")),
+                    "",
+                )?;
+                let (provenance_code, provenance_text) = provenance_tag(&project.provenance);
+                narratives(
+                    w,
+                    "tag",
+                    &[("vocabulary", OWN_VOCABULARY), ("code", &provenance_code)],
+                    &provenance_text,
+                    "",
+                )?;
                 let status = if project.status == ProjectStatus::Planned { "1" } else { "2" };
                 w.create_element("budget")
                     .with_attribute(("type", "1"))
@@ -352,6 +404,9 @@ impl Export<'_> {
                             empty(w, "transaction-type", &[("code", t.code)])?;
                             empty(w, "transaction-date", &[("iso-date", &t.date.to_string())])?;
                             value(w, t.amount, t.date)?;
+                            if let Some(original) = &t.reverses {
+                                narratives(w, "description", &[], &format!("{REVERSAL}{original}"), "")?;
+                            }
                             narratives(w, "provider-org", &[("ref", &org)], &provider_en, &provider_zh)
                         })?;
                 }

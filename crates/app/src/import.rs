@@ -13,7 +13,7 @@ use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] Problems),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1858,3 +1858,136 @@ async fn the_iati_export_is_schema_valid_and_adds_up() {
         "the 2019 total budget is the quota {quota} fen"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iati_round_trip_gives_the_same_reports_and_bad_files_write_nothing() {
+    use counterpart_app::iati::{self, IatiOptions, import::import_files};
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    std::fs::create_dir(&a).unwrap();
+    let source = store_with(&a, demo_records()).await;
+    let out = dir.path().join("iati");
+    let options = IatiOptions {
+        year: None,
+        provider: None,
+        today: "2026-11-29".parse().unwrap(),
+        generated: "2026-11-29T00:00:00Z".into(),
+    };
+    let written = iati::export(&source, &options, &out).await.unwrap();
+    let files: Vec<PathBuf> = written
+        .iter()
+        .filter(|w| w.kind == "activities")
+        .map(|w| w.path.clone())
+        .collect();
+
+    // Everything IATI does not carry (the program, regions, pairs, statistics, people…).
+    let mut rest = demo_records().clone();
+    rest.projects.clear();
+    rest.transfers.clear();
+    let b = dir.path().join("b");
+    std::fs::create_dir(&b).unwrap();
+    let target = store_with(&b, &rest).await;
+    let db = b.join("counterpart.db");
+
+    // Bad files first: each refused with file, line and element, and nothing written.
+    let shenzhen = std::fs::read_to_string(out.join("shenzhen-activities.xml")).unwrap();
+    let first_budget = shenzhen.find("<budget").unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            shenzhen.replacen("</iati-activity>", "", 1),
+            "not well-formed",
+        ),
+        (
+            shenzhen
+                .replacen("<iati-activities ", "<iati-activity-list ", 1)
+                .replacen("</iati-activities>", "</iati-activity-list>", 1),
+            "is not iati-activities",
+        ),
+        (
+            shenzhen.replacen("<activity-status", "<bogus-element/><activity-status", 1),
+            "bogus-element",
+        ),
+        (
+            {
+                // Move the first budget in front of the sector: out of schema order.
+                let end = shenzhen[first_budget..].find("</budget>").unwrap() + first_budget + 9;
+                let budget = &shenzhen[first_budget..end];
+                let without = format!("{}{}", &shenzhen[..first_budget], &shenzhen[end..]);
+                without.replacen("<sector ", &format!("{budget}<sector "), 1)
+            },
+            "out of order",
+        ),
+        (
+            shenzhen.replacen("<activity-status code=", "<activity-scope code=", 1),
+            "activity-status",
+        ),
+        (
+            shenzhen.replacen(">2209199.93</value>", ">2209199.937</value>", 1),
+            "two decimals",
+        ),
+        (
+            shenzhen.replacen(
+                "location ref=\"kashgar.kashgar-city\"",
+                "location ref=\"atlantis\"",
+                1,
+            ),
+            "atlantis",
+        ),
+        (
+            {
+                // Spend more than was disbursed.
+                let at = shenzhen
+                    .find("<transaction ref=\"sim.shenzhen.2011.0001.s\">")
+                    .unwrap();
+                let (head, tail) = shenzhen.split_at(at);
+                format!(
+                    "{head}{}",
+                    tail.replacen(">2209199.93</value>", ">9209199.93</value>", 1)
+                )
+            },
+            "overdraft",
+        ),
+    ];
+    let before = std::fs::read(&db).unwrap();
+    for (i, (text, expected)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("bad-{i}.xml"));
+        std::fs::write(&path, &text).unwrap();
+        let err = match import_files(&target, &[path.as_path()], &|_| {}).await {
+            Ok(_) => panic!("case {i} ({expected}) was imported"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(expected), "case {i}: {err}");
+        let at = err
+            .find(&format!("bad-{i}.xml:"))
+            .unwrap_or_else(|| panic!("case {i} names the file: {err}"));
+        let line = &err[at + format!("bad-{i}.xml:").len()..];
+        assert!(
+            line.starts_with(|c: char| c.is_ascii_digit()),
+            "case {i} names the line: {err}"
+        );
+    }
+    target.close().await.unwrap();
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "refused imports leave the file unchanged"
+    );
+    let target = SqliteStore::open(&db).await.unwrap();
+
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let imported = import_files(&target, &paths, &|_| {}).await.unwrap();
+    assert_eq!(imported.projects.len(), demo_records().projects.len());
+    assert_eq!(imported.transfers.len(), demo_records().transfers.len());
+    let json = |r: &Report| serde_json::to_string(r).unwrap();
+    assert_eq!(
+        json(&report::summary(&source).await.unwrap()),
+        json(&report::summary(&target).await.unwrap()),
+        "the summary is identical after the round trip"
+    );
+    assert_eq!(
+        json(&report::compliance(&source, None, None, None).await.unwrap()),
+        json(&report::compliance(&target, None, None, None).await.unwrap()),
+        "the compliance report is identical after the round trip"
+    );
+    let verified = counterpart_app::ledger::verify(&target).await.unwrap();
+    assert_eq!(verified.transfers, demo_records().transfers.len());
+}

@@ -51,9 +51,12 @@ enum Command {
         no_serve: bool,
     },
     /// Load a CSV bundle (a directory of <table>.csv files) into the database: all or nothing.
+    #[command(args_conflicts_with_subcommands = true)]
     Import {
         /// The bundle directory, e.g. data/demo/xinjiang-2010.
-        dir: PathBuf,
+        dir: Option<PathBuf>,
+        #[command(subcommand)]
+        what: Option<ImportCommand>,
     },
     /// Hold every provider-year to the program's rules: quota, shares, "two 100%", pace.
     Compliance {
@@ -147,6 +150,18 @@ enum ExportCommand {
         /// Only this provider (name or code).
         #[arg(long)]
         provider: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// IATI 2.03 activity files (as `export iati` writes them) into projects and transfers of
+    /// the program in the database: all or nothing; a bad file is refused with its line and
+    /// element.
+    Iati {
+        /// The activity files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -348,7 +363,33 @@ async fn run(cli: Cli) -> Result<()> {
     let target = Target::of(&cli);
     match cli.command {
         Command::Demo { reset, no_serve: _ } => run_demo(&target, reset).await,
-        Command::Import { dir } => run_import(&target, &dir).await,
+        Command::Import {
+            what: Some(ImportCommand::Iati { files }),
+            ..
+        } => {
+            let opened = target.open_existing().await?;
+            let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let imported =
+                counterpart_app::iati::import::import_files(opened.store(), &paths, &|_| {}).await;
+            opened.close().await?;
+            let records = imported?;
+            eprintln!(
+                "imported {} projects and {} transfers from {} IATI file(s)",
+                records.projects.len(),
+                records.transfers.len(),
+                files.len()
+            );
+            Ok(())
+        }
+        Command::Import {
+            dir: Some(dir),
+            what: None,
+        } => run_import(&target, &dir).await,
+        Command::Import { .. } => {
+            bail!(
+                "give a bundle directory (`counterpart import DIR`) or IATI files (`counterpart import iati FILE…`)"
+            )
+        }
         Command::Solve { file, quiet } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;

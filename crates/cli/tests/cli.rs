@@ -116,6 +116,39 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         text(&bad.stderr)
     );
 
+    let iati_dir = dir.path().join("iati");
+    let iati = counterpart(
+        &db,
+        &[
+            "export",
+            "iati",
+            "--out",
+            iati_dir.to_str().unwrap(),
+            "--provider",
+            "Shenzhen",
+            "--year",
+            "2019",
+        ],
+    );
+    assert!(iati.status.success(), "{}", text(&iati.stderr));
+    assert!(
+        text(&iati.stderr).contains("wrote 2 IATI files"),
+        "{}",
+        text(&iati.stderr)
+    );
+    let activities = iati_dir.join("shenzhen-activities.xml");
+    let again = counterpart(&db, &["import", "iati", activities.to_str().unwrap()]);
+    assert!(
+        !again.status.success(),
+        "the same projects twice are refused"
+    );
+    assert!(
+        text(&again.stderr).contains("shenzhen-activities.xml:")
+            && text(&again.stderr).contains("nothing was written"),
+        "{}",
+        text(&again.stderr)
+    );
+
     let provider = counterpart(&db, &["report", "provider", "Shenzhen", "--year", "2019"]);
     assert!(provider.status.success(), "{}", text(&provider.stderr));
     assert!(text(&provider.stdout).contains("Shenzhen — provider scorecard, 2019"));
