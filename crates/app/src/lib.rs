@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod demo;
+pub mod export;
 pub mod iati;
 pub mod import;
 pub mod ledger;

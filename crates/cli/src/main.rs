@@ -137,6 +137,17 @@ enum ExportCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// One table, streamed in constant memory: CSV to standard output or --out FILE, or XLSX
+    /// to --out FILE.xlsx.
+    Table {
+        /// The table: transfers, projects, people, postings, regions, pairs, indicators…
+        name: String,
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
+        /// The file to write (required for xlsx).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// IATI 2.03 files: PROVIDER-activities.xml (one activity per project, with budget,
     /// transactions and results) and PROVIDER-organisation.xml (quotas as yearly budgets) for
     /// each provider, checked against the IATI ruleset before they are written.
@@ -151,6 +162,12 @@ enum ExportCommand {
         #[arg(long)]
         provider: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -438,15 +455,45 @@ async fn run(cli: Cli) -> Result<()> {
             what: ExportCommand::Bundle { out },
         } => {
             let opened = target.open_existing().await?;
-            let records = opened.store().records().await?;
+            let written = counterpart_app::export::bundle(opened.store(), &out).await;
             opened.close().await?;
-            let files = counterpart_app::bundle::write_dir(&records, &out)
-                .with_context(|| format!("cannot write the bundle to {}", out.display()))?;
-            eprintln!(
-                "wrote {} records in {files} files to {}",
-                records.len(),
-                out.display()
-            );
+            let (files, rows) = written?;
+            eprintln!("wrote {rows} records in {files} files to {}", out.display());
+            Ok(())
+        }
+        Command::Export {
+            what: ExportCommand::Table { name, format, out },
+        } => {
+            use counterpart_app::export;
+            let table = export::table(&name)?;
+            let opened = target.open_existing().await?;
+            let rows = match (format, &out) {
+                (TableFormat::Xlsx, None) => Err(anyhow::anyhow!(
+                    "--format xlsx writes a file: add --out FILE.xlsx"
+                )),
+                (TableFormat::Xlsx, Some(path)) => export::table_xlsx(opened.store(), table, path)
+                    .await
+                    .map_err(anyhow::Error::from),
+                (TableFormat::Csv, Some(path)) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    export::table_csv(opened.store(), table, std::io::BufWriter::new(file))
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                (TableFormat::Csv, None) => export::table_csv(
+                    opened.store(),
+                    table,
+                    std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+                )
+                .await
+                .map_err(anyhow::Error::from),
+            };
+            opened.close().await?;
+            let rows = rows?;
+            if let Some(path) = out {
+                eprintln!("wrote {rows} rows of {name} to {}", path.display());
+            }
             Ok(())
         }
         Command::Compliance {

@@ -41,6 +41,9 @@ pub enum StoreError {
         "office {office} posted while this load was being prepared; nothing was written: run it again (ledger_changed)"
     )]
     Changed { office: String },
+    /// Whoever consumed a stream of rows failed (a full disk, a closed pipe); reading stopped.
+    #[error("{0}")]
+    Sink(String),
 }
 
 /// Why a posting did not happen. Nothing was written either way.
@@ -236,6 +239,15 @@ pub trait Store: Send + Sync {
 
     /// Every record, for export.
     async fn records(&self) -> Result<Records, StoreError>;
+
+    /// Every row of one table in key order, handed to `sink` one at a time as its column values
+    /// (in the order of `table.columns`), read from one consistent snapshot: an export in
+    /// constant memory. Returns the number of rows.
+    async fn stream_rows(
+        &self,
+        table: &'static Table,
+        sink: &mut (dyn for<'r> FnMut(&'r [Value]) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError>;
 
     /// The small tables that frame a program: program, quota periods and rates, regions, pairs,
     /// indicators, facts and targets (no projects, money or people).

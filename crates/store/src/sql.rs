@@ -650,6 +650,43 @@ macro_rules! sql_store {
                 self.read(&$crate::codec::TABLES).await
             }
 
+            async fn stream_rows(
+                &self,
+                table: &'static $crate::codec::Table,
+                sink: &mut (dyn for<'r> FnMut(&'r [$crate::codec::Value]) -> Result<(), $crate::StoreError>
+                          + Send),
+            ) -> Result<u64, $crate::StoreError> {
+                use futures_util::TryStreamExt;
+                use sqlx::Row;
+                use $crate::codec::{ColumnType, Value};
+                let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+                let sql = format!(
+                    "SELECT {} FROM {} ORDER BY {}",
+                    columns.join(", "),
+                    table.name,
+                    table.key.join(", ")
+                );
+                let mut rows = sqlx::query(&sql).fetch(&self.pool);
+                let mut cells = Vec::with_capacity(columns.len());
+                let mut count = 0;
+                while let Some(row) = rows.try_next().await? {
+                    cells.clear();
+                    for (i, (_, ty)) in table.columns.iter().enumerate() {
+                        cells.push(match ty {
+                            ColumnType::Int => row
+                                .try_get::<Option<i64>, _>(i)?
+                                .map_or(Value::Null, Value::Int),
+                            ColumnType::Text => row
+                                .try_get::<Option<String>, _>(i)?
+                                .map_or(Value::Null, Value::Text),
+                        });
+                    }
+                    sink(&cells)?;
+                    count += 1;
+                }
+                Ok(count)
+            }
+
             async fn frame(
                 &self,
             ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {

@@ -1,0 +1,152 @@
+//! Streamed exports: any table as CSV or XLSX, and the whole program as a CSV bundle, read from
+//! the store one row at a time so that memory stays flat however many rows there are.
+
+use counterpart_store::Store;
+use counterpart_store::{StoreError, TABLES, Table, Value};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0:?} is not a table: one of {1}")]
+    UnknownTable(String, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+}
+
+/// A table by name.
+pub fn table(name: &str) -> Result<&'static Table, ExportError> {
+    TABLES
+        .iter()
+        .copied()
+        .find(|t| t.name == name)
+        .ok_or_else(|| {
+            let known: Vec<_> = TABLES.iter().map(|t| t.name).collect();
+            ExportError::UnknownTable(name.to_owned(), known.join(", "))
+        })
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Int(i) => i.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Null => String::new(),
+    }
+}
+
+/// One table as CSV (header, then every row in key order) into `out`. Returns the rows.
+pub async fn table_csv(
+    store: &dyn Store,
+    table: &'static Table,
+    out: impl Write + Send,
+) -> Result<u64, ExportError> {
+    let mut writer = csv::Writer::from_writer(out);
+    let sink_error = |e: csv::Error| StoreError::Sink(format!("cannot write CSV: {e}"));
+    writer
+        .write_record(table.columns.iter().map(|c| c.0))
+        .map_err(sink_error)?;
+    let rows = store
+        .stream_rows(table, &mut |row| {
+            writer
+                .write_record(row.iter().map(text))
+                .map_err(sink_error)
+        })
+        .await?;
+    writer
+        .flush()
+        .map_err(|e| StoreError::Sink(format!("cannot write CSV: {e}")))?;
+    Ok(rows)
+}
+
+/// Rows per worksheet: the XLSX limit less the header.
+const SHEET_ROWS: u32 = 1_048_575;
+
+/// One table as an XLSX workbook at `path`, written in constant memory; a table longer than a
+/// worksheet continues on `NAME (2)`, `NAME (3)`…
+pub async fn table_xlsx(
+    store: &dyn Store,
+    table: &'static Table,
+    path: &Path,
+) -> Result<u64, ExportError> {
+    let write_error = |e: XlsxError| ExportError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut sheets = 0usize;
+    let mut row_in_sheet = SHEET_ROWS;
+    // Constant-memory sheets stream their rows to a temporary file in order; a new sheet
+    // closes the one before.
+    let new_sheet = |workbook: &mut Workbook, n: usize| -> Result<(), XlsxError> {
+        let sheet = workbook.add_worksheet_with_constant_memory()?;
+        let name = if n == 1 {
+            table.name.to_owned()
+        } else {
+            format!("{} ({n})", table.name)
+        };
+        sheet.set_name(name)?;
+        for (i, (column, _)) in table.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, i as u16, *column, &bold)?;
+        }
+        Ok(())
+    };
+    let sink_error = |e: XlsxError| StoreError::Sink(format!("cannot write XLSX: {e}"));
+    let rows = store
+        .stream_rows(table, &mut |row| {
+            if row_in_sheet == SHEET_ROWS {
+                sheets += 1;
+                new_sheet(&mut workbook, sheets).map_err(sink_error)?;
+                row_in_sheet = 0;
+            }
+            row_in_sheet += 1;
+            let sheet = workbook
+                .worksheet_from_index(sheets - 1)
+                .map_err(sink_error)?;
+            for (i, value) in row.iter().enumerate() {
+                match value {
+                    // Integers up to 2^53 are exact in a spreadsheet's numbers.
+                    Value::Int(n) if n.unsigned_abs() < (1 << 53) => {
+                        sheet.write_number(row_in_sheet, i as u16, *n as f64)
+                    }
+                    Value::Int(n) => sheet.write_string(row_in_sheet, i as u16, n.to_string()),
+                    Value::Text(t) => sheet.write_string(row_in_sheet, i as u16, t),
+                    Value::Null => continue,
+                }
+                .map_err(sink_error)?;
+            }
+            Ok(())
+        })
+        .await?;
+    if sheets == 0 {
+        new_sheet(&mut workbook, 1).map_err(write_error)?;
+    }
+    workbook.save(path).map_err(write_error)?;
+    Ok(rows)
+}
+
+/// Every table as `<table>.csv` in `dir` (the CSV bundle `import` reads), streamed. Empty tables
+/// are left out. Returns the files and rows written.
+pub async fn bundle(store: &dyn Store, dir: &Path) -> Result<(usize, u64), ExportError> {
+    let write_error = |e: std::io::Error| ExportError::Write {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(write_error)?;
+    let (mut files, mut rows) = (0, 0);
+    for table in TABLES {
+        let path = dir.join(crate::bundle::file_name(table));
+        let file = std::fs::File::create(&path).map_err(write_error)?;
+        let n = table_csv(store, table, std::io::BufWriter::new(file)).await?;
+        if n == 0 {
+            std::fs::remove_file(&path).map_err(write_error)?;
+        } else {
+            files += 1;
+            rows += n;
+        }
+    }
+    Ok((files, rows))
+}
