@@ -14,6 +14,7 @@ pub mod iati;
 pub mod import;
 pub mod ledger;
 pub mod pair;
+pub mod publish;
 pub mod report;
 pub mod solve;
 pub mod validate;

@@ -2065,3 +2065,68 @@ async fn tables_stream_as_csv_and_xlsx() {
         Err(export::ExportError::UnknownTable(..))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_published_site_opens_from_disk_and_every_link_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let site = dir.path().join("site");
+    let published = counterpart_app::publish::publish(
+        &store,
+        &site,
+        "2026-11-29".parse().unwrap(),
+        "2026-11-29T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert!(published.pages >= 3 + 19 + 12, "{published:?}");
+    let mut pages = 0;
+    let mut links = 0;
+    let mut stack = vec![site.clone()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("html") => {
+                pages += 1;
+                let html = std::fs::read_to_string(&path).unwrap();
+                assert!(!html.contains("<script"), "{}: no script", path.display());
+                if path.parent() != Some(&site.join("iati")) {
+                    assert!(
+                        html.contains("SIMULATED"),
+                        "{} says the demo is simulated",
+                        path.display()
+                    );
+                }
+                for href in html.split("href=\"").skip(1) {
+                    let target = &href[..href.find('"').unwrap()];
+                    assert!(
+                        !target.contains("://"),
+                        "{}: {target} is not relative",
+                        path.display()
+                    );
+                    let resolved = path.parent().unwrap().join(target);
+                    assert!(
+                        resolved.is_file(),
+                        "{}: link {target} is broken",
+                        path.display()
+                    );
+                    links += 1;
+                }
+            }
+            Some("json") => {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert!(value["sections"].is_array(), "{}", path.display());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(pages, published.pages);
+    assert!(links > 300, "{links} links checked");
+    let kashgar = std::fs::read_to_string(site.join("recipients/kashgar.html")).unwrap();
+    assert!(kashgar.contains("Kashgar"));
+    assert!(site.join("iati/shenzhen-activities.xml").is_file());
+}

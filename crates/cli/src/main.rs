@@ -94,6 +94,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Write a static site of the program's public aggregates to DIR: HTML pages that open from
+    /// disk, each page's data as JSON and CSV, and the IATI files.
+    Publish {
+        /// The directory to write (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Recheck every invariant of the ledger; exits non-zero naming the first violation.
     Verify,
     /// Solve a DIMACS min-cost flow (`p min`) or assignment (`p asn`) problem and print the
@@ -540,6 +547,24 @@ async fn run(cli: Cli) -> Result<()> {
             let report = counterpart_app::pair::pair(opened.store(), &options).await;
             opened.close().await?;
             print_report(&report?, format)
+        }
+        Command::Publish { out } => {
+            let now = jiff::Timestamp::now();
+            let today = jiff::tz::TimeZone::UTC.to_datetime(now).date();
+            let generated = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let opened = target.open_existing().await?;
+            let published =
+                counterpart_app::publish::publish(opened.store(), &out, today, &generated).await;
+            opened.close().await?;
+            let published = published?;
+            eprintln!(
+                "published {} pages ({} files) to {}: open {}",
+                published.pages,
+                published.files,
+                out.display(),
+                out.join("index.html").display()
+            );
+            Ok(())
         }
         Command::Verify => {
             let opened = target.open_existing().await?;

@@ -1,40 +1,7 @@
 //! Rendering reports as terminal tables, JSON and CSV.
 
-use counterpart_app::report::{Cell, Column, Report};
+use counterpart_app::report::{Cell, Report, show};
 use std::io::Write;
-
-/// Money for people: `18.812 bn`, `250.4 m`, `12,345.67`.
-fn money(fen: i64) -> String {
-    let yuan = fen as f64 / 100.0;
-    if yuan.abs() >= 1e9 {
-        format!("{:.3} bn", yuan / 1e9)
-    } else if yuan.abs() >= 1e6 {
-        format!("{:.1} m", yuan / 1e6)
-    } else {
-        counterpart_domain::Fen::new(fen).to_string()
-    }
-}
-
-fn grouped(n: i64) -> String {
-    let digits = counterpart_domain::money::grouped(n.unsigned_abs());
-    if n < 0 { format!("-{digits}") } else { digits }
-}
-
-fn show(cell: &Cell, column: &Column) -> String {
-    match cell {
-        Cell::Text(t) => t.clone(),
-        Cell::Int(i)
-            if column.unit.is_some() || column.key == "value" || column.key == "observed" =>
-        {
-            grouped(*i)
-        }
-        Cell::Int(i) => i.to_string(),
-        Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
-        Cell::Number(x) => x.to_string(),
-        Cell::Money { fen } => money(*fen),
-        Cell::Empty => String::new(),
-    }
-}
 
 /// Columns whose long texts are shown as numbered notes under the table, to keep it narrow.
 const NOTE_COLUMNS: [&str; 4] = ["provenance", "published_source", "source", "note"];
@@ -101,31 +68,5 @@ pub fn json(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
 
 /// One tidy table: a line per cell, with the section, the row's label and the column.
 pub fn csv(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["section", "row", "column", "value", "unit"])?;
-    for section in &report.sections {
-        for row in &section.rows {
-            let label = row
-                .first()
-                .map(|c| show(c, &section.columns[0]))
-                .unwrap_or_default();
-            for (cell, column) in row.iter().zip(&section.columns).skip(1) {
-                let (value, unit) = match cell {
-                    Cell::Money { fen } => (fen.to_string(), "fen"),
-                    Cell::Int(i) => (i.to_string(), column.unit.unwrap_or("")),
-                    Cell::Number(x) => (x.to_string(), column.unit.unwrap_or("")),
-                    Cell::Text(t) => (t.clone(), ""),
-                    Cell::Empty => continue,
-                };
-                writer.write_record([
-                    section.key,
-                    label.as_str(),
-                    column.key,
-                    value.as_str(),
-                    unit,
-                ])?;
-            }
-        }
-    }
-    writer.flush()
+    counterpart_app::report::write_csv(report, out)
 }

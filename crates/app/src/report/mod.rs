@@ -145,3 +145,70 @@ impl Report {
         self.sections.iter().find(|s| s.key == key)
     }
 }
+
+/// Money for people: `18.812 bn`, `250.4 m`, `12,345.67`.
+fn money(fen: i64) -> String {
+    let yuan = fen as f64 / 100.0;
+    if yuan.abs() >= 1e9 {
+        format!("{:.3} bn", yuan / 1e9)
+    } else if yuan.abs() >= 1e6 {
+        format!("{:.1} m", yuan / 1e6)
+    } else {
+        Fen::new(fen).to_string()
+    }
+}
+
+fn grouped(n: i64) -> String {
+    let digits = counterpart_domain::money::grouped(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
+/// A cell as people read it: money in bn or m yuan, counts with thousands separators,
+/// percentages with their sign.
+pub fn show(cell: &Cell, column: &Column) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Int(i)
+            if column.unit.is_some() || column.key == "value" || column.key == "observed" =>
+        {
+            grouped(*i)
+        }
+        Cell::Int(i) => i.to_string(),
+        Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
+        Cell::Number(x) => x.to_string(),
+        Cell::Money { fen } => money(*fen),
+        Cell::Empty => String::new(),
+    }
+}
+
+/// A report as one tidy CSV table: a line per cell, with the section, the row's label and the
+/// column; money in fen.
+pub fn write_csv(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["section", "row", "column", "value", "unit"])?;
+    for section in &report.sections {
+        for row in &section.rows {
+            let label = row
+                .first()
+                .map(|c| show(c, &section.columns[0]))
+                .unwrap_or_default();
+            for (cell, column) in row.iter().zip(&section.columns).skip(1) {
+                let (value, unit) = match cell {
+                    Cell::Money { fen } => (fen.to_string(), "fen"),
+                    Cell::Int(i) => (i.to_string(), column.unit.unwrap_or("")),
+                    Cell::Number(x) => (x.to_string(), column.unit.unwrap_or("")),
+                    Cell::Text(t) => (t.clone(), ""),
+                    Cell::Empty => continue,
+                };
+                writer.write_record([
+                    section.key,
+                    label.as_str(),
+                    column.key,
+                    value.as_str(),
+                    unit,
+                ])?;
+            }
+        }
+    }
+    writer.flush()
+}

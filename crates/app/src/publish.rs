@@ -1,0 +1,280 @@
+//! `counterpart publish --out DIR`: a static site of the program's public aggregates that any
+//! web server can serve and that opens from disk — HTML pages (no script, relative links, the
+//! style inline), each page's report as JSON and as CSV, every provider's IATI files.
+//!
+//! Pages: the program summary (index), compliance, the proposed pairing, one page per provider
+//! and per recipient prefecture. Every figure keeps its provenance column or note; the demo's
+//! simulated records say so on every page.
+
+use crate::iati::{self, IatiOptions};
+use crate::pair::{self, PairOptions};
+use crate::report::{self, Cell, Context, Report, ReportError, show};
+use counterpart_domain::region::RegionKind;
+use counterpart_domain::{Date, RegionCode};
+use counterpart_store::Store;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Iati(#[from] iati::IatiError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What was published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub pages: usize,
+    pub files: usize,
+}
+
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}nav a{margin-right:1rem}\
+.notes{background:#fff8e1;padding:.5rem 1rem;border-left:4px solid #f0b400}.data{font-size:.85rem;color:#555}";
+
+/// One page: its report, where it goes, and its title in the navigation.
+struct Page {
+    report: Report,
+    /// Path under the site root without extension, e.g. `providers/shenzhen`.
+    stem: String,
+}
+
+fn depth_prefix(stem: &str) -> String {
+    "../".repeat(stem.matches('/').count())
+}
+
+fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
+    let root = depth_prefix(&page.stem);
+    let report = &page.report;
+    let data = page
+        .stem
+        .rsplit('/')
+        .next()
+        .unwrap_or(&page.stem)
+        .to_owned();
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (report.title) " — " (report.program) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                nav {
+                    @for (href, label) in nav {
+                        a href={ (root) (href) } { (label) }
+                    }
+                }
+                h1 { (report.title) }
+                p { (report.program) }
+                @if simulated {
+                    p.notes { "This site publishes the Counterpart demo: the 2010 pairing table and published facts are real; projects, money, people and outcome series are SIMULATED records made by a generator, not real data." }
+                }
+                @if !report.notes.is_empty() {
+                    div.notes { @for note in &report.notes { p { (note) } } }
+                }
+                p.data {
+                    "Data: "
+                    a href={ (data) ".json" } { (data) ".json" }
+                    " · "
+                    a href={ (data) ".csv" } { (data) ".csv" }
+                    " (money in fen)."
+                }
+                @for section in &report.sections {
+                    h2 { (section.title) }
+                    table {
+                        thead { tr { @for c in &section.columns { th { (c.label) } } } }
+                        tbody {
+                            @for row in &section.rows {
+                                tr {
+                                    @for (cell, column) in row.iter().zip(&section.columns) {
+                                        @if column.key == "page" {
+                                            td { a href={ (root) (show(cell, column)) } { (show(cell, column)) } }
+                                        } @else if matches!(cell, Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }) {
+                                            td.n { (show(cell, column)) }
+                                        } @else {
+                                            td { (show(cell, column)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(path, bytes).map_err(|source| PublishError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Publish the program in `store` as a static site in `out`.
+pub async fn publish(
+    store: &dyn Store,
+    out: &Path,
+    today: Date,
+    generated: &str,
+) -> Result<Published, PublishError> {
+    let ctx = Context::load(store).await?;
+    let mut pages = vec![
+        Page {
+            report: report::summary(store).await?,
+            stem: "index".into(),
+        },
+        Page {
+            report: report::compliance(store, None, None, None).await?,
+            stem: "compliance".into(),
+        },
+        Page {
+            report: pair::pair(store, &PairOptions::default()).await?,
+            stem: "pairing".into(),
+        },
+    ];
+    for provider in &ctx.providers {
+        pages.push(Page {
+            report: report::provider(store, provider.as_str(), None).await?,
+            stem: format!("providers/{}", provider.as_str()),
+        });
+    }
+    let mut prefectures: Vec<RegionCode> = ctx
+        .frame
+        .pairs
+        .iter()
+        .filter_map(|p| ctx.tree.enclosing(&p.recipient, RegionKind::Prefecture))
+        .map(|r| r.code.clone())
+        .collect();
+    prefectures.sort();
+    prefectures.dedup();
+    for recipient in &prefectures {
+        pages.push(Page {
+            report: report::recipient(store, recipient.as_str(), None).await?,
+            stem: format!("recipients/{}", recipient.as_str()),
+        });
+    }
+    let name = |code: &RegionCode| {
+        ctx.tree
+            .get(code)
+            .map_or_else(|| code.to_string(), |r| r.name_en.clone())
+    };
+    let nav: Vec<(String, String)> = vec![
+        ("index.html".into(), "Summary".into()),
+        ("compliance.html".into(), "Compliance".into()),
+        ("pairing.html".into(), "Pairing".into()),
+        ("providers.html".into(), "Providers".into()),
+        ("recipients.html".into(), "Recipients".into()),
+        ("iati/index.html".into(), "IATI files".into()),
+    ];
+    let listing = |title: &str, stems: Vec<(String, String)>| -> Report {
+        let mut section = report::Section::new(
+            "pages",
+            title,
+            vec![
+                report::col("name", "name", None),
+                report::col("page", "page", None),
+            ],
+        );
+        for (label, stem) in stems {
+            section.push(vec![Cell::text(label), Cell::text(format!("{stem}.html"))]);
+        }
+        Report {
+            report: "listing",
+            title: title.to_owned(),
+            program: ctx.program.name_en.clone(),
+            notes: Vec::new(),
+            sections: vec![section],
+        }
+    };
+    pages.push(Page {
+        report: listing(
+            "Providers",
+            ctx.providers
+                .iter()
+                .map(|p| (name(p), format!("providers/{}", p.as_str())))
+                .collect(),
+        ),
+        stem: "providers".into(),
+    });
+    pages.push(Page {
+        report: listing(
+            "Recipient prefectures",
+            prefectures
+                .iter()
+                .map(|p| (name(p), format!("recipients/{}", p.as_str())))
+                .collect(),
+        ),
+        stem: "recipients".into(),
+    });
+    let simulated = ctx
+        .frame
+        .indicators
+        .iter()
+        .any(|v| v.provenance.is_simulated())
+        || pages
+            .iter()
+            .any(|p| p.report.notes.iter().any(|n| n.contains("simulated")));
+    let mut files = 0;
+    for page in &pages {
+        let html = render(page, &nav, simulated).into_string();
+        write(&out.join(format!("{}.html", page.stem)), html.as_bytes())?;
+        let json = serde_json::to_vec_pretty(&page.report).expect("reports serialise");
+        write(&out.join(format!("{}.json", page.stem)), &json)?;
+        let mut csv = Vec::new();
+        report::write_csv(&page.report, &mut csv).expect("writing to memory");
+        write(&out.join(format!("{}.csv", page.stem)), &csv)?;
+        files += 3;
+    }
+    let options = IatiOptions {
+        year: None,
+        provider: None,
+        today,
+        generated: generated.to_owned(),
+    };
+    let written = iati::export(store, &options, &out.join("iati")).await?;
+    files += written.len();
+    // The IATI directory's own index, so the link works from disk too.
+    let iati_index = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "IATI files" } style { (PreEscaped(STYLE)) } }
+            body {
+                nav { a href="../index.html" { "Summary" } }
+                h1 { "IATI 2.03 files" }
+                ul {
+                    @for w in &written {
+                        @let file = w.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                        li { a href=(file) { (file) } " — " (w.kind) }
+                    }
+                }
+            }
+        }
+    };
+    write(
+        &out.join("iati/index.html"),
+        iati_index.into_string().as_bytes(),
+    )?;
+    Ok(Published {
+        pages: pages.len() + 1,
+        files: files + 1,
+    })
+}
