@@ -7,6 +7,7 @@
 //!
 //! Architecture Invariant: every figure a report returns carries its provenance.
 
+pub mod annual;
 pub mod bundle;
 pub mod demo;
 pub mod export;

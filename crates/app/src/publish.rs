@@ -35,7 +35,7 @@ pub struct Published {
     pub files: usize,
 }
 
-const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
+pub const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}nav a{margin-right:1rem}\
 .notes{background:#fff8e1;padding:.5rem 1rem;border-left:4px solid #f0b400}.data{font-size:.85rem;color:#555}";
@@ -91,22 +91,30 @@ fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
                     " (money in fen)."
                 }
                 @for section in &report.sections {
-                    h2 { (section.title) }
-                    table {
-                        thead { tr { @for c in &section.columns { th { (c.label) } } } }
-                        tbody {
-                            @for row in &section.rows {
-                                tr {
-                                    @for (cell, column) in row.iter().zip(&section.columns) {
-                                        @if column.key == "page" {
-                                            td { a href={ (root) (show(cell, column)) } { (show(cell, column)) } }
-                                        } @else if matches!(cell, Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }) {
-                                            td.n { (show(cell, column)) }
-                                        } @else {
-                                            td { (show(cell, column)) }
-                                        }
-                                    }
-                                }
+                    (section_html(section, &root))
+                }
+            }
+        }
+    }
+}
+
+/// A report section as an HTML table: numbers right-aligned, `page` cells as links (relative to
+/// `root`).
+pub fn section_html(section: &report::Section, root: &str) -> Markup {
+    html! {
+        h2 { (section.title) }
+        table {
+            thead { tr { @for c in &section.columns { th { (c.label) } } } }
+            tbody {
+                @for row in &section.rows {
+                    tr {
+                        @for (cell, column) in row.iter().zip(&section.columns) {
+                            @if column.key == "page" {
+                                td { a href={ (root) (show(cell, column)) } { (show(cell, column)) } }
+                            } @else if matches!(cell, Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }) {
+                                td.n { (show(cell, column)) }
+                            } @else {
+                                td { (show(cell, column)) }
                             }
                         }
                     }

@@ -2130,3 +2130,91 @@ async fn the_published_site_opens_from_disk_and_every_link_resolves() {
     assert!(kashgar.contains("Kashgar"));
     assert!(site.join("iati/shenzhen-activities.xml").is_file());
 }
+
+/// Whether a tool can run; panics when CI requires it (`var` set) and it cannot.
+fn have(tool: &str, var: &str) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os(var).is_some() {
+        panic!("{tool} is required here ({var} is set)");
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_annual_report_prints_to_pdf_pages_that_are_not_blank() {
+    use counterpart_app::annual;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let y2019 = Year::new(2019).unwrap();
+    let html = annual::annual(&store, y2019).await.unwrap();
+    for expected in [
+        "annual report 2019",
+        "<svg",
+        "Compliance by provider and year",
+        "SIMULATED",
+        "年度报告",
+    ] {
+        assert!(
+            html.contains(expected),
+            "the annual report has {expected:?}"
+        );
+    }
+    let err = annual::annual(&store, Year::new(2030).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not a year of the program"),
+        "{err}"
+    );
+
+    let chromium =
+        std::env::var("COUNTERPART_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !have(&chromium, "COUNTERPART_REQUIRE_CHROMIUM")
+        || !have("pdftoppm", "COUNTERPART_REQUIRE_CHROMIUM")
+    {
+        eprintln!("chromium or pdftoppm missing: the PDF is not checked here");
+        return;
+    }
+    let pdf = dir.path().join("annual.pdf");
+    annual::write(&store, y2019, &pdf).await.unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-gray", "-r", "40"])
+        .arg(&pdf)
+        .arg(dir.path().join("page"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pgm"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 2, "{} pages", pages.len());
+    for page in &pages {
+        // A binary PGM: "P5", width, height, maxval, then one byte per pixel.
+        let bytes = std::fs::read(page).unwrap();
+        let mut fields = 0;
+        let mut at = 0;
+        while fields < 4 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields += 1;
+        }
+        let pixels = &bytes[at + 1..];
+        let ink = pixels.iter().filter(|&&p| p < 128).count();
+        assert!(
+            ink * 1000 > pixels.len(),
+            "{} is blank ({ink} dark pixels of {})",
+            page.display(),
+            pixels.len()
+        );
+    }
+}

@@ -253,6 +253,13 @@ enum ReportCommand {
     Provider { name: String },
     /// One recipient area, by name or code (e.g. Kashgar, "Shache County", 莎车县).
     Recipient { name: String },
+    /// The work-conference summary of a year (--year required): headline figures, charts,
+    /// compliance, pairs. HTML, or PDF printed by headless Chromium when --out ends in .pdf.
+    Annual {
+        /// FILE.html or FILE.pdf.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -658,6 +665,21 @@ async fn run(cli: Cli) -> Result<()> {
             what: LedgerCommand::History { account },
             format,
         } => print_account(&target, &account, "history", format).await,
+        Command::Report {
+            what: ReportCommand::Annual { out },
+            year,
+            ..
+        } => {
+            let year = year
+                .ok_or_else(|| anyhow::anyhow!("the annual report needs --year, e.g. --year 2019"))
+                .and_then(|y| Year::new(y).map_err(|e| anyhow::anyhow!("--year: {e}")))?;
+            let opened = target.open_existing().await?;
+            let written = counterpart_app::annual::write(opened.store(), year, &out).await;
+            opened.close().await?;
+            written?;
+            eprintln!("wrote the annual report {year} to {}", out.display());
+            Ok(())
+        }
         Command::Report { what, year, format } => {
             let opened = target.open_existing().await?;
             let store = opened.store();
@@ -674,6 +696,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ReportCommand::Summary => report::summary(store).await?,
                 ReportCommand::Provider { name } => report::provider(store, &name, year).await?,
                 ReportCommand::Recipient { name } => report::recipient(store, &name, year).await?,
+                ReportCommand::Annual { .. } => unreachable!("handled above"),
             };
             opened.close().await?;
             print_report(&report, format)

@@ -88,5 +88,7 @@ sql_store!(
     sqlx::Postgres,
     "BEGIN",
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    " FOR NO KEY UPDATE"
+    " FOR NO KEY UPDATE",
+    "",
+    ""
 );

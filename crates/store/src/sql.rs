@@ -221,7 +221,7 @@ where
 /// `$lock` what a locking read ends with (`FOR NO KEY UPDATE` on PostgreSQL; nothing on
 /// SQLite, whose writers are serialised).
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal) => {
+    ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal, $scan:literal, $unscan:literal) => {
         impl $store {
             async fn select(
                 &self,
@@ -666,10 +666,23 @@ macro_rules! sql_store {
                     table.name,
                     table.key.join(", ")
                 );
-                let mut rows = sqlx::query(&sql).fetch(&self.pool);
+                // A long scan on a connection of its own, with whatever session setting keeps its
+                // memory flat ($scan), restored afterwards ($unscan).
+                let mut conn = self.pool.acquire().await?;
+                if !$scan.is_empty() {
+                    sqlx::query($scan).execute(&mut *conn).await?;
+                }
+                let mut rows = sqlx::query(&sql).fetch(&mut *conn);
                 let mut cells = Vec::with_capacity(columns.len());
                 let mut count = 0;
-                while let Some(row) = rows.try_next().await? {
+                let mut failed = None;
+                while let Some(row) = match rows.try_next().await {
+                    Ok(row) => row,
+                    Err(e) => {
+                        failed = Some($crate::StoreError::from(e));
+                        None
+                    }
+                } {
                     cells.clear();
                     for (i, (_, ty)) in table.columns.iter().enumerate() {
                         cells.push(match ty {
@@ -681,10 +694,20 @@ macro_rules! sql_store {
                                 .map_or(Value::Null, Value::Text),
                         });
                     }
-                    sink(&cells)?;
+                    if let Err(e) = sink(&cells) {
+                        failed = Some(e);
+                        break;
+                    }
                     count += 1;
                 }
-                Ok(count)
+                drop(rows);
+                if !$unscan.is_empty() {
+                    sqlx::query($unscan).execute(&mut *conn).await?;
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(count),
+                }
             }
 
             async fn frame(

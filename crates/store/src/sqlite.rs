@@ -53,4 +53,14 @@ impl SqliteStore {
     }
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "BEGIN", "");
+// A table scan reads every page once: a small page cache for it keeps an export's memory flat
+// (bulk writes keep the large one).
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    "BEGIN",
+    "",
+    "PRAGMA cache_size = -2048",
+    "PRAGMA cache_size = -262144"
+);

@@ -1,0 +1,282 @@
+//! `counterpart report annual --year Y --out FILE.html|FILE.pdf`: the work-conference summary
+//! of a year — headline figures with provenance, charts (funds by year against the quotas,
+//! each provider's delivery against its quota), the compliance table and the pairs — as one
+//! HTML page, and as PDF printed from it by headless Chromium.
+
+use crate::publish::{STYLE, section_html};
+use crate::report::{self, Cell, ReportError, Section};
+use counterpart_domain::Year;
+use counterpart_store::Store;
+use maud::{DOCTYPE, PreEscaped, html};
+use plotters::prelude::*;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnnualError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("cannot draw a chart: {0}")]
+    Chart(String),
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error(
+        "printing the PDF needs Chromium (`apt-get install chromium`, or set COUNTERPART_CHROMIUM to its path): {0}"
+    )]
+    Chromium(String),
+}
+
+fn money_of(cell: &Cell) -> Option<f64> {
+    match cell {
+        Cell::Money { fen } => Some(*fen as f64 / 100.0),
+        _ => None,
+    }
+}
+
+fn column(section: &Section, key: &str) -> Option<usize> {
+    section.columns.iter().position(|c| c.key == key)
+}
+
+/// Grouped bars (two series) as an SVG string: `labels[i]` with `a[i]` and `b[i]`, in bn yuan.
+fn bars(
+    title: &str,
+    labels: &[String],
+    series: [(&str, &[f64]); 2],
+    width: u32,
+) -> Result<String, AnnualError> {
+    let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(&e))?;
+        let max = series
+            .iter()
+            .flat_map(|(_, v)| v.iter())
+            .fold(0.0f64, |m, v| m.max(*v))
+            * 1.1;
+        let n = labels.len() as u32;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(if n > 12 { 70 } else { 30 })
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n).into_segmented(), 0f64..max.max(1e-9))
+            .map_err(|e| chart_error(&e))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(labels.len())
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("bn yuan")
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        let colours = [RGBColor(120, 144, 156), RGBColor(0, 121, 107)];
+        for (k, (name, values)) in series.iter().enumerate() {
+            let colour = colours[k];
+            chart
+                .draw_series(values.iter().enumerate().map(|(i, v)| {
+                    let i = i as u32;
+                    // Two bars per segment: the first in its left half, the second in its right.
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), *v),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(0, 0, 4 + 14 * k as u32, 4 + 14 * (1 - k as u32));
+                    bar
+                }))
+                .map_err(|e| chart_error(&e))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        root.present().map_err(|e| chart_error(&e))?;
+    }
+    Ok(svg)
+}
+
+/// The annual report of `year` as one HTML page.
+pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError> {
+    let summary = report::summary(store).await?;
+    let compliance = report::compliance(store, Some(year), None, None).await?;
+    let by_year = summary
+        .section("years")
+        .ok_or_else(|| ReportError::Inconsistent("the summary has no years".into()))?;
+    let (quota_col, delivered_col) = (
+        column(by_year, "quota").expect("years has quota"),
+        column(by_year, "delivered").expect("years has delivered"),
+    );
+    let mut labels = Vec::new();
+    let (mut quotas, mut delivered) = (Vec::new(), Vec::new());
+    let mut this_year: Option<&Vec<Cell>> = None;
+    for row in &by_year.rows {
+        let Cell::Int(y) = row[0] else { continue };
+        labels.push(y.to_string());
+        quotas.push(money_of(&row[quota_col]).unwrap_or(0.0) / 1e9);
+        delivered.push(money_of(&row[delivered_col]).unwrap_or(0.0) / 1e9);
+        if y == i64::from(year.get()) {
+            this_year = Some(row);
+        }
+    }
+    if this_year.is_none() {
+        return Err(ReportError::Invalid(format!(
+            "{year} is not a year of the program: pick one of {}",
+            labels.join(", ")
+        ))
+        .into());
+    }
+    let funds_chart = bars(
+        "Quota and funds delivered by year",
+        &labels,
+        [("quota", &quotas), ("delivered", &delivered)],
+        760,
+    )?;
+    let table = compliance
+        .section("compliance")
+        .ok_or_else(|| ReportError::Inconsistent("compliance has no table".into()))?;
+    let (q, d) = (
+        column(table, "quota").expect("quota"),
+        column(table, "disbursed").expect("disbursed"),
+    );
+    let providers: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| match &r[0] {
+            Cell::Text(t) => t.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    let quota: Vec<f64> = table
+        .rows
+        .iter()
+        .map(|r| money_of(&r[q]).unwrap_or(0.0) / 1e9)
+        .collect();
+    let paid: Vec<f64> = table
+        .rows
+        .iter()
+        .map(|r| money_of(&r[d]).unwrap_or(0.0) / 1e9)
+        .collect();
+    let provider_chart = bars(
+        &format!("Each provider's quota and disbursements, {year}"),
+        &providers,
+        [("quota", &quota), ("disbursed", &paid)],
+        980,
+    )?;
+    let headline = summary.section("headline");
+    let year_section = {
+        let mut s = Section::new(
+            "year",
+            format!("{year} in figures"),
+            by_year.columns.clone(),
+        );
+        s.push(this_year.expect("checked").clone());
+        s
+    };
+    let simulated = summary
+        .notes
+        .iter()
+        .chain(&compliance.notes)
+        .any(|n| n.to_lowercase().contains("simulated"));
+    let pairs = summary.section("pairs");
+    let ctx = report::Context::load(store).await?;
+    let title = format!(
+        "{} — annual report {year} · {}年度报告",
+        ctx.program.name_en, ctx.program.name_zh
+    );
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(STYLE)) "@media print{body{margin:0;max-width:none}h2{break-after:avoid}table{break-inside:auto}}" }
+            }
+            body {
+                h1 { (title) }
+                @if simulated {
+                    p.notes { "Counterpart demo: projects, money, people and outcome series in this report are SIMULATED records made by a generator; the pairing table and the published figures beside them are real." }
+                }
+                div.notes { @for note in &summary.notes { p { (note) } } }
+                (section_html(&year_section, ""))
+                @if let Some(h) = headline { (section_html(h, "")) }
+                h2 { "Charts" }
+                div { (PreEscaped(&funds_chart)) }
+                div { (PreEscaped(&provider_chart)) }
+                p.data { "Bars computed from the records (" @if simulated { "simulated" } @else { "recorded" } "); quotas by the program's rule." }
+                @for section in &compliance.sections { (section_html(section, "")) }
+                div.notes { @for note in &compliance.notes { p { (note) } } }
+                @if let Some(p) = pairs { (section_html(p, "")) }
+            }
+        }
+    };
+    Ok(page.into_string())
+}
+
+/// The Chromium to print with: `COUNTERPART_CHROMIUM`, else `/usr/bin/chromium`.
+fn chromium() -> String {
+    std::env::var("COUNTERPART_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// Print an HTML file to PDF with headless Chromium (no network, no profile left behind).
+pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), AnnualError> {
+    let profile = tempfile::tempdir().map_err(|e| AnnualError::Chromium(e.to_string()))?;
+    let html = std::fs::canonicalize(html).map_err(|e| AnnualError::Write {
+        path: html.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let output = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .map_err(|e| AnnualError::Chromium(e.to_string()))?;
+    if !output.status.success() || !pdf.is_file() {
+        return Err(AnnualError::Chromium(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Write the annual report of `year` to `out`: HTML, or PDF when it ends in `.pdf` (the HTML is
+/// printed from a temporary file).
+pub async fn write(store: &dyn Store, year: Year, out: &Path) -> Result<(), AnnualError> {
+    let html = annual(store, year).await?;
+    let write_error = |e: std::io::Error| AnnualError::Write {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    };
+    if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+    {
+        let dir = tempfile::tempdir().map_err(write_error)?;
+        let page = dir.path().join("annual.html");
+        std::fs::write(&page, html).map_err(write_error)?;
+        print_pdf(&page, out)
+    } else {
+        std::fs::write(out, html).map_err(write_error)
+    }
+}
