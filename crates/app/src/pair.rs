@@ -38,9 +38,21 @@ struct Model {
     problem: Problem,
     providers: Vec<RegionCode>,
     units: Vec<RegionCode>,
+    /// Per unit, the paired recipients inside it (counties), when the unit is not itself one.
+    members: Vec<Vec<Member>>,
     actual: Vec<Piece>,
     simulated_inputs: bool,
     years: BTreeSet<u16>,
+}
+
+/// A paired recipient inside a unit: a county of a prefecture.
+struct Member {
+    code: RegionCode,
+    need: i64,
+    population: i64,
+    tags: Vec<String>,
+    /// Its providers in the year's pairs (indices into `Model::providers`).
+    actual: Vec<usize>,
 }
 
 pub async fn pair(store: &dyn Store, options: &PairOptions) -> Result<Report, ReportError> {
@@ -144,23 +156,37 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
         tags
     };
     let mut unit_recipients: Vec<Recipient> = Vec::new();
+    let mut members = Vec::new();
     // Per unit: need by actual provider.
     let mut actual_need: Vec<BTreeMap<usize, i64>> = Vec::new();
     for unit in &units {
         let mut need = 0;
         let mut population = 0;
         let mut by_provider: BTreeMap<usize, i64> = BTreeMap::new();
+        let mut inside = Vec::new();
         for (recipient, (n, pop)) in &recipients {
             if &unit_of(recipient) != unit {
                 continue;
             }
             need += n;
             population += pop;
+            let mut actual = Vec::new();
             for p in pairs.iter().filter(|p| &&p.recipient == recipient) {
                 let i = providers.binary_search(&p.provider).expect("listed");
                 *by_provider.entry(i).or_default() += n;
+                actual.push(i);
+            }
+            if *recipient != unit {
+                inside.push(Member {
+                    code: (*recipient).clone(),
+                    need: *n,
+                    population: *pop,
+                    tags: tags(recipient),
+                    actual,
+                });
             }
         }
+        members.push(inside);
         unit_recipients.push(Recipient {
             name: unit.to_string(),
             need,
@@ -228,6 +254,7 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
         problem,
         providers,
         units,
+        members,
         actual,
         simulated_inputs,
         years,
@@ -524,7 +551,15 @@ fn render(
         ]);
     }
 
-    let mut sections = vec![score, recipients, differences, providers, breakdown];
+    let counties = hand_down(ctx, model, proposal)?;
+    let mut sections = vec![
+        score,
+        recipients,
+        differences,
+        counties,
+        providers,
+        breakdown,
+    ];
     if !explain.is_empty() {
         let mut why = Section::new(
             "explain",
@@ -604,6 +639,88 @@ fn render(
         notes,
         sections,
     })
+}
+
+/// Nesting, recipient side: each unit's counties handed down to the providers proposed for it,
+/// by the same model (their shares of the unit as capacities, one provider per county, ties
+/// toward today's county pairs), beside the 2010 table.
+fn hand_down(ctx: &Context, model: &Model, proposal: &Pairing) -> Result<Section, ReportError> {
+    let mut section = Section::new(
+        "counties",
+        "Counties handed down: each unit's counties among its proposed providers",
+        vec![
+            col("county", "county", None),
+            col("unit", "unit", None),
+            col("need", "need: registered poor", Some("people")),
+            col("proposed", "proposed", None),
+            col("actual", "actual", None),
+            col("agrees", "agrees", None),
+        ],
+    );
+    for (r, members) in model.members.iter().enumerate() {
+        if members.is_empty() {
+            continue;
+        }
+        let pieces: Vec<&Piece> = proposal.of(r).collect();
+        let sub_providers: Vec<usize> = pieces.iter().map(|p| p.provider).collect();
+        let chosen: Vec<usize> = if sub_providers.len() == 1 {
+            vec![0; members.len()]
+        } else {
+            let providers = pieces
+                .iter()
+                .map(|p| Provider {
+                    name: model.providers[p.provider].to_string(),
+                    capacity: p.units,
+                    tags: model.problem.providers[p.provider].tags.clone(),
+                })
+                .collect();
+            let recipients = members
+                .iter()
+                .map(|m| Recipient {
+                    name: m.code.to_string(),
+                    need: m.need,
+                    population: m.population,
+                    tags: m.tags.clone(),
+                    providers: 1,
+                })
+                .collect();
+            let mut sub = Problem::new(providers, recipients);
+            sub.weights = model.problem.weights;
+            for (c, m) in members.iter().enumerate() {
+                for (k, &p) in sub_providers.iter().enumerate() {
+                    if m.actual.contains(&p) {
+                        sub.existing.push((k, c));
+                        sub.prefer.push((k, c));
+                    }
+                }
+            }
+            let solved = pairing::solve(&sub)
+                .map_err(|e| ReportError::Inconsistent(format!("handing down: {e}")))?;
+            pairing::verify(&sub, &solved)
+                .map_err(|e| ReportError::Inconsistent(format!("handing down: {e}")))?;
+            (0..members.len())
+                .map(|c| solved.of(c).next().map_or(0, |p| p.provider))
+                .collect()
+        };
+        for (m, k) in members.iter().zip(chosen) {
+            let proposed = sub_providers[k];
+            let names = |ps: &[usize]| -> String {
+                ps.iter()
+                    .map(|&p| label(ctx, &model.providers[p]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            section.push(vec![
+                Cell::text(label(ctx, &m.code)),
+                Cell::text(label(ctx, &model.units[r])),
+                Cell::Int(m.need),
+                Cell::text(label(ctx, &model.providers[proposed])),
+                Cell::text(names(&m.actual)),
+                Cell::text(if m.actual == [proposed] { "yes" } else { "no" }),
+            ]);
+        }
+    }
+    Ok(section)
 }
 
 /// Branch-and-bound nodes for each row of the differences table.

@@ -1699,6 +1699,18 @@ async fn the_pairing_engine_proposes_against_the_2010_table() {
         );
     }
     assert!(!base.section("differences").unwrap().rows.is_empty());
+    // Nesting: every paired county handed down to one of its prefecture's proposed providers.
+    let counties = base.section("counties").unwrap();
+    assert_eq!(counties.rows.len(), 82, "the 82 county-level units of 2010");
+    for row in &counties.rows {
+        let (Cell::Text(unit), Cell::Text(provider)) = (&row[1], &row[3]) else {
+            panic!("{row:?}")
+        };
+        assert!(
+            text_at(&base, "recipients", unit, "proposed").contains(provider.as_str()),
+            "{row:?} goes to a provider of {unit}"
+        );
+    }
     // Every provider carries need: proposed shares add up to 100%.
     let shares: f64 = base
         .section("providers")
