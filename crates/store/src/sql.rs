@@ -223,28 +223,39 @@ where
 macro_rules! sql_store {
     ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal, $scan:literal, $unscan:literal) => {
         impl $store {
+            /// One row's values, in the order of `table.columns`, into `cells`.
+            fn cells(
+                row: &<$db as sqlx::Database>::Row,
+                table: &'static $crate::codec::Table,
+                cells: &mut Vec<$crate::codec::Value>,
+            ) -> Result<(), sqlx::Error> {
+                use sqlx::Row;
+                use $crate::codec::{ColumnType, Value};
+                cells.clear();
+                for (i, (_, ty)) in table.columns.iter().enumerate() {
+                    cells.push(match ty {
+                        ColumnType::Int => row
+                            .try_get::<Option<i64>, _>(i)?
+                            .map_or(Value::Null, Value::Int),
+                        ColumnType::Text => row
+                            .try_get::<Option<String>, _>(i)?
+                            .map_or(Value::Null, Value::Text),
+                    });
+                }
+                Ok(())
+            }
+
             async fn select(
                 &self,
                 table: &'static $crate::codec::Table,
             ) -> Result<Vec<Vec<$crate::codec::Value>>, $crate::StoreError> {
-                use sqlx::Row;
-                use $crate::codec::{ColumnType, Value};
                 let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
                 let sql = format!("SELECT {} FROM {}", columns.join(", "), table.name);
                 let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let mut cells = Vec::with_capacity(columns.len());
-                    for (i, (_, ty)) in table.columns.iter().enumerate() {
-                        cells.push(match ty {
-                            ColumnType::Int => row
-                                .try_get::<Option<i64>, _>(i)?
-                                .map_or(Value::Null, Value::Int),
-                            ColumnType::Text => row
-                                .try_get::<Option<String>, _>(i)?
-                                .map_or(Value::Null, Value::Text),
-                        });
-                    }
+                    Self::cells(row, table, &mut cells)?;
                     out.push(cells);
                 }
                 table.sort_by_key(&mut out);
@@ -657,8 +668,6 @@ macro_rules! sql_store {
                           + Send),
             ) -> Result<u64, $crate::StoreError> {
                 use futures_util::TryStreamExt;
-                use sqlx::Row;
-                use $crate::codec::{ColumnType, Value};
                 let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
                 let sql = format!(
                     "SELECT {} FROM {} ORDER BY {}",
@@ -683,16 +692,9 @@ macro_rules! sql_store {
                         None
                     }
                 } {
-                    cells.clear();
-                    for (i, (_, ty)) in table.columns.iter().enumerate() {
-                        cells.push(match ty {
-                            ColumnType::Int => row
-                                .try_get::<Option<i64>, _>(i)?
-                                .map_or(Value::Null, Value::Int),
-                            ColumnType::Text => row
-                                .try_get::<Option<String>, _>(i)?
-                                .map_or(Value::Null, Value::Text),
-                        });
+                    if let Err(e) = Self::cells(&row, table, &mut cells) {
+                        failed = Some(e.into());
+                        break;
                     }
                     if let Err(e) = sink(&cells) {
                         failed = Some(e);

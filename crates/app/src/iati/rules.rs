@@ -381,54 +381,52 @@ fn child<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'inp
     node.children().find(|n| n.has_tag_name(name))
 }
 
-fn parse(text: &str) -> Result<Document<'_>, String> {
-    Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))
+/// Parse `text` and run `check` on every child of the root element named `element`, after the
+/// language and currency rules (`rules`: their ids for this kind of file).
+fn check_file(
+    text: &str,
+    today: Date,
+    element: &str,
+    rules: [&str; 2],
+    check: impl Fn(&mut Checker, Node),
+) -> Vec<String> {
+    let doc = match Document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => return vec![format!("not well-formed XML: {e}")],
+    };
+    let mut c = Checker {
+        doc: &doc,
+        today,
+        problems: Vec::new(),
+    };
+    for node in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name(element))
+    {
+        c.languages(node, rules[0]);
+        c.currencies(node, rules[1]);
+        check(&mut c, node);
+    }
+    c.problems
 }
 
 /// Problems of an activity file, each naming its rule and line; empty when it passes.
 pub fn check_activities(text: &str, today: Date) -> Vec<String> {
-    let doc = match parse(text) {
-        Ok(doc) => doc,
-        Err(e) => return vec![e],
-    };
-    let mut c = Checker {
-        doc: &doc,
-        today,
-        problems: Vec::new(),
-    };
-    for a in doc
-        .root_element()
-        .children()
-        .filter(|n| n.has_tag_name("iati-activity"))
-    {
-        c.languages(a, "4.1.1");
-        c.currencies(a, "7.8.1");
-        c.activity(a);
-    }
-    c.problems
+    check_file(text, today, "iati-activity", ["4.1.1", "7.8.1"], |c, a| {
+        c.activity(a)
+    })
 }
 
 /// Problems of an organisation file, each naming its rule and line; empty when it passes.
 pub fn check_organisations(text: &str, today: Date) -> Vec<String> {
-    let doc = match parse(text) {
-        Ok(doc) => doc,
-        Err(e) => return vec![e],
-    };
-    let mut c = Checker {
-        doc: &doc,
+    check_file(
+        text,
         today,
-        problems: Vec::new(),
-    };
-    for o in doc
-        .root_element()
-        .children()
-        .filter(|n| n.has_tag_name("iati-organisation"))
-    {
-        c.languages(o, "4.5.1");
-        c.currencies(o, "7.8.2");
-        c.organisation(o);
-    }
-    c.problems
+        "iati-organisation",
+        ["4.5.1", "7.8.2"],
+        |c, o| c.organisation(o),
+    )
 }
 
 #[cfg(test)]
