@@ -150,3 +150,58 @@ pub async fn bundle(store: &dyn Store, dir: &Path) -> Result<(usize, u64), Expor
     }
     Ok((files, rows))
 }
+
+/// A report as an XLSX workbook: a worksheet per section (money in yuan, two decimals) and one
+/// for the notes, which say what is simulated.
+pub fn report_xlsx(report: &crate::report::Report) -> Result<Vec<u8>, ExportError> {
+    use crate::report::Cell;
+    let fail = |e: XlsxError| ExportError::Write {
+        path: "the workbook".into(),
+        reason: e.to_string(),
+    };
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let yuan = Format::new().set_num_format("#,##0.00");
+    for section in &report.sections {
+        let sheet = workbook.add_worksheet();
+        // Sheet names: at most 31 characters, unique (section keys are).
+        sheet
+            .set_name(section.key.chars().take(31).collect::<String>())
+            .map_err(fail)?;
+        for (i, column) in section.columns.iter().enumerate() {
+            let label = match column.unit {
+                Some("fen") => column.label.to_string(),
+                Some(unit) => format!("{} ({unit})", column.label),
+                None => column.label.to_string(),
+            };
+            sheet
+                .write_string_with_format(0, i as u16, label, &bold)
+                .map_err(fail)?;
+        }
+        for (r, row) in section.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => sheet.write_string(r, c, t),
+                    Cell::Int(i) => sheet.write_number(r, c, *i as f64),
+                    Cell::Number(x) => sheet.write_number(r, c, *x),
+                    Cell::Money { fen } => {
+                        sheet.write_number_with_format(r, c, *fen as f64 / 100.0, &yuan)
+                    }
+                    Cell::Empty => continue,
+                }
+                .map_err(fail)?;
+            }
+        }
+    }
+    let notes = workbook.add_worksheet();
+    notes.set_name("notes").map_err(fail)?;
+    notes
+        .write_string_with_format(0, 0, &report.title, &bold)
+        .map_err(fail)?;
+    for (i, note) in report.notes.iter().enumerate() {
+        notes.write_string(i as u32 + 1, 0, note).map_err(fail)?;
+    }
+    workbook.save_to_buffer().map_err(fail)
+}

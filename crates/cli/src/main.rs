@@ -267,6 +267,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// A workbook (a sheet per section) on standard output: redirect it, `> report.xlsx`.
+    Xlsx,
 }
 
 fn main() -> ExitCode {
@@ -732,12 +734,17 @@ fn say_posted(applied: Applied) {
 }
 
 fn print_report(report: &Report, format: Format) -> Result<()> {
+    use std::io::{IsTerminal, Write};
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
         Format::Table => render::table(report, &mut out)?,
         Format::Json => render::json(report, &mut out)?,
         Format::Csv => render::csv(report, &mut out)?,
+        Format::Xlsx if out.is_terminal() => {
+            bail!("--format xlsx writes a workbook: redirect it to a file, e.g. `> report.xlsx`")
+        }
+        Format::Xlsx => out.write_all(&counterpart_app::export::report_xlsx(report)?)?,
     }
     Ok(())
 }

@@ -84,6 +84,13 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         .expect("a number");
     assert!(livelihood > 70.0);
 
+    let xlsx = counterpart(&db, &["compliance", "--year", "2019", "--format", "xlsx"]);
+    assert!(xlsx.status.success(), "{}", text(&xlsx.stderr));
+    assert!(
+        xlsx.stdout.starts_with(b"PK") && xlsx.stdout.len() > 4_000,
+        "an XLSX workbook (a zip) on standard output"
+    );
+
     let csv = counterpart(&db, &["report", "summary", "--format", "csv"]);
     let csv = text(&csv.stdout);
     assert!(csv.starts_with("section,row,column,value,unit\n"));
