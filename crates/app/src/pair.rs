@@ -428,6 +428,7 @@ fn render(
             col("forced", "forcing back", None),
             col("cost", "points lost by forcing it back", Some("points")),
             col("moves", "pairs it would displace", None),
+            col("provenance", "provenance", None),
         ],
     );
     for (r, code) in model.units.iter().enumerate() {
@@ -473,6 +474,7 @@ fn render(
                     Cell::text(format!("{}={}", model.providers[missing.provider], code)),
                     cost_cell(&answer),
                     Cell::text(moves_text(ctx, model, &answer.moves)),
+                    Cell::text(provenance.clone()),
                 ]);
             }
         }
@@ -486,6 +488,7 @@ fn render(
             col("proposed", "proposed", Some("points")),
             col("actual", "actual", Some("points")),
             col("difference", "proposed − actual", Some("points")),
+            col("provenance", "provenance", None),
         ],
     );
     let sum = |pairs: &[pairing::Breakdown], f: fn(&pairing::Breakdown) -> i64| -> i64 {
@@ -521,6 +524,7 @@ fn render(
             Cell::Int(proposed),
             Cell::Int(actual),
             Cell::Int(proposed - actual),
+            Cell::text(provenance.clone()),
         ]);
     }
 
@@ -536,6 +540,7 @@ fn render(
             col("gap", "gap", Some("points")),
             col("continuity", "continuity", Some("points")),
             col("total", "total", Some("points")),
+            col("provenance", "provenance", None),
         ],
     );
     for b in &proposed_pairs {
@@ -548,10 +553,11 @@ fn render(
             Cell::Int(b.gap),
             Cell::Int(b.continuity),
             Cell::Int(b.total()),
+            Cell::text(provenance.clone()),
         ]);
     }
 
-    let counties = hand_down(ctx, model, proposal)?;
+    let counties = hand_down(ctx, model, proposal, &provenance)?;
     let mut sections = vec![
         score,
         recipients,
@@ -569,6 +575,7 @@ fn render(
                 col("in_proposal", "in the proposal", None),
                 col("cost", "points lost by forcing it", Some("points")),
                 col("moves", "the chain of pairs it displaces", None),
+                col("provenance", "provenance", None),
             ],
         );
         for &(p, r) in explain {
@@ -583,6 +590,7 @@ fn render(
                 Cell::text(if answer.chosen { "yes" } else { "no" }),
                 cost_cell(&answer),
                 Cell::text(moves_text(ctx, model, &answer.moves)),
+                Cell::text(provenance.clone()),
             ]);
         }
         sections.insert(1, why);
@@ -644,7 +652,12 @@ fn render(
 /// Nesting, recipient side: each unit's counties handed down to the providers proposed for it,
 /// by the same model (their shares of the unit as capacities, one provider per county, ties
 /// toward today's county pairs), beside the 2010 table.
-fn hand_down(ctx: &Context, model: &Model, proposal: &Pairing) -> Result<Section, ReportError> {
+fn hand_down(
+    ctx: &Context,
+    model: &Model,
+    proposal: &Pairing,
+    provenance: &str,
+) -> Result<Section, ReportError> {
     let mut section = Section::new(
         "counties",
         "Counties handed down: each unit's counties among its proposed providers",
@@ -655,6 +668,7 @@ fn hand_down(ctx: &Context, model: &Model, proposal: &Pairing) -> Result<Section
             col("proposed", "proposed", None),
             col("actual", "actual", None),
             col("agrees", "agrees", None),
+            col("provenance", "provenance", None),
         ],
     );
     for (r, members) in model.members.iter().enumerate() {
@@ -717,6 +731,7 @@ fn hand_down(ctx: &Context, model: &Model, proposal: &Pairing) -> Result<Section
                 Cell::text(label(ctx, &model.providers[proposed])),
                 Cell::text(names(&m.actual)),
                 Cell::text(if m.actual == [proposed] { "yes" } else { "no" }),
+                Cell::text(provenance.to_owned()),
             ]);
         }
     }

@@ -1699,6 +1699,13 @@ async fn the_pairing_engine_proposes_against_the_2010_table() {
         );
     }
     assert!(!base.section("differences").unwrap().rows.is_empty());
+    for section in &base.sections {
+        assert!(
+            section.columns.iter().any(|c| c.key == "provenance"),
+            "section {} says where its figures come from",
+            section.key
+        );
+    }
     // Nesting: every paired county handed down to one of its prefecture's proposed providers.
     let counties = base.section("counties").unwrap();
     assert_eq!(counties.rows.len(), 82, "the 82 county-level units of 2010");

@@ -106,10 +106,8 @@ impl<'a> Checker<'a> {
     }
 
     fn activity(&mut self, a: Node) {
-        if let Some(updated) = a.attribute("last-updated-datetime") {
-            let _ = updated;
-            self.date(a, "last-updated-datetime", Some("11.1.1"));
-        }
+        // Absent is allowed; present must be a date, not in the future.
+        self.date(a, "last-updated-datetime", Some("11.1.1"));
         // Identifier.
         let identifier = child(a, "iati-identifier")
             .and_then(|n| n.text())
