@@ -136,7 +136,7 @@ pub async fn load(
         ledger: &ledger,
         journal_from,
     };
-    store.load(records, &booking, progress).await?;
+    store.load(records, &booking, None, progress).await?;
     Ok(())
 }
 
@@ -155,6 +155,8 @@ pub async fn import_dir(
         ledger: &ledger,
         journal_from,
     };
-    store.load(&bundle.records, &booking, progress).await?;
+    store
+        .load(&bundle.records, &booking, None, progress)
+        .await?;
     Ok(bundle.records)
 }

@@ -264,5 +264,22 @@ pub async fn post(store: &dyn Store, posting: &Posting) -> Result<Applied, Posti
         recorded_by: posting.recorded_by.clone(),
     };
     let open = project_accounts(&posting.project, &office, year, currency);
-    Ok(store.post(&entry, &posting.project, &open).await?)
+    let audit = crate::audit::entry(
+        &posting.recorded_by,
+        "transfer.post",
+        &posting.id.to_string(),
+        None,
+        Some(serde_json::json!({
+            "id": posting.id.to_string(),
+            "project": posting.project.to_string(),
+            "kind": posting.kind.code(),
+            "amount_fen": posting.amount.get(),
+            "value_date": posting.value_date.to_string(),
+            "phase": posting.phase.code(),
+            "corrects": posting.corrects.as_ref().map(ToString::to_string),
+        })),
+    );
+    Ok(store
+        .post(&entry, &posting.project, &open, Some(&audit))
+        .await?)
 }

@@ -7,7 +7,9 @@
 //!
 //! Architecture Invariant: every figure a report returns carries its provenance.
 
+pub mod access;
 pub mod annual;
+pub mod audit;
 pub mod bundle;
 pub mod demo;
 pub mod export;
@@ -19,5 +21,6 @@ pub mod publish;
 pub mod report;
 pub mod solve;
 pub mod validate;
+pub mod write;
 
 pub use bundle::{Bundle, Problem, Problems};

@@ -1453,7 +1453,7 @@ fn the_store_follows_the_in_memory_model() {
                 }
                 let expected = model.apply(entry.clone()).map_err(|e| e.code().to_owned());
                 let got = runtime
-                    .block_on(store.post(&entry, &project, &open))
+                    .block_on(store.post(&entry, &project, &open, None))
                     .map_err(|e| match e {
                         counterpart_store::PostError::Refused(e) => e.code().to_owned(),
                         other => panic!("step {step}: {other}"),
@@ -1626,7 +1626,10 @@ async fn a_load_prepared_before_a_posting_writes_nothing() {
             ledger: &ledger,
             journal_from: from,
         };
-        let e = store.load(&records, &booking, &|_| {}).await.unwrap_err();
+        let e = store
+            .load(&records, &booking, None, &|_| {})
+            .await
+            .unwrap_err();
         assert!(
             matches!(&e, counterpart_store::StoreError::Changed { office } if office == "tianjin"),
             "{e}"

@@ -788,7 +788,7 @@ async fn run_demo(target: &Target, reset: bool) -> Result<()> {
         };
         let bar = progress_bar(records.len() + booking.len(), "building the demo");
         store
-            .load(&records, &booking, &|n| bar.set_position(n as u64))
+            .load(&records, &booking, None, &|n| bar.set_position(n as u64))
             .await?;
         bar.finish_and_clear();
         eprintln!(
@@ -861,7 +861,9 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
     let bar = progress_bar(bundle.records.len() + booking.len(), "importing");
     let result = opened
         .store()
-        .load(&bundle.records, &booking, &|n| bar.set_position(n as u64))
+        .load(&bundle.records, &booking, None, &|n| {
+            bar.set_position(n as u64)
+        })
         .await;
     bar.finish_and_clear();
     let result = result

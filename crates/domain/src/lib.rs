@@ -10,6 +10,7 @@
 //! Architecture Invariant: types parse, they do not validate. Once a value has a domain type
 //! it is valid everywhere (`Fen::parse_amount`, `RegionCode::parse`, `Year::parse`, …).
 
+pub mod access;
 pub mod compliance;
 pub mod fact;
 pub mod indicator;

@@ -39,6 +39,37 @@ impl Fen {
         Ok(Fen(fen))
     }
 
+    /// Parse an amount typed by a person in yuan: digits, optional thousands separators (`,`)
+    /// and at most two decimals, e.g. `1,250,000.50`.
+    pub fn parse_yuan(text: &str) -> Result<Fen, ParseError> {
+        let text = text.trim();
+        let bad = || {
+            ParseError::new(format!(
+                "{text:?} is not an amount in yuan: write e.g. 1250000 or 1,250,000.50"
+            ))
+        };
+        if text.starts_with('-') {
+            return Err(ParseError::new(format!(
+                "{text:?} is negative: amounts are ≥ 0; book a reversal to undo money"
+            )));
+        }
+        let (whole, cents) = text.split_once('.').unwrap_or((text, ""));
+        let whole: String = whole.chars().filter(|&c| c != ',').collect();
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || cents.len() > 2
+            || !cents.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let yuan: i64 = whole.parse().map_err(|_| bad())?;
+        let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
+        yuan.checked_mul(Self::PER_YUAN)
+            .and_then(|f| f.checked_add(cents))
+            .map(Fen)
+            .ok_or_else(bad)
+    }
+
     pub const fn get(self) -> i64 {
         self.0
     }
@@ -149,6 +180,27 @@ mod tests {
         assert!(Fen::parse_amount("1e5").is_err());
         assert!(Fen::parse_amount("abc").is_err());
         assert!(Fen::parse_amount("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn typed_yuan_become_fen() {
+        assert_eq!(
+            Fen::parse_yuan("1,250,000.50").unwrap(),
+            Fen::new(125_000_050)
+        );
+        assert_eq!(Fen::parse_yuan(" 12.5 ").unwrap(), Fen::new(1_250));
+        assert_eq!(Fen::parse_yuan("7").unwrap(), Fen::new(700));
+        for bad in [
+            "",
+            "-3",
+            "1.234",
+            "1e5",
+            "abc",
+            "1.2.3",
+            "99999999999999999999",
+        ] {
+            assert!(Fen::parse_yuan(bad).is_err(), "{bad:?} parsed");
+        }
     }
 
     #[test]

@@ -11,11 +11,15 @@
 //! Architecture Invariant: money rows (`transfers`) are never updated or deleted; the database
 //! refuses it with triggers.
 
+mod access;
 mod codec;
 mod postgres;
 mod sql;
 mod sqlite;
 
+pub use access::{
+    Access, AuditEntry, AuditRow, Page, ProjectFilter, Session, SignOff, TransferFilter, User,
+};
 pub use codec::ColumnType;
 pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
 pub use postgres::PgStore;
@@ -186,15 +190,18 @@ impl Booking<'_> {
     }
 }
 
-/// Everything Counterpart asks of a database.
+/// Everything Counterpart asks of a database (with [`Access`]: accounts, the audit log and
+/// paged reads for the web application).
 #[async_trait]
-pub trait Store: Send + Sync {
-    /// Insert all records and their booking in one transaction: all or nothing. `progress` is
-    /// called with the number of rows written so far.
+pub trait Store: Access + Send + Sync {
+    /// Insert all records and their booking in one transaction: all or nothing, with `audit`
+    /// (when given) written in the same transaction. `progress` is called with the number of
+    /// rows written so far.
     async fn load(
         &self,
         records: &Records,
         booking: &Booking<'_>,
+        audit: Option<&AuditEntry>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), StoreError>;
 
@@ -209,11 +216,14 @@ pub trait Store: Send + Sync {
     /// lock the office's chain head and then the entry's accounts (always in that order, so
     /// concurrent offices never deadlock), check it with the domain ledger, and write the
     /// transfer, its journal entry, the balances and the new chain head.
+    /// `audit`, when given, is written in the same transaction (not for a retry that changes
+    /// nothing).
     async fn post(
         &self,
         entry: &Entry,
         project: &RecordId,
         open: &[Account],
+        audit: Option<&AuditEntry>,
     ) -> Result<Applied, PostError>;
 
     /// The provider of a project and the program's currency, if the project exists.

@@ -1,6 +1,7 @@
 //! The production backend: PostgreSQL, the same tables and the same queries as SQLite.
 
 use crate::StoreError;
+use crate::access::access_store;
 use crate::sql::sql_store;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -92,3 +93,5 @@ sql_store!(
     "",
     ""
 );
+
+access_store!(PgStore, sqlx::Postgres, "BEGIN");

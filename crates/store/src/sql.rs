@@ -281,6 +281,7 @@ macro_rules! sql_store {
                 &self,
                 records: &counterpart_domain::records::Records,
                 booking: &$crate::Booking<'_>,
+                audit: Option<&$crate::AuditEntry>,
                 progress: &(dyn Fn(usize) + Sync),
             ) -> Result<(), $crate::StoreError> {
                 use $crate::codec::{ColumnType, Value};
@@ -406,6 +407,9 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                if let Some(audit) = audit {
+                    Self::insert_audit(&mut tx, audit).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -415,6 +419,7 @@ macro_rules! sql_store {
                 entry: &counterpart_domain::ledger::Entry,
                 project: &counterpart_domain::RecordId,
                 open: &[counterpart_domain::ledger::Account],
+                audit: Option<&$crate::AuditEntry>,
             ) -> Result<counterpart_domain::ledger::Applied, $crate::PostError> {
                 use $crate::sql::*;
                 use counterpart_domain::ledger::{Applied, Ledger, Phase};
@@ -532,6 +537,9 @@ macro_rules! sql_store {
                     .bind(&office)
                     .execute(&mut *tx)
                     .await?;
+                if let Some(audit) = audit {
+                    Self::insert_audit(&mut tx, audit).await?;
+                }
                 tx.commit().await?;
                 Ok(applied)
             }

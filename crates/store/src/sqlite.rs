@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file, WAL, `synchronous=FULL`, writes under `BEGIN IMMEDIATE`.
 
 use crate::StoreError;
+use crate::access::access_store;
 use crate::sql::sql_store;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -64,3 +65,5 @@ sql_store!(
     "PRAGMA cache_size = -2048",
     "PRAGMA cache_size = -262144"
 );
+
+access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

@@ -217,7 +217,9 @@ async fn records_round_trip_and_sums_group_them() {
         };
         let progress = std::sync::Mutex::new(Vec::new());
         store
-            .load(&records, &booking, &|n| progress.lock().unwrap().push(n))
+            .load(&records, &booking, None, &|n| {
+                progress.lock().unwrap().push(n)
+            })
             .await
             .unwrap();
         assert_eq!(
@@ -268,7 +270,10 @@ async fn a_failed_load_leaves_nothing_behind() {
             ledger: &ledger,
             journal_from: 0,
         };
-        let err = store.load(&records, &booking, &|_| {}).await.unwrap_err();
+        let err = store
+            .load(&records, &booking, None, &|_| {})
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::Database(_)),
             "{}: {err}",
@@ -296,6 +301,7 @@ async fn transfers_cannot_be_updated_or_deleted() {
                     ledger: &ledger,
                     journal_from: 0,
                 },
+                None,
                 &|_| {},
             )
             .await

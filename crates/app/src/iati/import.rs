@@ -672,6 +672,8 @@ pub async fn import_files(
         ledger: &ledger,
         journal_from,
     };
-    store.load(&bundle.records, &booking, progress).await?;
+    store
+        .load(&bundle.records, &booking, None, progress)
+        .await?;
     Ok(bundle.records)
 }

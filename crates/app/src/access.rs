@@ -1,0 +1,289 @@
+//! Accounts of the web application: adding, listing and disabling them, signing in (argon2id
+//! password hashes), sessions and API tokens (random 256-bit secrets, stored only as SHA-256
+//! digests). Who may do what is decided in `domain::access`; this module only says who is
+//! asking.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use counterpart_domain::access::{AccountRole, Action, Actor, Denied, can};
+use counterpart_domain::region::RegionTree;
+use counterpart_domain::{RegionCode, records::Records};
+use counterpart_store::{Session, Store, StoreError, User};
+use sha2::{Digest, Sha256};
+
+/// How long a browser stays signed in.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+/// The shortest password an account may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("{0} (invalid_account)")]
+    Invalid(String),
+    #[error("an account named {0} already exists (account_exists)")]
+    Exists(String),
+    #[error("no account named {0} (unknown_account)")]
+    Unknown(String),
+    #[error("{0} ({code})", code = .0.code())]
+    Denied(#[from] Denied),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The actor an account acts as.
+pub fn actor_of(user: &User) -> Actor {
+    Actor::Account {
+        name: user.name.clone(),
+        role: user.role,
+        office: user.office.clone(),
+    }
+}
+
+/// The actor the command line acts as: the machine's operator, with every right.
+pub fn operator() -> Actor {
+    Actor::Account {
+        name: "cli".into(),
+        role: AccountRole::Admin,
+        office: None,
+    }
+}
+
+/// SHA-256 of a secret, in hex: what the database keeps of tokens.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A fresh random secret: 32 bytes from the operating system, in hex.
+pub fn secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn hash_password(password: &str) -> Result<String, AccessError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccessError::Hash(e.to_string()))
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A hash to check against when the account does not exist, so that signing in takes as long
+/// for an unknown name as for a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password, never matches").unwrap_or_default())
+}
+
+/// A new account as asked for: checked against the program's regions.
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub role: AccountRole,
+    pub office: Option<&'a str>,
+    pub password: &'a str,
+}
+
+/// Add an account. Offices name a region of the program (a provider for provider offices).
+pub async fn add_user(
+    store: &dyn Store,
+    by: &Actor,
+    frame: &Records,
+    new: &NewUser<'_>,
+) -> Result<User, AccessError> {
+    let tree = tree_of(frame)?;
+    can(by, &Action::ManageAccounts, &tree)?;
+    let name = new.name.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
+    {
+        return Err(AccessError::Invalid(format!(
+            "account name {name:?}: use 1–64 letters, digits, '.', '-', '_' or '@'"
+        )));
+    }
+    if new.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccessError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let office = office_of(frame, &tree, new.role, new.office)?;
+    let user = User {
+        name: name.to_owned(),
+        role: new.role,
+        office,
+        password_hash: hash_password(new.password)?,
+        disabled: false,
+        created_at: crate::audit::now(),
+    };
+    let audit = crate::audit::entry(
+        by.name(),
+        "account.add",
+        &user.name,
+        None,
+        Some(account_json(&user)),
+    );
+    if !store.add_user(&user, &audit).await? {
+        return Err(AccessError::Exists(user.name));
+    }
+    Ok(user)
+}
+
+fn tree_of(frame: &Records) -> Result<RegionTree, AccessError> {
+    RegionTree::build(frame.regions.iter().cloned()).map_err(|e| {
+        AccessError::Store(StoreError::Corrupt {
+            table: "regions",
+            detail: e.to_string(),
+        })
+    })
+}
+
+fn office_of(
+    frame: &Records,
+    tree: &RegionTree,
+    role: AccountRole,
+    office: Option<&str>,
+) -> Result<Option<RegionCode>, AccessError> {
+    match (role.has_office(), office) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(AccessError::Invalid(format!(
+            "an account of role {role} has no office"
+        ))),
+        (true, None) => Err(AccessError::Invalid(format!(
+            "an account of role {role} needs --office: the region it speaks for"
+        ))),
+        (true, Some(text)) => {
+            let region = tree.find(text).ok_or_else(|| {
+                AccessError::Invalid(format!("office {text:?} is not a region of the program"))
+            })?;
+            let is_provider = frame.pairs.iter().any(|p| p.provider == region.code);
+            if role == AccountRole::ProviderOffice && !is_provider {
+                return Err(AccessError::Invalid(format!(
+                    "office {} is not a provider of the program",
+                    region.code
+                )));
+            }
+            Ok(Some(region.code.clone()))
+        }
+    }
+}
+
+fn account_json(user: &User) -> serde_json::Value {
+    serde_json::json!({
+        "name": user.name,
+        "role": user.role.code(),
+        "office": user.office.as_ref().map(ToString::to_string),
+        "disabled": user.disabled,
+    })
+}
+
+/// Disable (or enable again) an account; disabling signs it out everywhere.
+pub async fn set_disabled(
+    store: &dyn Store,
+    by: &Actor,
+    frame: &Records,
+    name: &str,
+    disabled: bool,
+) -> Result<(), AccessError> {
+    can(by, &Action::ManageAccounts, &tree_of(frame)?)?;
+    let before = store
+        .user(name)
+        .await?
+        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
+    let mut after = before.clone();
+    after.disabled = disabled;
+    let action = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
+    let audit = crate::audit::entry(
+        by.name(),
+        action,
+        name,
+        Some(account_json(&before)),
+        Some(account_json(&after)),
+    );
+    if store.set_disabled(name, disabled, &audit).await? {
+        Ok(())
+    } else {
+        Err(AccessError::Unknown(name.to_owned()))
+    }
+}
+
+/// A session just opened: the secret for the cookie (never stored) and the session.
+pub struct SignedIn {
+    pub token: String,
+    pub session: Session,
+    pub user: User,
+}
+
+/// Check a name and password and open a session. `None` for a wrong name or password (the
+/// same answer for both, in about the same time) or a disabled account.
+pub async fn sign_in(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    now: i64,
+) -> Result<Option<SignedIn>, StoreError> {
+    let user = store.user(name.trim()).await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    // Tens of milliseconds of CPU by design: what makes guessing slow.
+    let matches = password_matches(password, &hash);
+    let Some(user) = user.filter(|u| matches && !u.disabled) else {
+        return Ok(None);
+    };
+    let token = secret();
+    let session = Session {
+        token_hash: digest(&token),
+        user: user.name.clone(),
+        csrf: secret(),
+        expires_at: now + SESSION_SECONDS,
+    };
+    store.create_session(&session).await?;
+    Ok(Some(SignedIn {
+        token,
+        session,
+        user,
+    }))
+}
+
+/// Issue an API token for an account; the token is shown once and stored as a digest.
+pub async fn issue_token(
+    store: &dyn Store,
+    by: &Actor,
+    frame: &Records,
+    name: &str,
+    label: &str,
+) -> Result<String, AccessError> {
+    can(by, &Action::ManageAccounts, &tree_of(frame)?)?;
+    if store.user(name).await?.is_none() {
+        return Err(AccessError::Unknown(name.to_owned()));
+    }
+    let token = secret();
+    let audit = crate::audit::entry(
+        by.name(),
+        "token.issue",
+        name,
+        None,
+        Some(serde_json::json!({ "user": name, "label": label })),
+    );
+    store
+        .add_token(&digest(&token), name, label, &audit)
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,594 @@
+//! What the web application asks of a database beyond the records: accounts, sessions and API
+//! tokens (secrets only as hashes), the append-only audit log, recipient sign-offs, and paged,
+//! filtered reads of projects and transfers. Implemented once for both backends by
+//! `access_store!`.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use counterpart_domain::access::AccountRole;
+use counterpart_domain::project::{Category, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::{RecordId, RegionCode, Year};
+
+/// An account of the web application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: AccountRole,
+    /// The provider or recipient region of an office account.
+    pub office: Option<RegionCode>,
+    /// The argon2 hash in PHC string form.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// A signed-in browser: the hash of its cookie's token, its CSRF token and when it expires
+/// (seconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user: String,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+/// One line of the audit log: who did what to which record, with the record before and after
+/// (JSON), written in the transaction of the write itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A stored audit line with its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub entry: AuditEntry,
+}
+
+/// A recipient office's confirmation that a project arrived as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOff {
+    pub project: RecordId,
+    pub office: RegionCode,
+    pub signed_by: String,
+    pub at: String,
+}
+
+/// Which projects (and their transfers) to read. Every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    pub provider: Option<RegionCode>,
+    /// Recipients in any of these regions (an area and everything below it).
+    pub recipients: Option<Vec<RegionCode>>,
+    pub category: Option<Category>,
+    pub year: Option<Year>,
+    pub status: Option<ProjectStatus>,
+}
+
+/// Which transfers to read: those of the filtered projects, of one project, of one kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransferFilter {
+    pub projects: ProjectFilter,
+    pub project: Option<RecordId>,
+    pub kind: Option<TransferKind>,
+}
+
+/// One page of a longer list, and the length of the whole list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Accounts, sessions, API tokens and the audit log.
+#[async_trait]
+pub trait Access: Send + Sync {
+    /// Add an account; `false` when the name is taken (nothing written).
+    async fn add_user(&self, user: &User, audit: &AuditEntry) -> Result<bool, StoreError>;
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Disable or enable an account; disabling ends its sessions. `false` when it does not
+    /// exist.
+    async fn set_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The session with this token hash and its account, unless expired at `now`.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, StoreError>;
+    async fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn add_token(
+        &self,
+        token_hash: &str,
+        user: &str,
+        label: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+    /// The account an API token belongs to.
+    async fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// The audit log, newest first, below `before` (an id) when given.
+    async fn audit_log(&self, before: Option<i64>, limit: u64)
+    -> Result<Vec<AuditRow>, StoreError>;
+    /// Record a sign-off; `false` when the project was already signed off (nothing written).
+    async fn sign_off(&self, signoff: &SignOff, audit: &AuditEntry) -> Result<bool, StoreError>;
+    async fn signoff(&self, project: &RecordId) -> Result<Option<SignOff>, StoreError>;
+    /// Projects matching `filter`, newest year first, then by id.
+    async fn projects_page(
+        &self,
+        filter: &ProjectFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Project>, StoreError>;
+    async fn project(&self, id: &RecordId) -> Result<Option<Project>, StoreError>;
+    /// Transfers matching `filter`, latest value date first, then by id.
+    async fn transfers_page(
+        &self,
+        filter: &TransferFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Transfer>, StoreError>;
+    /// Projects awaiting a sign-off in these recipient areas (none given: all).
+    async fn awaiting_signoff(
+        &self,
+        recipients: Option<&[RegionCode]>,
+        limit: u64,
+    ) -> Result<Page<Project>, StoreError>;
+}
+
+pub(crate) const USER_COLUMNS: &str = "name, role, office, password_hash, disabled, created_at";
+
+pub(crate) type UserRow = (String, String, Option<String>, String, i64, String);
+
+pub(crate) fn user_of(row: UserRow) -> Result<User, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        table: "users",
+        detail,
+    };
+    Ok(User {
+        role: AccountRole::parse(&row.1).map_err(|e| corrupt(e.to_string()))?,
+        office: row
+            .2
+            .map(|o| RegionCode::parse(&o))
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?,
+        name: row.0,
+        password_hash: row.3,
+        disabled: row.4 != 0,
+        created_at: row.5,
+    })
+}
+
+/// Implement [`Access`] for a store with a `pool` and a `write_turn()`; `$begin` opens a write
+/// transaction.
+macro_rules! access_store {
+    ($store:ty, $db:ty, $begin:literal) => {
+        impl $store {
+            async fn insert_audit(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                audit: &$crate::AuditEntry,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&audit.at)
+                .bind(&audit.actor)
+                .bind(&audit.action)
+                .bind(&audit.target)
+                .bind(&audit.before)
+                .bind(&audit.after)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// `WHERE …` of a project filter over projects aliased `p`.
+            fn push_project_filter(
+                query: &mut sqlx::QueryBuilder<'_, $db>,
+                filter: &$crate::ProjectFilter,
+            ) {
+                query.push(" WHERE 1 = 1");
+                if let Some(provider) = &filter.provider {
+                    query.push(" AND p.provider = ").push_bind(provider.to_string());
+                }
+                if let Some(recipients) = &filter.recipients {
+                    query.push(" AND p.recipient IN (");
+                    let mut list = query.separated(", ");
+                    list.push_bind(String::new());
+                    for r in recipients.iter().take($crate::sql::MAX_BOUND_VALUES / 2) {
+                        list.push_bind(r.to_string());
+                    }
+                    query.push(")");
+                }
+                if let Some(category) = filter.category {
+                    query.push(" AND p.category = ").push_bind(category.code());
+                }
+                if let Some(year) = filter.year {
+                    query.push(" AND p.year = ").push_bind(i64::from(year.get()));
+                }
+                if let Some(status) = filter.status {
+                    query.push(" AND p.status = ").push_bind(status.code());
+                }
+            }
+
+            async fn decode_rows(
+                &self,
+                table: &'static $crate::codec::Table,
+                rows: &[<$db as sqlx::Database>::Row],
+            ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {
+                let mut values = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let mut cells = Vec::with_capacity(table.columns.len());
+                    Self::cells(row, table, &mut cells)?;
+                    values.push(cells);
+                }
+                let mut records = counterpart_domain::records::Records::default();
+                $crate::codec::decode(&mut records, table, &values)?;
+                Ok(records)
+            }
+
+            fn columns_of(table: &'static $crate::codec::Table, alias: &str) -> String {
+                table
+                    .columns
+                    .iter()
+                    .map(|c| format!("{alias}.{}", c.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Access for $store {
+            async fn add_user(
+                &self,
+                user: &$crate::User,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let added = sqlx::query(&format!(
+                    "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+                    $crate::access::USER_COLUMNS
+                ))
+                .bind(&user.name)
+                .bind(user.role.code())
+                .bind(user.office.as_ref().map(|o| o.to_string()))
+                .bind(&user.password_hash)
+                .bind(i64::from(user.disabled))
+                .bind(&user.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if added {
+                    Self::insert_audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                }
+                Ok(added)
+            }
+
+            async fn users(&self) -> Result<Vec<$crate::User>, $crate::StoreError> {
+                let rows: Vec<$crate::access::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users ORDER BY name",
+                    $crate::access::USER_COLUMNS
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::access::user_of).collect()
+            }
+
+            async fn user(&self, name: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
+                let row: Option<$crate::access::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users WHERE name = $1",
+                    $crate::access::USER_COLUMNS
+                ))
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::access::user_of).transpose()
+            }
+
+            async fn set_disabled(
+                &self,
+                name: &str,
+                disabled: bool,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let found = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+                    .bind(i64::from(disabled))
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !found {
+                    return Ok(false);
+                }
+                if disabled {
+                    sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn create_session(&self, session: &$crate::Session) -> Result<(), $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                sqlx::query("INSERT INTO sessions (token_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&session.token_hash)
+                    .bind(&session.user)
+                    .bind(&session.csrf)
+                    .bind(session.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> Result<Option<($crate::Session, $crate::User)>, $crate::StoreError> {
+                let row: Option<(String, String, i64, String, String, Option<String>, String, i64, String)> =
+                    sqlx::query_as(
+                        "SELECT s.user_name, s.csrf, s.expires_at, u.name, u.role, u.office, u.password_hash, \
+                         u.disabled, u.created_at FROM sessions s JOIN users u ON u.name = s.user_name \
+                         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some((user_name, csrf, expires_at, name, role, office, hash, disabled, created)) = row else {
+                    return Ok(None);
+                };
+                let user = $crate::access::user_of((name, role, office, hash, disabled, created))?;
+                let session = $crate::Session {
+                    token_hash: token_hash.to_owned(),
+                    user: user_name,
+                    csrf,
+                    expires_at,
+                };
+                Ok(Some((session, user)))
+            }
+
+            async fn end_session(&self, token_hash: &str) -> Result<(), $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn add_token(
+                &self,
+                token_hash: &str,
+                user: &str,
+                label: &str,
+                audit: &$crate::AuditEntry,
+            ) -> Result<(), $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query("INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user)
+                    .bind(label)
+                    .bind(&audit.at)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn token_user(&self, token_hash: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
+                let row: Option<$crate::access::UserRow> = sqlx::query_as(
+                    "SELECT u.name, u.role, u.office, u.password_hash, u.disabled, u.created_at \
+                     FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = $1 AND u.disabled = 0",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::access::user_of).transpose()
+            }
+
+            async fn audit_log(
+                &self,
+                before: Option<i64>,
+                limit: u64,
+            ) -> Result<Vec<$crate::AuditRow>, $crate::StoreError> {
+                let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT id, at, actor, action, target, before, after FROM audit_log \
+                         WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                    )
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, at, actor, action, target, before, after)| $crate::AuditRow {
+                        id,
+                        entry: $crate::AuditEntry { at, actor, action, target, before, after },
+                    })
+                    .collect())
+            }
+
+            async fn sign_off(
+                &self,
+                signoff: &$crate::SignOff,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let added = sqlx::query(
+                    "INSERT INTO signoffs (project, office, signed_by, at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (project) DO NOTHING",
+                )
+                .bind(signoff.project.to_string())
+                .bind(signoff.office.to_string())
+                .bind(&signoff.signed_by)
+                .bind(&signoff.at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if added {
+                    Self::insert_audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                }
+                Ok(added)
+            }
+
+            async fn signoff(
+                &self,
+                project: &counterpart_domain::RecordId,
+            ) -> Result<Option<$crate::SignOff>, $crate::StoreError> {
+                let row: Option<(String, String, String)> =
+                    sqlx::query_as("SELECT office, signed_by, at FROM signoffs WHERE project = $1")
+                        .bind(project.to_string())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((office, signed_by, at)) = row else { return Ok(None) };
+                Ok(Some($crate::SignOff {
+                    project: project.clone(),
+                    office: counterpart_domain::RegionCode::parse(&office)
+                        .map_err($crate::sql::corrupt("signoffs"))?,
+                    signed_by,
+                    at,
+                }))
+            }
+
+            async fn projects_page(
+                &self,
+                filter: &$crate::ProjectFilter,
+                offset: u64,
+                limit: u64,
+            ) -> Result<$crate::Page<counterpart_domain::project::Project>, $crate::StoreError> {
+                let table = &$crate::codec::PROJECTS;
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
+                Self::push_project_filter(&mut count, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM projects p",
+                    Self::columns_of(table, "p")
+                ));
+                Self::push_project_filter(&mut query, filter);
+                query
+                    .push(" ORDER BY p.year DESC, p.id LIMIT ")
+                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .push(" OFFSET ")
+                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+                let rows = query.build().fetch_all(&self.pool).await?;
+                let records = self.decode_rows(table, &rows).await?;
+                Ok($crate::Page {
+                    items: records.projects,
+                    total: u64::try_from(total).unwrap_or(0),
+                })
+            }
+
+            async fn project(
+                &self,
+                id: &counterpart_domain::RecordId,
+            ) -> Result<Option<counterpart_domain::project::Project>, $crate::StoreError> {
+                let table = &$crate::codec::PROJECTS;
+                let rows = sqlx::query(&format!("SELECT {} FROM projects p WHERE p.id = $1", Self::columns_of(table, "p")))
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(self.decode_rows(table, &rows).await?.projects.pop())
+            }
+
+            async fn transfers_page(
+                &self,
+                filter: &$crate::TransferFilter,
+                offset: u64,
+                limit: u64,
+            ) -> Result<$crate::Page<counterpart_domain::project::Transfer>, $crate::StoreError> {
+                let table = &$crate::codec::TRANSFERS;
+                let narrow = |query: &mut sqlx::QueryBuilder<'_, $db>| {
+                    Self::push_project_filter(query, &filter.projects);
+                    if let Some(project) = &filter.project {
+                        query.push(" AND t.project = ").push_bind(project.to_string());
+                    }
+                    if let Some(kind) = filter.kind {
+                        query.push(" AND t.kind = ").push_bind(kind.code());
+                    }
+                };
+                let from = " FROM transfers t JOIN projects p ON p.id = t.project";
+                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT CAST(COUNT(*) AS BIGINT){from}"));
+                narrow(&mut count);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {}{from}",
+                    Self::columns_of(table, "t")
+                ));
+                narrow(&mut query);
+                query
+                    .push(" ORDER BY t.value_date DESC, t.id LIMIT ")
+                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .push(" OFFSET ")
+                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+                let rows = query.build().fetch_all(&self.pool).await?;
+                let records = self.decode_rows(table, &rows).await?;
+                Ok($crate::Page {
+                    items: records.transfers,
+                    total: u64::try_from(total).unwrap_or(0),
+                })
+            }
+
+            async fn awaiting_signoff(
+                &self,
+                recipients: Option<&[counterpart_domain::RegionCode]>,
+                limit: u64,
+            ) -> Result<$crate::Page<counterpart_domain::project::Project>, $crate::StoreError> {
+                let table = &$crate::codec::PROJECTS;
+                let filter = $crate::ProjectFilter {
+                    recipients: recipients.map(<[_]>::to_vec),
+                    ..Default::default()
+                };
+                let waiting = " AND p.status IN ('completed', 'handed_over', 'in_operation') \
+                               AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.project = p.id)";
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
+                Self::push_project_filter(&mut count, &filter);
+                count.push(waiting);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM projects p",
+                    Self::columns_of(table, "p")
+                ));
+                Self::push_project_filter(&mut query, &filter);
+                query.push(waiting);
+                query
+                    .push(" ORDER BY p.year, p.id LIMIT ")
+                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+                let rows = query.build().fetch_all(&self.pool).await?;
+                let records = self.decode_rows(table, &rows).await?;
+                Ok($crate::Page {
+                    items: records.projects,
+                    total: u64::try_from(total).unwrap_or(0),
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use access_store;
