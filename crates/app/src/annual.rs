@@ -280,3 +280,136 @@ pub async fn write(store: &dyn Store, year: Year, out: &Path) -> Result<(), Annu
         std::fs::write(out, html).map_err(write_error)
     }
 }
+
+/// Money disbursed by year, stacked by category group (livelihood, industry, infrastructure,
+/// exchange, other), in bn yuan, as an SVG string; and whether any of it is simulated.
+pub async fn funds_by_year_chart(
+    store: &dyn Store,
+    width: u32,
+) -> Result<(String, bool), AnnualError> {
+    use counterpart_domain::project::{CategoryGroup, TransferKind};
+    use std::collections::BTreeMap;
+    let groups = [
+        CategoryGroup::Livelihood,
+        CategoryGroup::Industry,
+        CategoryGroup::Infrastructure,
+        CategoryGroup::Exchange,
+        CategoryGroup::Other,
+    ];
+    let mut by_year: BTreeMap<u16, [f64; 5]> = BTreeMap::new();
+    let mut simulated = false;
+    for row in store.funds(None).await.map_err(ReportError::from)? {
+        let sign = match row.kind {
+            TransferKind::Disburse => 1.0,
+            TransferKind::Reversal => 0.0,
+            _ => continue,
+        };
+        let g = groups
+            .iter()
+            .position(|g| *g == row.category.group())
+            .unwrap_or(4);
+        by_year.entry(row.year.get()).or_insert([0.0; 5])[g] +=
+            sign * row.amount.get() as f64 / 1e11;
+        simulated |= row.simulated;
+    }
+    let labels: Vec<String> = by_year.keys().map(ToString::to_string).collect();
+    let series: Vec<(&str, Vec<f64>)> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| (group.code(), by_year.values().map(|v| v[g]).collect()))
+        .collect();
+    Ok((
+        stacked(
+            "Disbursed by year and category (bn yuan)",
+            &labels,
+            &series,
+            width,
+        )?,
+        simulated,
+    ))
+}
+
+/// Stacked bars as an SVG string: for each label, the series' values one on another.
+pub fn stacked(
+    title: &str,
+    labels: &[String],
+    series: &[(&str, Vec<f64>)],
+    width: u32,
+) -> Result<String, AnnualError> {
+    let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
+    let n = labels.len();
+    let totals: Vec<f64> = (0..n)
+        .map(|i| {
+            series
+                .iter()
+                .map(|(_, v)| v.get(i).copied().unwrap_or(0.0))
+                .sum()
+        })
+        .collect();
+    let max = totals.iter().fold(0.0f64, |m, v| m.max(*v)) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n as u32).into_segmented(), 0f64..max.max(1e-9))
+            .map_err(|e| chart_error(&e))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("bn yuan")
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        let colours = [
+            RGBColor(0, 121, 107),
+            RGBColor(255, 143, 0),
+            RGBColor(84, 110, 122),
+            RGBColor(142, 36, 170),
+            RGBColor(189, 189, 189),
+        ];
+        let mut base = vec![0.0f64; n];
+        for (k, (name, values)) in series.iter().enumerate() {
+            let colour = colours[k % colours.len()];
+            let bars: Vec<_> = (0..n)
+                .map(|i| {
+                    let v = values.get(i).copied().unwrap_or(0.0);
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i as u32), base[i]),
+                            (SegmentValue::Exact(i as u32 + 1), base[i] + v),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(0, 0, 6, 6);
+                    base[i] += v;
+                    bar
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(|e| chart_error(&e))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        root.present().map_err(|e| chart_error(&e))?;
+    }
+    Ok(svg)
+}

@@ -933,3 +933,60 @@ fn titles(category: Category) -> (&'static str, &'static str) {
         Category::Other => ("Planning and capacity building", "规划及能力建设"),
     }
 }
+
+/// The demo's accounts, one per role: name, role, office, password. For the local demo only:
+/// the passwords are printed by `counterpart demo`.
+pub const DEMO_ACCOUNTS: [(
+    &str,
+    counterpart_domain::access::AccountRole,
+    Option<&str>,
+    &str,
+); 4] = [
+    (
+        "admin",
+        counterpart_domain::access::AccountRole::Admin,
+        None,
+        "demo-admin-2010",
+    ),
+    (
+        "shanghai",
+        counterpart_domain::access::AccountRole::ProviderOffice,
+        Some("shanghai"),
+        "demo-shanghai-2010",
+    ),
+    (
+        "kashgar",
+        counterpart_domain::access::AccountRole::RecipientOffice,
+        Some("kashgar"),
+        "demo-kashgar-2010",
+    ),
+    (
+        "auditor",
+        counterpart_domain::access::AccountRole::Auditor,
+        None,
+        "demo-auditor-2010",
+    ),
+];
+
+/// Add the demo's accounts that are missing. Returns the names added.
+pub async fn ensure_accounts(
+    store: &dyn counterpart_store::Store,
+) -> Result<Vec<&'static str>, crate::access::AccessError> {
+    let frame = store.frame().await?;
+    let operator = crate::access::operator();
+    let mut added = Vec::new();
+    for (name, role, office, password) in DEMO_ACCOUNTS {
+        if store.user(name).await?.is_some() {
+            continue;
+        }
+        let new = crate::access::NewUser {
+            name,
+            role,
+            office,
+            password,
+        };
+        crate::access::add_user(store, &operator, &frame, &new).await?;
+        added.push(name);
+    }
+    Ok(added)
+}

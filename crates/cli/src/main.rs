@@ -40,15 +40,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the demo program (if the database is absent) and print its summary.
+    /// Build the demo program (if the database is absent), print its summary and the demo
+    /// accounts, and serve it at http://127.0.0.1:8080.
     Demo {
         /// Delete the database first and build the demo anew.
         #[arg(long)]
         reset: bool,
-        /// Stop after the summary. (The web dashboard arrives with the web application; until
-        /// then the demo always stops after the summary.)
+        /// Stop after the summary instead of serving the web application.
         #[arg(long)]
         no_serve: bool,
+        /// Where to serve.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
+    /// Serve the web application: pages, the JSON API under /api/v1 (OpenAPI document at
+    /// /api/v1/openapi.json), sign-in for the accounts `counterpart user add` creates.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Mark cookies Secure (set this when users reach the server over HTTPS without a
+        /// proxy that sends X-Forwarded-Proto).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Accounts of the web application.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
     },
     /// Load a CSV bundle (a directory of <table>.csv files) into the database: all or nothing.
     #[command(args_conflicts_with_subcommands = true)]
@@ -133,6 +151,35 @@ enum Command {
         year: Option<u16>,
         #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. Its password is read from standard input when --password-stdin is
+    /// given, else made up and printed once.
+    Add {
+        name: String,
+        /// admin, provider (a provider office), recipient (a recipient office) or auditor.
+        #[arg(long)]
+        role: String,
+        /// The region an office speaks for (name or code), e.g. shanghai or kashgar.
+        #[arg(long)]
+        office: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// The accounts, with role, office and whether disabled.
+    List,
+    /// Disable an account: it can no longer sign in, and its sessions end.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
+    /// Issue an API token for an account (shown once; only its digest is stored).
+    Token {
+        name: String,
+        #[arg(long, default_value = "api")]
+        label: String,
     },
 }
 
@@ -361,6 +408,13 @@ fn redact(url: &str) -> String {
 }
 
 impl Opened {
+    fn into_arc(self) -> std::sync::Arc<dyn Store> {
+        match self {
+            Opened::Sqlite(s) => std::sync::Arc::new(s),
+            Opened::Postgres(s) => std::sync::Arc::new(s),
+        }
+    }
+
     fn store(&self) -> &dyn Store {
         match self {
             Opened::Sqlite(s) => s,
@@ -395,7 +449,19 @@ async fn print_account(
 async fn run(cli: Cli) -> Result<()> {
     let target = Target::of(&cli);
     match cli.command {
-        Command::Demo { reset, no_serve: _ } => run_demo(&target, reset).await,
+        Command::Demo {
+            reset,
+            no_serve,
+            bind,
+        } => run_demo(&target, reset, (!no_serve).then_some(bind)).await,
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => {
+            let opened = target.open_existing().await?;
+            serve(opened, bind, secure_cookies).await
+        }
+        Command::User { what } => run_user(&target, what).await,
         Command::Import {
             what: Some(ImportCommand::Iati { files }),
             ..
@@ -760,7 +826,102 @@ fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
     bar
 }
 
-async fn run_demo(target: &Target, reset: bool) -> Result<()> {
+/// Serve the web application on `bind` until stopped.
+async fn serve(opened: Opened, bind: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
+    let store = opened.into_arc();
+    let state = counterpart_web::AppState::new(store, secure_cookies);
+    eprintln!("serving at http://{bind} (stop with Ctrl-C); the API is under /api/v1");
+    counterpart_web::serve(state, bind)
+        .await
+        .with_context(|| format!("cannot serve at {bind}"))
+}
+
+async fn run_user(target: &Target, what: UserCommand) -> Result<()> {
+    use counterpart_app::access::{self, NewUser};
+    use counterpart_domain::access::AccountRole;
+    let opened = target.open_existing().await?;
+    let store = opened.store();
+    let frame = store.frame().await?;
+    let operator = access::operator();
+    let result: Result<()> = async {
+        match what {
+            UserCommand::Add {
+                name,
+                role,
+                office,
+                password_stdin,
+            } => {
+                let role = AccountRole::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+                let (password, made_up) = if password_stdin {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+                } else {
+                    (access::secret()[..20].to_owned(), true)
+                };
+                let new = NewUser {
+                    name: &name,
+                    role,
+                    office: office.as_deref(),
+                    password: &password,
+                };
+                let user = access::add_user(store, &operator, &frame, &new).await?;
+                eprintln!(
+                    "added {} ({}{})",
+                    user.name,
+                    user.role,
+                    user.office
+                        .map(|o| format!(", office {o}"))
+                        .unwrap_or_default()
+                );
+                if made_up {
+                    println!("password: {password}");
+                }
+                Ok(())
+            }
+            UserCommand::List => {
+                let mut table = comfy_table::Table::new();
+                table.set_header(["account", "role", "office", "disabled", "created"]);
+                for u in store.users().await? {
+                    table.add_row([
+                        u.name,
+                        u.role.code().to_owned(),
+                        u.office.map(|o| o.to_string()).unwrap_or_default(),
+                        if u.disabled { "yes" } else { "" }.to_owned(),
+                        u.created_at,
+                    ]);
+                }
+                println!("{table}");
+                Ok(())
+            }
+            UserCommand::Disable { name } => {
+                access::set_disabled(store, &operator, &frame, &name, true).await?;
+                eprintln!("disabled {name}; its sessions ended");
+                Ok(())
+            }
+            UserCommand::Enable { name } => {
+                access::set_disabled(store, &operator, &frame, &name, false).await?;
+                eprintln!("enabled {name}");
+                Ok(())
+            }
+            UserCommand::Token { name, label } => {
+                let token = access::issue_token(store, &operator, &frame, &name, &label).await?;
+                eprintln!("API token for {name} (shown once; send it as Authorization: Bearer …):");
+                println!("{token}");
+                Ok(())
+            }
+        }
+    }
+    .await;
+    opened.close().await?;
+    result
+}
+
+async fn run_demo(
+    target: &Target,
+    reset: bool,
+    serve_at: Option<std::net::SocketAddr>,
+) -> Result<()> {
     if reset {
         let Target::File(db) = target else {
             bail!("--reset deletes a SQLite file; on PostgreSQL drop the tables yourself");
@@ -805,12 +966,22 @@ async fn run_demo(target: &Target, reset: bool) -> Result<()> {
     }
     let summary = report::summary(store).await?;
     print_report(&summary, Format::Table)?;
+    counterpart_app::demo::ensure_accounts(store).await?;
+    eprintln!("\nDemo accounts (account / password — role, office):");
+    for (name, role, office, password) in counterpart_app::demo::DEMO_ACCOUNTS {
+        eprintln!(
+            "  {name:<9} / {password:<19} — {role}{}",
+            office.map(|o| format!(", {o}")).unwrap_or_default()
+        );
+    }
     eprintln!(
-        "\nNext: `counterpart pair` (the optimal pairing beside the 2010 table), \
-         `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`, \
-         `counterpart report summary --format json`."
+        "\nAlso: `counterpart pair` (the optimal pairing beside the 2010 table), \
+         `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`."
     );
-    opened.close().await
+    match serve_at {
+        Some(bind) => serve(opened, bind, false).await,
+        None => opened.close().await,
+    }
 }
 
 async fn run_import(target: &Target, dir: &Path) -> Result<()> {

@@ -1,0 +1,798 @@
+//! The JSON API under `/api/v1`, and its OpenAPI 3.1 document generated from these handlers
+//! (`/api/v1/openapi.json`). One error shape ([`ErrorBody`]); lists are paged (`page`,
+//! `per_page`) and filtered; every table downloads as CSV, streamed row by row.
+//!
+//! Reads of published aggregates are public; reads of records need an account; writes need the
+//! right account (see `domain::access`). Send `Authorization: Bearer TOKEN`, or the session
+//! cookie with the header `X-CSRF-Token`.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiError, ErrorBody};
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use counterpart_app::report::{self};
+use counterpart_app::write::{self, NewProject, NewTransfer};
+use counterpart_domain::access::{Action, can};
+use counterpart_domain::ledger::Applied;
+use counterpart_domain::project::{Category, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::records::Records;
+use counterpart_domain::region::RegionTree;
+use counterpart_domain::{RecordId, Year};
+use counterpart_store::{ProjectFilter, Store, TransferFilter};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/summary", get(summary))
+        .route("/compliance", get(compliance))
+        .route("/providers/{code}", get(provider))
+        .route("/recipients/{code}", get(recipient))
+        .route("/projects", get(projects).post(create_project))
+        .route("/projects/{id}", get(project))
+        .route("/projects/{id}/signoff", post(sign_off))
+        .route("/transfers", get(transfers).post(create_transfer))
+        .route("/audit", get(audit))
+        .route("/tables/{file}", get(table_csv))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint: see /api/v1/openapi.json")
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Counterpart API",
+        version = "1",
+        description = "Pairing-assistance programs: published aggregates, projects, the funds ledger, sign-offs and the audit log. Errors: {\"error\": {\"code\", \"message\", \"fields\"}}."
+    ),
+    paths(
+        summary, compliance, provider, recipient, projects, project, create_project, sign_off,
+        transfers, create_transfer, audit, table_csv
+    ),
+    components(schemas(
+        ErrorBody, ProjectView, TransferView, ProjectPage, TransferPage, ProjectDetail,
+        SignOffView, AuditView, Posted, NewProjectBody, NewTransferBody
+    )),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of this API.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+// ---- reports: published aggregates -------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Only this year.
+    year: Option<u16>,
+    /// Only this provider (code or name).
+    provider: Option<String>,
+}
+
+fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
+    year.map(Year::new)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(format!("year: {e}")))
+}
+
+/// The program's summary: headline figures with provenance, years, pairs.
+#[utoipa::path(get, path = "/api/v1/summary", tag = "published",
+    responses((status = 200, description = "A report: sections of columns and rows, with notes", body = serde_json::Value)))]
+async fn summary(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok(Json(report::summary(state.store.as_ref()).await?).into_response())
+}
+
+/// Each provider-year held to the program's rules.
+#[utoipa::path(get, path = "/api/v1/compliance", tag = "published", params(ReportQuery),
+    responses((status = 200, description = "A report", body = serde_json::Value),
+              (status = 400, description = "A bad filter", body = ErrorBody),
+              (status = 404, description = "No such provider", body = ErrorBody)))]
+async fn compliance(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let year = year_of(q.year)?;
+    let report =
+        report::compliance(state.store.as_ref(), year, q.provider.as_deref(), None).await?;
+    Ok(Json(report).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// Only this year.
+    year: Option<u16>,
+}
+
+/// A provider's scorecard: quota against money by year, its pairs.
+#[utoipa::path(get, path = "/api/v1/providers/{code}", tag = "published",
+    params(("code" = String, Path, description = "Provider code or name"), YearQuery),
+    responses((status = 200, description = "A report", body = serde_json::Value),
+              (status = 404, description = "No such provider", body = ErrorBody)))]
+async fn provider(
+    State(state): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, ApiError> {
+    let report = report::provider(state.store.as_ref(), &code, year_of(q.year)?).await?;
+    Ok(Json(report).into_response())
+}
+
+/// A recipient area: who helps it, money arrived, outcomes against targets.
+#[utoipa::path(get, path = "/api/v1/recipients/{code}", tag = "published",
+    params(("code" = String, Path, description = "Recipient code or name"), YearQuery),
+    responses((status = 200, description = "A report", body = serde_json::Value),
+              (status = 404, description = "No such recipient", body = ErrorBody)))]
+async fn recipient(
+    State(state): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, ApiError> {
+    let report = report::recipient(state.store.as_ref(), &code, year_of(q.year)?).await?;
+    Ok(Json(report).into_response())
+}
+
+// ---- records ------------------------------------------------------------------------------
+
+/// A project.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: String,
+    pub provider: String,
+    pub recipient: String,
+    pub category: String,
+    pub status: String,
+    pub title_en: String,
+    pub title_zh: String,
+    pub year: u16,
+    pub budget_fen: i64,
+    /// published, recorded or simulated.
+    pub provenance: String,
+}
+
+impl From<&Project> for ProjectView {
+    fn from(p: &Project) -> Self {
+        ProjectView {
+            id: p.id.to_string(),
+            provider: p.provider.to_string(),
+            recipient: p.recipient.to_string(),
+            category: p.category.code().into(),
+            status: p.status.code().into(),
+            title_en: p.title_en.clone(),
+            title_zh: p.title_zh.clone(),
+            year: p.year.get(),
+            budget_fen: p.budget.get(),
+            provenance: p.provenance.kind().into(),
+        }
+    }
+}
+
+/// A transfer of the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: String,
+    pub project: String,
+    pub kind: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub value_date: String,
+    /// The transfer this one corrects (reversals, adjustments).
+    pub corrects: Option<String>,
+    pub phase: String,
+    pub provenance: String,
+}
+
+impl From<&Transfer> for TransferView {
+    fn from(t: &Transfer) -> Self {
+        TransferView {
+            id: t.id.to_string(),
+            project: t.project.to_string(),
+            kind: t.kind.code().into(),
+            amount_fen: t.amount.get(),
+            currency: t.currency.to_string(),
+            value_date: t.value_date.to_string(),
+            corrects: t.corrects.as_ref().map(ToString::to_string),
+            phase: t.phase.code().into(),
+            provenance: t.provenance.kind().into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectPage {
+    pub items: Vec<ProjectView>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferPage {
+    pub items: Vec<TransferView>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignOffView {
+    pub office: String,
+    pub signed_by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectDetail {
+    pub project: ProjectView,
+    pub transfers: Vec<TransferView>,
+    pub signoff: Option<SignOffView>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectQuery {
+    /// Provider code.
+    pub provider: Option<String>,
+    /// Recipient area (code or name): the area and everything below it.
+    pub recipient: Option<String>,
+    pub category: Option<String>,
+    pub year: Option<u16>,
+    pub status: Option<String>,
+    /// From 1.
+    pub page: Option<u64>,
+    /// 1–500, 50 by default.
+    pub per_page: Option<u64>,
+}
+
+pub const MAX_PER_PAGE: u64 = 500;
+
+/// `(page, per_page, offset)` of a request.
+pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64, u64), ApiError> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(50);
+    if page == 0 || page > 1_000_000 {
+        return Err(ApiError::bad_request(
+            "page: count from 1 (at most 1,000,000)",
+        ));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "per_page: 1 to {MAX_PER_PAGE}"
+        )));
+    }
+    Ok((page, per_page, (page - 1) * per_page))
+}
+
+pub fn tree_of(frame: &Records) -> Result<RegionTree, ApiError> {
+    Ok(write::tree(frame)?)
+}
+
+/// The store's filter for a query; `tree` resolves names and areas.
+pub fn project_filter(q: &ProjectQuery, tree: &RegionTree) -> Result<ProjectFilter, ApiError> {
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let region = |text: &str, what: &str| {
+        tree.find(text).map(|r| r.code.clone()).ok_or_else(|| {
+            ApiError::bad_request(format!("{what}: {text:?} is not a region of the program"))
+        })
+    };
+    Ok(ProjectFilter {
+        provider: nonempty(&q.provider)
+            .map(|p| region(&p, "provider"))
+            .transpose()?,
+        recipients: nonempty(&q.recipient)
+            .map(|r| region(&r, "recipient").map(|code| tree.subtree(&code)))
+            .transpose()?,
+        category: nonempty(&q.category)
+            .map(|c| {
+                Category::parse(&c).map_err(|e| ApiError::bad_request(format!("category: {e}")))
+            })
+            .transpose()?,
+        year: year_of(q.year)?,
+        status: nonempty(&q.status)
+            .map(|s| {
+                ProjectStatus::parse(&s).map_err(|e| ApiError::bad_request(format!("status: {e}")))
+            })
+            .transpose()?,
+    })
+}
+
+async fn records_reader(state: &AppState, viewer: &Viewer) -> Result<Records, ApiError> {
+    let frame = state.store.frame().await?;
+    can(&viewer.actor, &Action::ReadRecords, &tree_of(&frame)?)?;
+    Ok(frame)
+}
+
+/// Projects, filtered and paged (newest year first).
+#[utoipa::path(get, path = "/api/v1/projects", tag = "records", params(ProjectQuery),
+    security(("token" = [])),
+    responses((status = 200, body = ProjectPage),
+              (status = 400, description = "A bad filter", body = ErrorBody),
+              (status = 401, description = "Sign in first", body = ErrorBody)))]
+async fn projects(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Query(q): Query<ProjectQuery>,
+) -> Result<Json<ProjectPage>, ApiError> {
+    let frame = records_reader(&state, &viewer).await?;
+    let filter = project_filter(&q, &tree_of(&frame)?)?;
+    let (page, per_page, offset) = paging(q.page, q.per_page)?;
+    let found = state.store.projects_page(&filter, offset, per_page).await?;
+    Ok(Json(ProjectPage {
+        items: found.items.iter().map(ProjectView::from).collect(),
+        page,
+        per_page,
+        total: found.total,
+    }))
+}
+
+fn record_id(text: &str, what: &str) -> Result<RecordId, ApiError> {
+    RecordId::parse(text).map_err(|e| ApiError::not_found(format!("{what} {text:?}: {e}")))
+}
+
+/// One project with its transfers and sign-off.
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "records",
+    params(("id" = String, Path, description = "Project id")),
+    security(("token" = [])),
+    responses((status = 200, body = ProjectDetail),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 404, description = "No such project", body = ErrorBody)))]
+async fn project(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<ProjectDetail>, ApiError> {
+    records_reader(&state, &viewer).await?;
+    Ok(Json(project_detail(state.store.as_ref(), &id).await?))
+}
+
+pub async fn project_detail(store: &dyn Store, id: &str) -> Result<ProjectDetail, ApiError> {
+    let id = record_id(id, "project")?;
+    let project = store
+        .project(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no project {id}")))?;
+    let filter = TransferFilter {
+        project: Some(id.clone()),
+        ..Default::default()
+    };
+    let transfers = store.transfers_page(&filter, 0, 10_000).await?;
+    let signoff = store.signoff(&id).await?;
+    Ok(ProjectDetail {
+        project: ProjectView::from(&project),
+        transfers: transfers.items.iter().map(TransferView::from).collect(),
+        signoff: signoff.map(|s| SignOffView {
+            office: s.office.to_string(),
+            signed_by: s.signed_by,
+            at: s.at,
+        }),
+    })
+}
+
+/// A new project, every field as text (parsed and checked like an import).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewProjectBody {
+    pub id: String,
+    /// Provider code; a provider office may only name its own.
+    pub provider: String,
+    /// Recipient code or name: an area its provider is paired with that year.
+    pub recipient: String,
+    pub category: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    pub title_en: String,
+    pub title_zh: String,
+    pub year: u16,
+    /// In yuan, e.g. "1250000.50".
+    pub budget_yuan: String,
+}
+
+fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
+}
+
+/// Record a project (admin, or the office of its provider).
+#[utoipa::path(post, path = "/api/v1/projects", tag = "writes", request_body = NewProjectBody,
+    security(("token" = [])),
+    responses((status = 201, body = ProjectView),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 403, description = "Not this account's provider, or a stale CSRF token", body = ErrorBody),
+              (status = 422, description = "Fields at fault; nothing written", body = ErrorBody)))]
+async fn create_project(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    body: Result<Json<NewProjectBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ProjectView>), ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let Json(body) = body.map_err(json_rejection)?;
+    let frame = state.store.frame().await?;
+    let new = NewProject {
+        id: body.id,
+        provider: body.provider,
+        recipient: body.recipient,
+        category: body.category,
+        status: body.status.unwrap_or_default(),
+        title_en: body.title_en,
+        title_zh: body.title_zh,
+        year: body.year.to_string(),
+        budget_yuan: body.budget_yuan,
+    };
+    let project = write::record_project(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+    Ok((StatusCode::CREATED, Json(ProjectView::from(&project))))
+}
+
+pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError::new(e.status(), "bad_body", e.body_text())
+}
+
+/// A sign-off as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedOff {
+    pub project: String,
+    pub office: String,
+    pub signed_by: String,
+    pub at: String,
+}
+
+/// Sign off a project (admin, or the recipient office of its area).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/signoff", tag = "writes",
+    params(("id" = String, Path, description = "Project id")),
+    security(("token" = [])),
+    responses((status = 201, body = SignOffView),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 403, description = "Not this account's area", body = ErrorBody),
+              (status = 404, description = "No such project", body = ErrorBody),
+              (status = 409, description = "Already signed off", body = ErrorBody)))]
+async fn sign_off(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<SignOffView>), ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let frame = state.store.frame().await?;
+    let signoff = write::sign_off(state.store.as_ref(), &viewer.actor, &frame, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignOffView {
+            office: signoff.office.to_string(),
+            signed_by: signoff.signed_by,
+            at: signoff.at,
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransferQuery {
+    /// Only this project's.
+    pub project: Option<String>,
+    /// commit, disburse, spend, decommit, reclassify, reversal or adjustment.
+    pub kind: Option<String>,
+    /// Only this provider's projects.
+    pub provider: Option<String>,
+    /// Only projects in this recipient area.
+    pub recipient: Option<String>,
+    pub year: Option<u16>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub fn transfer_filter(q: &TransferQuery, tree: &RegionTree) -> Result<TransferFilter, ApiError> {
+    let projects = project_filter(
+        &ProjectQuery {
+            provider: q.provider.clone(),
+            recipient: q.recipient.clone(),
+            year: q.year,
+            ..Default::default()
+        },
+        tree,
+    )?;
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(TransferFilter {
+        projects,
+        project: nonempty(&q.project)
+            .map(|p| {
+                RecordId::parse(&p).map_err(|e| ApiError::bad_request(format!("project: {e}")))
+            })
+            .transpose()?,
+        kind: nonempty(&q.kind)
+            .map(|k| {
+                TransferKind::parse(&k).map_err(|e| ApiError::bad_request(format!("kind: {e}")))
+            })
+            .transpose()?,
+    })
+}
+
+/// The ledger's transfers, filtered and paged (latest value date first).
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "records", params(TransferQuery),
+    security(("token" = [])),
+    responses((status = 200, body = TransferPage),
+              (status = 400, description = "A bad filter", body = ErrorBody),
+              (status = 401, description = "Sign in first", body = ErrorBody)))]
+async fn transfers(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Query(q): Query<TransferQuery>,
+) -> Result<Json<TransferPage>, ApiError> {
+    let frame = records_reader(&state, &viewer).await?;
+    let filter = transfer_filter(&q, &tree_of(&frame)?)?;
+    let (page, per_page, offset) = paging(q.page, q.per_page)?;
+    let found = state
+        .store
+        .transfers_page(&filter, offset, per_page)
+        .await?;
+    Ok(Json(TransferPage {
+        items: found.items.iter().map(TransferView::from).collect(),
+        page,
+        per_page,
+        total: found.total,
+    }))
+}
+
+/// A transfer to post, every field as text.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTransferBody {
+    /// The client's id: retrying with the same id and content has one effect.
+    pub id: String,
+    pub project: String,
+    pub kind: String,
+    /// In yuan, e.g. "300000".
+    pub amount_yuan: String,
+    /// YYYY-MM-DD.
+    pub value_date: String,
+    pub corrects: Option<String>,
+}
+
+/// What a posting did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Posted {
+    pub id: String,
+    /// False when this was a retry of a transfer already posted (nothing changed).
+    pub created: bool,
+    pub sequence: u64,
+}
+
+/// Post a transfer of a project through the ledger (admin, or the office of its provider).
+#[utoipa::path(post, path = "/api/v1/transfers", tag = "writes", request_body = NewTransferBody,
+    security(("token" = [])),
+    responses((status = 201, body = Posted), (status = 200, description = "A retry: already posted", body = Posted),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 403, description = "Not this account's provider", body = ErrorBody),
+              (status = 404, description = "No such project or transfer", body = ErrorBody),
+              (status = 409, description = "Refused by a ledger rule (its code says which)", body = ErrorBody),
+              (status = 422, description = "Fields at fault", body = ErrorBody)))]
+async fn create_transfer(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    body: Result<Json<NewTransferBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let Json(body) = body.map_err(json_rejection)?;
+    let frame = state.store.frame().await?;
+    let new = NewTransfer {
+        id: body.id,
+        project: body.project,
+        kind: body.kind,
+        amount_yuan: body.amount_yuan,
+        value_date: body.value_date,
+        corrects: body.corrects,
+    };
+    let applied = write::post_transfer(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+    Ok(posted(applied))
+}
+
+pub fn posted(applied: Applied) -> (StatusCode, Json<Posted>) {
+    match applied {
+        Applied::Created(r) => (
+            StatusCode::CREATED,
+            Json(Posted {
+                id: r.entry.id.to_string(),
+                created: true,
+                sequence: r.sequence,
+            }),
+        ),
+        Applied::Duplicate(r) => (
+            StatusCode::OK,
+            Json(Posted {
+                id: r.entry.id.to_string(),
+                created: false,
+                sequence: r.sequence,
+            }),
+        ),
+    }
+}
+
+/// A line of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Lines older than this id.
+    pub before: Option<i64>,
+    /// 1–500, 100 by default.
+    pub limit: Option<u64>,
+}
+
+/// The audit log, newest first (admin and auditor).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "records", params(AuditQuery),
+    security(("token" = [])),
+    responses((status = 200, body = [AuditView]),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 403, description = "Not admin or auditor", body = ErrorBody)))]
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    let frame = state.store.frame().await?;
+    can(&viewer.actor, &Action::ReadAudit, &tree_of(&frame)?)?;
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_PER_PAGE {
+        return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PER_PAGE}")));
+    }
+    let rows = state.store.audit_log(q.before, limit).await?;
+    Ok(Json(rows.into_iter().map(audit_view).collect()))
+}
+
+pub fn audit_view(row: counterpart_store::AuditRow) -> AuditView {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    AuditView {
+        id: row.id,
+        at: row.entry.at,
+        actor: row.entry.actor,
+        action: row.entry.action,
+        target: row.entry.target,
+        before: parse(row.entry.before),
+        after: parse(row.entry.after),
+    }
+}
+
+/// A whole table as CSV (`transfers.csv`, `projects.csv`, …), streamed row by row from one
+/// snapshot: constant memory however long the table.
+#[utoipa::path(get, path = "/api/v1/tables/{file}", tag = "records",
+    params(("file" = String, Path, description = "A table name with .csv, e.g. transfers.csv")),
+    security(("token" = [])),
+    responses((status = 200, description = "CSV with a header line", content_type = "text/csv"),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 404, description = "No such table", body = ErrorBody)))]
+async fn table_csv(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    records_reader(&state, &viewer).await?;
+    let name = file
+        .strip_suffix(".csv")
+        .ok_or_else(|| ApiError::not_found(format!("{file}: ask for NAME.csv")))?;
+    let table =
+        counterpart_app::export::table(name).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let body = stream_csv(state.store.clone(), table);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Bytes written by the exporter, handed over in chunks of about 64 KiB; the exporter waits
+/// while the client is slow (a bounded channel), so memory stays flat.
+struct ChunkWriter {
+    buffer: Vec<u8>,
+    out: std::sync::mpsc::SyncSender<Bytes>,
+}
+
+const CHUNK_BYTES: usize = 64 * 1024;
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buffer));
+        self.out.send(chunk).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+/// A table's CSV as a response body. The export runs on a blocking thread of its own (it
+/// waits on the client), a relay moves chunks into the async body.
+fn stream_csv(store: Arc<dyn Store>, table: &'static counterpart_store::Table) -> Body {
+    let (chunks, from_exporter) = std::sync::mpsc::sync_channel::<Bytes>(4);
+    let (to_body, body) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let handle = tokio::runtime::Handle::current();
+    let failed = to_body.clone();
+    tokio::task::spawn_blocking(move || {
+        let writer = ChunkWriter {
+            buffer: Vec::with_capacity(CHUNK_BYTES),
+            out: chunks,
+        };
+        let result = handle.block_on(counterpart_app::export::table_csv(
+            store.as_ref(),
+            table,
+            writer,
+        ));
+        if let Err(e) = result {
+            eprintln!("error: streaming {}.csv: {e}", table.name);
+            let _ = failed.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    std::thread::spawn(move || {
+        while let Ok(chunk) = from_exporter.recv() {
+            if to_body.blocking_send(Ok(chunk)).is_err() {
+                break;
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(body, |mut body| async move {
+        body.recv().await.map(|item| (item, body))
+    }))
+}

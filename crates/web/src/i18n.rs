@@ -1,0 +1,140 @@
+//! English and Simplified Chinese: the language of a page comes from `?lang=` (which also sets
+//! the `lang` cookie) or the cookie; English by default. Region names are shown in both.
+
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::CookieJar;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-Hans",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        }
+    }
+
+    /// The language a request asks for: `?lang=` first, then the cookie.
+    pub fn of(parts: &Parts) -> Lang {
+        let query = parts.uri.query().unwrap_or("");
+        for pair in query.split('&') {
+            match pair {
+                "lang=zh" => return Lang::Zh,
+                "lang=en" => return Lang::En,
+                _ => {}
+            }
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        match jar.get("lang").map(|c| c.value()) {
+            Some("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    /// Whether the request chose the language explicitly (so the cookie should remember it).
+    pub fn chosen(parts: &Parts) -> Option<Lang> {
+        let query = parts.uri.query().unwrap_or("");
+        query.split('&').find_map(|pair| match pair {
+            "lang=zh" => Some(Lang::Zh),
+            "lang=en" => Some(Lang::En),
+            _ => None,
+        })
+    }
+
+    /// The phrase for `key` in this language; the key itself when it has none.
+    pub fn t(self, key: &'static str) -> &'static str {
+        let (en, zh) = match key {
+            "app" => ("Counterpart", "对口支援管理"),
+            "overview" => ("Overview", "总览"),
+            "projects" => ("Projects", "项目"),
+            "ledger" => ("Ledger", "资金台账"),
+            "pairing" => ("Pairing", "结对方案"),
+            "audit" => ("Audit log", "审计日志"),
+            "sign_in" => ("Sign in", "登录"),
+            "sign_out" => ("Sign out", "退出"),
+            "signed_in_as" => ("Signed in as", "当前用户"),
+            "switch" => ("中文", "English"),
+            "name" => ("Account", "账号"),
+            "password" => ("Password", "密码"),
+            "provider" => ("Provider", "支援方"),
+            "recipient" => ("Recipient", "受援地"),
+            "category" => ("Category", "类别"),
+            "status" => ("Status", "状态"),
+            "year" => ("Year", "年份"),
+            "budget" => ("Budget (yuan)", "预算（元）"),
+            "title" => ("Title", "名称"),
+            "title_en" => ("Title (English)", "英文名称"),
+            "title_zh" => ("Title (Chinese)", "中文名称"),
+            "id" => ("Id", "编号"),
+            "filter" => ("Filter", "筛选"),
+            "new_project" => ("Record a project", "登记项目"),
+            "record" => ("Record", "登记"),
+            "transfers" => ("Transfers", "资金往来"),
+            "kind" => ("Kind", "类型"),
+            "amount" => ("Amount (yuan)", "金额（元）"),
+            "value_date" => ("Value date", "起息日"),
+            "corrects" => ("Corrects", "更正"),
+            "post_transfer" => ("Post a transfer", "记录资金"),
+            "post" => ("Post", "提交"),
+            "sign_off" => ("Sign off", "验收确认"),
+            "signed_off" => ("Signed off", "已验收"),
+            "not_signed_off" => ("Not signed off yet", "尚未验收"),
+            "awaiting" => ("Awaiting your sign-off", "待您验收"),
+            "page" => ("Page", "页"),
+            "of" => ("of", "共"),
+            "next" => ("Next", "下一页"),
+            "previous" => ("Previous", "上一页"),
+            "provenance" => ("Provenance", "数据来源"),
+            "funds_by_year" => ("Funds disbursed by year and category", "历年按类别拨付资金"),
+            "pairs_map" => (
+                "Who helps whom: recipient areas by provider",
+                "结对关系：受援地按支援方着色",
+            ),
+            "poverty" => ("Poverty against the target", "贫困人口与目标"),
+            "simulated_banner" => (
+                "Demo: projects, money, people and outcome series are SIMULATED records made by a generator; the pairing table and published figures are real.",
+                "演示数据：项目、资金、人员和成效序列均为生成器模拟的记录；结对关系和公开数据为真实数据。",
+            ),
+            "scorecard" => ("Provider scorecard", "支援方记分卡"),
+            "recipient_page" => ("Recipient", "受援地"),
+            "when" => ("When", "时间"),
+            "who" => ("Who", "操作人"),
+            "what" => ("What", "操作"),
+            "target" => ("Record", "对象"),
+            "before" => ("Before", "之前"),
+            "after" => ("After", "之后"),
+            "people" => ("People", "人员"),
+            "error" => ("Error", "错误"),
+            "download_csv" => ("Download CSV", "下载 CSV"),
+            "all" => ("all", "全部"),
+            "computing" => (
+                "The pairing proposal is being computed (a few seconds); reload the page.",
+                "结对方案计算中（数秒），请刷新页面。",
+            ),
+            "denied_other" => ("You may not do this", "您无权执行此操作"),
+            _ => (key, key),
+        };
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Counterpart's web application: server-rendered pages (readable without JavaScript, in
+//! English and Simplified Chinese), the JSON API under `/api/v1` with its OpenAPI 3.1 document
+//! generated from the handlers, accounts with sessions and API tokens.
+//!
+//! Architecture Invariant: handlers parse the request, call an `app` use case and render its
+//! answer. Who may do what is decided by `domain::access::can`, called by the use cases (for
+//! writes) and by the handlers (for reads); no handler holds a business rule.
+//!
+//! Architecture Invariant: every write goes through an `app` use case that writes its audit
+//! line in the same transaction.
+
+pub mod api;
+mod auth;
+mod error;
+mod i18n;
+mod pages;
+
+pub use auth::{MAX_FAILURES, SESSION_COOKIE};
+pub use error::{ApiError, ErrorBody};
+
+use axum::Router;
+use counterpart_app::report::Report;
+use counterpart_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What every request shares.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Mark cookies `Secure` even without a proxy saying the request came over TLS.
+    pub secure_cookies: bool,
+    limiter: auth::Limiter,
+    /// The pairing proposal takes seconds to compute: computed once in the background, then
+    /// served from here.
+    pairing: tokio::sync::OnceCell<Result<Report, String>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, secure_cookies: bool) -> Arc<Self> {
+        Arc::new(AppState {
+            store,
+            secure_cookies,
+            limiter: auth::Limiter::default(),
+            pairing: tokio::sync::OnceCell::new(),
+        })
+    }
+}
+
+/// Every route of the application.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .with_state(state)
+}
+
+/// Serve until the process is stopped.
+pub async fn serve(state: Arc<AppState>, bind: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let warm = state.clone();
+    tokio::spawn(async move {
+        pages::pairing_report(&warm).await;
+    });
+    axum::serve(listener, router(state)).await
+}

@@ -1,0 +1,980 @@
+//! Server-rendered pages, readable without JavaScript: the program overview, provider
+//! scorecards, recipient pages, projects with their transfers and sign-off, the ledger, the
+//! pairing proposal, the audit log, and the forms offices write with. Every page in English or
+//! Simplified Chinese (`?lang=zh`), region names in both.
+
+use crate::AppState;
+use crate::api::{self, ProjectQuery, TransferQuery};
+use crate::auth::{self, Viewer};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use axum::Form;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use counterpart_app::publish::section_html;
+use counterpart_app::report::{self, Report};
+use counterpart_app::write::{self, NewProject, NewTransfer};
+use counterpart_domain::access::{AccountRole, Action, Actor, can};
+use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
+use counterpart_domain::records::Records;
+use counterpart_domain::region::RegionTree;
+use counterpart_domain::{Fen, RegionCode};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/providers/{code}", get(provider))
+        .route("/recipients/{code}", get(recipient))
+        .route("/projects", get(projects))
+        .route("/projects/new", get(new_project_form).post(new_project))
+        .route("/projects/{id}", get(project))
+        .route("/projects/{id}/transfers", post(post_transfer))
+        .route("/projects/{id}/signoff", post(sign_off))
+        .route("/ledger", get(ledger))
+        .route("/pairing", get(pairing))
+        .route("/audit", get(audit))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .fallback(not_found)
+}
+
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;max-width:78rem;margin:0 auto;padding:0 1rem 3rem;color:#1b1b1b}\
+header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;border-bottom:2px solid #00796b;padding:.6rem 0;margin-bottom:1rem}\
+header a{color:#00594f;text-decoration:none;font-weight:500}header .me{margin-left:auto;font-size:.9rem;color:#444}\
+header form{display:inline}button,input,select{font:inherit;padding:.25rem .5rem}button{cursor:pointer}\
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}\
+.notes{background:#fff8e1;padding:.5rem 1rem;border-left:4px solid #f0b400}.data{font-size:.85rem;color:#555}\
+.error{background:#fdecea;border-left:4px solid #c62828;padding:.5rem 1rem}.ok{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.5rem 1rem}\
+.tiles{display:flex;flex-wrap:wrap;gap:4px}.tile{width:9.5rem;padding:.3rem;font-size:.75rem;color:#fff;border-radius:3px}\
+.tile small{display:block;opacity:.9}.legend span{display:inline-block;margin:.15rem .4rem;padding:.1rem .4rem;color:#fff;border-radius:3px;font-size:.8rem}\
+form.stack label{display:block;margin:.4rem 0}form.stack label span{display:inline-block;min-width:11rem}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}";
+
+/// The language of the page and the path to switch it on.
+pub struct Ui {
+    lang: Lang,
+    chosen: Option<Lang>,
+    path: String,
+    query: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ui {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+            .collect();
+        Ok(Ui {
+            lang: Lang::of(parts),
+            chosen: Lang::chosen(parts),
+            path: parts.uri.path().to_owned(),
+            query: query.join("&"),
+        })
+    }
+}
+
+impl Ui {
+    fn t(&self, key: &'static str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    fn switch_href(&self) -> String {
+        let sep = if self.query.is_empty() { "" } else { "&" };
+        format!(
+            "{}?{}{sep}lang={}",
+            self.path,
+            self.query,
+            self.lang.other().code()
+        )
+    }
+
+    /// A bilingual region name, the page's language first.
+    fn region(&self, tree: &RegionTree, code: &RegionCode) -> String {
+        match tree.get(code) {
+            Some(r) if self.lang == Lang::Zh => format!("{} {}", r.name_zh, r.name_en),
+            Some(r) => format!("{} {}", r.name_en, r.name_zh),
+            None => code.to_string(),
+        }
+    }
+
+    fn page(&self, viewer: &Viewer, title: &str, body: Markup) -> Response {
+        self.page_with(StatusCode::OK, viewer, title, body)
+    }
+
+    fn page_with(
+        &self,
+        status: StatusCode,
+        viewer: &Viewer,
+        title: &str,
+        body: Markup,
+    ) -> Response {
+        let markup = html! {
+            (DOCTYPE)
+            html lang=(self.lang.html_lang()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · " (self.t("app")) }
+                    style { (PreEscaped(STYLE)) }
+                }
+                body {
+                    header {
+                        a href="/" { strong { (self.t("app")) } }
+                        a href="/" { (self.t("overview")) }
+                        a href="/projects" { (self.t("projects")) }
+                        a href="/ledger" { (self.t("ledger")) }
+                        a href="/pairing" { (self.t("pairing")) }
+                        @if matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::Auditor)) {
+                            a href="/audit" { (self.t("audit")) }
+                        }
+                        a #lang href=(self.switch_href()) { (self.t("switch")) }
+                        span.me {
+                            @match &viewer.actor {
+                                Actor::Public => { a href="/login" { (self.t("sign_in")) } }
+                                Actor::Account { name, role, office } => {
+                                    (self.t("signed_in_as")) " " strong #me { (name) } " (" (role.code())
+                                    @if let Some(o) = office { " · " (o) } ") "
+                                    form method="post" action="/logout" {
+                                        input type="hidden" name="csrf" value=(viewer.csrf());
+                                        button { (self.t("sign_out")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    main {
+                        h1 { (title) }
+                        (body)
+                    }
+                }
+            }
+        };
+        let mut response = (status, Html(markup.into_string())).into_response();
+        if let Some(lang) = self.chosen {
+            let cookie = Cookie::build(("lang", lang.code()))
+                .path("/")
+                .same_site(axum_extra::extract::cookie::SameSite::Lax)
+                .build();
+            if let Ok(value) = cookie.to_string().parse() {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        response
+    }
+
+    /// An error as a page: sign-in errors go to the sign-in form.
+    fn error(&self, viewer: &Viewer, e: ApiError) -> Response {
+        if e.status == StatusCode::UNAUTHORIZED {
+            return Redirect::to(&format!("/login?next={}", encode(&self.path))).into_response();
+        }
+        let body = html! { p.error { (e.message()) } };
+        self.page_with(e.status, viewer, self.t("error"), body)
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+type PageResult = Result<Response, ApiError>;
+
+fn render(ui: &Ui, viewer: &Viewer, result: PageResult) -> Response {
+    result.unwrap_or_else(|e| ui.error(viewer, e))
+}
+
+async fn not_found(ui: Ui, viewer: Viewer) -> Response {
+    ui.error(&viewer, ApiError::not_found("no such page"))
+}
+
+fn yuan(fen: Fen) -> String {
+    let whole = fen.get() / 100;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    let cents = fen.get().abs() % 100;
+    let sign = if fen.get() < 0 { "-" } else { "" };
+    if cents == 0 {
+        format!("{sign}{out}")
+    } else {
+        format!("{sign}{out}.{cents:02}")
+    }
+}
+
+fn report_body(report: &Report) -> Markup {
+    html! {
+        @for note in &report.notes { p.notes { (note) } }
+        @for section in &report.sections { (section_html(section, "")) }
+    }
+}
+
+fn simulated_banner(ui: &Ui, simulated: bool) -> Markup {
+    html! { @if simulated { p.notes #simulated { (ui.t("simulated_banner")) } } }
+}
+
+/// A colour per provider, stable across pages.
+fn colour(code: &RegionCode) -> String {
+    let hash = code
+        .as_str()
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("hsl({}, 55%, 38%)", hash % 360)
+}
+
+// ---- overview, providers, recipients ------------------------------------------------------
+
+async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
+    let result = async {
+        let store = state.store.as_ref();
+        let summary = report::summary(store).await?;
+        let (chart, simulated) = counterpart_app::annual::funds_by_year_chart(store, 900)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let frame = store.frame().await?;
+        let tree = api::tree_of(&frame)?;
+        let body = html! {
+            (simulated_banner(&ui, simulated))
+            @for note in &summary.notes { p.data { (note) } }
+            @if let Some(h) = summary.section("headline") { (section_html(h, "")) }
+            h2 { (ui.t("funds_by_year")) }
+            div #funds-chart { (PreEscaped(&chart)) }
+            p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
+            (pairs_map(&ui, &frame, &tree))
+            @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "")) }
+        };
+        Ok(ui.page(&viewer, &summary.title, body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+/// Recipient areas as tiles coloured by their providers (pairs in force in the latest year).
+fn pairs_map(ui: &Ui, frame: &Records, tree: &RegionTree) -> Markup {
+    let latest = frame.pairs.iter().map(|p| p.first_year).max();
+    let mut by_recipient: BTreeMap<&RegionCode, BTreeSet<&RegionCode>> = BTreeMap::new();
+    for pair in &frame.pairs {
+        if latest.is_some_and(|y| pair.first_year <= y && pair.last_year.is_none_or(|l| l >= y)) {
+            by_recipient
+                .entry(&pair.recipient)
+                .or_default()
+                .insert(&pair.provider);
+        }
+    }
+    let providers: BTreeSet<&RegionCode> = by_recipient.values().flatten().copied().collect();
+    html! {
+        h2 { (ui.t("pairs_map")) }
+        p.legend { @for p in &providers { a href={ "/providers/" (p) } { span style={ "background:" (colour(p)) } { (ui.region(tree, p)) } } } }
+        div.tiles #pairs-map {
+            @for (recipient, providers) in &by_recipient {
+                @let first = providers.iter().next().copied();
+                a.tile href={ "/recipients/" (recipient) } style={ "background:" (first.map_or_else(|| "#777".to_owned(), colour)) } {
+                    (ui.region(tree, recipient))
+                    small { @for (i, p) in providers.iter().enumerate() { @if i > 0 { ", " } (ui.region(tree, p)) } }
+                }
+            }
+        }
+        p.data { (ui.t("provenance")) ": published pairing table" }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct YearQuery {
+    year: Option<u16>,
+}
+
+async fn provider(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let result = async {
+        let year = q.year.map(counterpart_domain::Year::new).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let report = report::provider(state.store.as_ref(), &code, year).await?;
+        let body = html! {
+            p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } }
+            (report_body(&report))
+        };
+        Ok(ui.page(&viewer, &format!("{}: {}", ui.t("scorecard"), report.title), body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+async fn recipient(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let result = async {
+        let year = q
+            .year
+            .map(counterpart_domain::Year::new)
+            .transpose()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let report = report::recipient(state.store.as_ref(), &code, year).await?;
+        let body = html! {
+            p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) } }
+            (report_body(&report))
+        };
+        Ok(ui.page(&viewer, &report.title, body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+// ---- projects --------------------------------------------------------------------------------
+
+async fn reader(state: &AppState, viewer: &Viewer) -> Result<(Records, RegionTree), ApiError> {
+    let frame = state.store.frame().await?;
+    let tree = api::tree_of(&frame)?;
+    can(&viewer.actor, &Action::ReadRecords, &tree)?;
+    Ok((frame, tree))
+}
+
+fn providers_of(frame: &Records) -> Vec<RegionCode> {
+    let set: BTreeSet<RegionCode> = frame.pairs.iter().map(|p| p.provider.clone()).collect();
+    set.into_iter().collect()
+}
+
+fn pager(ui: &Ui, page: u64, per_page: u64, total: u64) -> Markup {
+    let pages = total.div_ceil(per_page).max(1);
+    let link = |p: u64| {
+        let rest: Vec<&str> = ui
+            .query
+            .split('&')
+            .filter(|q| !q.is_empty() && !q.starts_with("page="))
+            .collect();
+        let sep = if rest.is_empty() { "" } else { "&" };
+        format!("{}?{}{sep}page={p}", ui.path, rest.join("&"))
+    };
+    html! {
+        p.pager {
+            @if page > 1 { a rel="prev" href=(link(page - 1)) { "← " (ui.t("previous")) } " " }
+            (ui.t("page")) " " (page) " " (ui.t("of")) " " (pages) " (" (total) ")"
+            @if page < pages { " " a rel="next" href=(link(page + 1)) { (ui.t("next")) " →" } }
+        }
+    }
+}
+
+async fn projects(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<ProjectQuery>,
+) -> Response {
+    let result = async {
+        let (frame, tree) = reader(&state, &viewer).await?;
+        let filter = api::project_filter(&q, &tree)?;
+        let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
+        let found = state.store.projects_page(&filter, offset, per_page).await?;
+        let may_record = matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::ProviderOffice));
+        let awaiting = match (&viewer.actor.role(), viewer.actor.office()) {
+            (Some(AccountRole::RecipientOffice), Some(office)) => {
+                Some(state.store.awaiting_signoff(Some(&tree.subtree(office)), 20).await?)
+            }
+            _ => None,
+        };
+        let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
+        let body = html! {
+            @if may_record { p { a #new-project href="/projects/new" { (ui.t("new_project")) } } }
+            @if let Some(waiting) = &awaiting {
+                h2 { (ui.t("awaiting")) " (" (waiting.total) ")" }
+                ul #awaiting { @for p in &waiting.items { li { a href={ "/projects/" (p.id) } { (p.id) } " " (p.title_en) " · " (p.title_zh) } } }
+            }
+            form.filters method="get" action="/projects" {
+                label { (ui.t("provider")) br; select name="provider" {
+                    option value="" { (ui.t("all")) }
+                    @for p in providers_of(&frame) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                } }
+                label { (ui.t("recipient")) br; input name="recipient" value=(q.recipient.clone().unwrap_or_default()) size="14"; }
+                label { (ui.t("category")) br; select name="category" {
+                    option value="" { (ui.t("all")) }
+                    @for c in Category::ALL { option value=(c.code()) selected[selected(&q.category, c.code())] { (c.name_en()) } }
+                } }
+                label { (ui.t("year")) br; input name="year" type="number" value=(q.year.map(|y| y.to_string()).unwrap_or_default()) style="width:6rem"; }
+                label { (ui.t("status")) br; select name="status" {
+                    option value="" { (ui.t("all")) }
+                    @for s in ProjectStatus::ALL { option value=(s.code()) selected[selected(&q.status, s.code())] { (s.code()) } }
+                } }
+                button { (ui.t("filter")) }
+            }
+            table #projects {
+                thead { tr { th { (ui.t("id")) } th { (ui.t("title")) } th { (ui.t("provider")) } th { (ui.t("recipient")) } th { (ui.t("category")) } th { (ui.t("year")) } th { (ui.t("status")) } th { (ui.t("budget")) } th { (ui.t("provenance")) } } }
+                tbody {
+                    @for p in &found.items {
+                        tr {
+                            td { a href={ "/projects/" (p.id) } { (p.id) } }
+                            td { @if ui.lang == Lang::Zh { (p.title_zh) } @else { (p.title_en) } }
+                            td { (ui.region(&tree, &p.provider)) }
+                            td { (ui.region(&tree, &p.recipient)) }
+                            td { (p.category.code()) }
+                            td { (p.year) }
+                            td { (p.status.code()) }
+                            td.n { (yuan(p.budget)) }
+                            td { (p.provenance.kind()) }
+                        }
+                    }
+                }
+            }
+            (pager(&ui, page, per_page, found.total))
+            p { a href="/api/v1/tables/projects.csv" { (ui.t("download_csv")) } }
+        };
+        Ok(ui.page(&viewer, ui.t("projects"), body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+async fn project(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let result = project_page(&state, &ui, &viewer, &id, StatusCode::OK, None).await;
+    render(&ui, &viewer, result)
+}
+
+/// A project's page; `message` is the outcome of a form just sent (ok or error).
+async fn project_page(
+    state: &AppState,
+    ui: &Ui,
+    viewer: &Viewer,
+    id: &str,
+    status: StatusCode,
+    message: Option<Result<String, ApiError>>,
+) -> PageResult {
+    let (_, tree) = reader(state, viewer).await?;
+    let detail = api::project_detail(state.store.as_ref(), id).await?;
+    let p = &detail.project;
+    let provider = RegionCode::parse(&p.provider).map_err(|e| ApiError::internal(&e))?;
+    let recipient = RegionCode::parse(&p.recipient).map_err(|e| ApiError::internal(&e))?;
+    let may_post = can(
+        &viewer.actor,
+        &Action::WriteProvider {
+            provider: &provider,
+        },
+        &tree,
+    )
+    .is_ok();
+    let may_sign = detail.signoff.is_none()
+        && can(
+            &viewer.actor,
+            &Action::SignOff {
+                recipient: &recipient,
+            },
+            &tree,
+        )
+        .is_ok()
+        && viewer.actor.role() != Some(AccountRole::Admin);
+    let body = html! {
+        @match &message {
+            Some(Ok(text)) => p.ok #message { (text) },
+            Some(Err(e)) => div.error #message {
+                p { (e.message()) " (" (e.detail.code) ")" }
+                @if !e.detail.fields.is_empty() { ul { @for f in &e.detail.fields { li { strong { (f.field) } ": " (f.message) } } } }
+            },
+            None => {}
+        }
+        @if p.provenance == "simulated" { p.notes { (ui.t("simulated_banner")) } }
+        table #project {
+            tr { th { (ui.t("title_en")) } td { (p.title_en) } }
+            tr { th { (ui.t("title_zh")) } td { (p.title_zh) } }
+            tr { th { (ui.t("provider")) } td { a href={ "/providers/" (p.provider) } { (ui.region(&tree, &provider)) } } }
+            tr { th { (ui.t("recipient")) } td { a href={ "/recipients/" (p.recipient) } { (ui.region(&tree, &recipient)) } } }
+            tr { th { (ui.t("category")) } td { (p.category) } }
+            tr { th { (ui.t("year")) } td { (p.year) } }
+            tr { th { (ui.t("status")) } td { (p.status) } }
+            tr { th { (ui.t("budget")) } td.n { (yuan(Fen::new(p.budget_fen))) } }
+            tr { th { (ui.t("provenance")) } td { (p.provenance) } }
+            tr { th { (ui.t("sign_off")) } td #signoff {
+                @match &detail.signoff {
+                    Some(s) => { (ui.t("signed_off")) ": " (s.office) " · " (s.signed_by) " · " (s.at) }
+                    None => { (ui.t("not_signed_off")) }
+                }
+            } }
+        }
+        h2 { (ui.t("transfers")) }
+        table #transfers {
+            thead { tr { th { (ui.t("id")) } th { (ui.t("kind")) } th { (ui.t("amount")) } th { (ui.t("value_date")) } th { (ui.t("corrects")) } th { (ui.t("provenance")) } } }
+            tbody { @for t in &detail.transfers { tr {
+                td { (t.id) } td { (t.kind) } td.n { (yuan(Fen::new(t.amount_fen))) } td { (t.value_date) }
+                td { (t.corrects.clone().unwrap_or_default()) } td { (t.provenance) }
+            } } }
+        }
+        @if may_post {
+            h2 { (ui.t("post_transfer")) }
+            form.stack #post-transfer method="post" action={ "/projects/" (p.id) "/transfers" } {
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                label { span { (ui.t("id")) } input name="id" required value={ (p.id) ".t" (detail.transfers.len() + 1) }; }
+                label { span { (ui.t("kind")) } select name="kind" {
+                    @for k in [TransferKind::Commit, TransferKind::Disburse, TransferKind::Spend, TransferKind::Decommit, TransferKind::Reversal] {
+                        option value=(k.code()) { (k.code()) }
+                    }
+                } }
+                label { span { (ui.t("amount")) } input name="amount_yuan" required; }
+                label { span { (ui.t("value_date")) } input name="value_date" type="date" required; }
+                label { span { (ui.t("corrects")) } input name="corrects"; }
+                button { (ui.t("post")) }
+            }
+        }
+        @if may_sign {
+            form #sign-off method="post" action={ "/projects/" (p.id) "/signoff" } {
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                button { (ui.t("sign_off")) }
+            }
+        }
+    };
+    Ok(ui.page_with(
+        status,
+        viewer,
+        &format!("{} {}", ui.t("projects"), p.id),
+        body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct TransferForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    amount_yuan: String,
+    #[serde(default)]
+    value_date: String,
+    #[serde(default)]
+    corrects: String,
+}
+
+async fn post_transfer(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<TransferForm>,
+) -> Response {
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        let frame = state.store.frame().await?;
+        let new = NewTransfer {
+            id: form.id.clone(),
+            project: id.clone(),
+            kind: form.kind.clone(),
+            amount_yuan: form.amount_yuan.clone(),
+            value_date: form.value_date.clone(),
+            corrects: Some(form.corrects.clone()),
+        };
+        write::post_transfer(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    form_outcome(
+        &state,
+        &ui,
+        &viewer,
+        &id,
+        outcome.map(|()| format!("{} {}", ui.t("post"), form.id)),
+    )
+    .await
+}
+
+async fn form_outcome(
+    state: &AppState,
+    ui: &Ui,
+    viewer: &Viewer,
+    id: &str,
+    outcome: Result<String, ApiError>,
+) -> Response {
+    if let Err(e) = &outcome
+        && matches!(e.status, StatusCode::UNAUTHORIZED)
+    {
+        return ui.error(viewer, e.clone());
+    }
+    let status = match &outcome {
+        Ok(_) => StatusCode::OK,
+        Err(e) => e.status,
+    };
+    let page_ui = Ui {
+        lang: ui.lang,
+        chosen: None,
+        path: format!("/projects/{id}"),
+        query: String::new(),
+    };
+    match project_page(state, &page_ui, viewer, id, status, Some(outcome)).await {
+        Ok(page) => page,
+        Err(e) => ui.error(viewer, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_off(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        let frame = state.store.frame().await?;
+        let s = write::sign_off(state.store.as_ref(), &viewer.actor, &frame, &id).await?;
+        Ok::<_, ApiError>(format!(
+            "{}: {} · {}",
+            ui.t("signed_off"),
+            s.office,
+            s.signed_by
+        ))
+    }
+    .await;
+    form_outcome(&state, &ui, &viewer, &id, outcome).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProjectForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    project: NewProject,
+}
+
+async fn new_project_form(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
+    let result = project_form(&state, &ui, &viewer, &NewProject::default(), None).await;
+    render(&ui, &viewer, result)
+}
+
+async fn project_form(
+    state: &AppState,
+    ui: &Ui,
+    viewer: &Viewer,
+    values: &NewProject,
+    error: Option<ApiError>,
+) -> PageResult {
+    let (frame, tree) = reader(state, viewer).await?;
+    let providers: Vec<RegionCode> = match (viewer.actor.role(), viewer.actor.office()) {
+        (Some(AccountRole::ProviderOffice), Some(office)) => vec![office.clone()],
+        (Some(AccountRole::Admin), _) => providers_of(&frame),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "role_forbidden",
+                ui.t("denied_other"),
+            ));
+        }
+    };
+    let year = jiff::Timestamp::now().strftime("%Y").to_string();
+    let value = |v: &str, default: &str| {
+        if v.is_empty() {
+            default.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
+    let body = html! {
+        @if let Some(e) = &error {
+            div.error #message {
+                p { (e.message()) " (" (e.detail.code) ")" }
+                ul { @for f in &e.detail.fields { li { strong { (f.field) } ": " (f.message) } } }
+            }
+        }
+        form.stack #project-form method="post" action="/projects/new" {
+            input type="hidden" name="csrf" value=(viewer.csrf());
+            label { span { (ui.t("id")) } input name="id" required value=(values.id); }
+            label { span { (ui.t("provider")) } select name="provider" {
+                @for p in &providers { option value=(p) selected[values.provider == p.as_str()] { (ui.region(&tree, p)) } }
+            } }
+            label { span { (ui.t("recipient")) } input name="recipient" required value=(values.recipient) placeholder="kashgar.shufu"; }
+            label { span { (ui.t("category")) } select name="category" {
+                @for c in Category::ALL { option value=(c.code()) selected[values.category == c.code()] { (c.name_en()) } }
+            } }
+            label { span { (ui.t("status")) } select name="status" {
+                @for s in ProjectStatus::ALL { option value=(s.code()) selected[values.status == s.code() || (values.status.is_empty() && s == ProjectStatus::Approved)] { (s.code()) } }
+            } }
+            label { span { (ui.t("title_en")) } input name="title_en" required value=(values.title_en); }
+            label { span { (ui.t("title_zh")) } input name="title_zh" required value=(values.title_zh); }
+            label { span { (ui.t("year")) } input name="year" required value=(value(&values.year, &year)); }
+            label { span { (ui.t("budget")) } input name="budget_yuan" required value=(values.budget_yuan); }
+            button { (ui.t("record")) }
+        }
+    };
+    Ok(ui.page_with(status, viewer, ui.t("new_project"), body))
+}
+
+async fn new_project(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Form(form): Form<ProjectForm>,
+) -> Response {
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        let frame = state.store.frame().await?;
+        Ok::<_, ApiError>(
+            write::record_project(state.store.as_ref(), &viewer.actor, &frame, &form.project)
+                .await?,
+        )
+    }
+    .await;
+    match outcome {
+        Ok(p) => Redirect::to(&format!("/projects/{}", p.id)).into_response(),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => ui.error(&viewer, e),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => render(
+            &ui,
+            &viewer,
+            project_form(&state, &ui, &viewer, &form.project, Some(e)).await,
+        ),
+        Err(e) => ui.error(&viewer, e),
+    }
+}
+
+// ---- ledger, pairing, audit ---------------------------------------------------------------------
+
+async fn ledger(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<TransferQuery>,
+) -> Response {
+    let result = async {
+        let (frame, tree) = reader(&state, &viewer).await?;
+        let filter = api::transfer_filter(&q, &tree)?;
+        let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
+        let found = state.store.transfers_page(&filter, offset, per_page).await?;
+        let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
+        let body = html! {
+            form.filters method="get" action="/ledger" {
+                label { (ui.t("provider")) br; select name="provider" {
+                    option value="" { (ui.t("all")) }
+                    @for p in providers_of(&frame) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                } }
+                label { (ui.t("kind")) br; select name="kind" {
+                    option value="" { (ui.t("all")) }
+                    @for k in ["commit", "disburse", "spend", "decommit", "reclassify", "reversal", "adjustment"] { option value=(k) selected[selected(&q.kind, k)] { (k) } }
+                } }
+                label { (ui.t("projects")) br; input name="project" value=(q.project.clone().unwrap_or_default()) size="14"; }
+                button { (ui.t("filter")) }
+            }
+            table #ledger {
+                thead { tr { th { (ui.t("id")) } th { (ui.t("projects")) } th { (ui.t("kind")) } th { (ui.t("amount")) } th { (ui.t("value_date")) } th { (ui.t("corrects")) } th { (ui.t("provenance")) } } }
+                tbody { @for t in &found.items { tr {
+                    td { (t.id) } td { a href={ "/projects/" (t.project) } { (t.project) } } td { (t.kind.code()) }
+                    td.n { (yuan(t.amount)) } td { (t.value_date) }
+                    td { @if let Some(c) = &t.corrects { (c) } } td { (t.provenance.kind()) }
+                } } }
+            }
+            (pager(&ui, page, per_page, found.total))
+            p { a href="/api/v1/tables/transfers.csv" { (ui.t("download_csv")) } }
+        };
+        Ok(ui.page(&viewer, ui.t("ledger"), body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+/// The pairing proposal with its explanations, computed once per process.
+pub async fn pairing_report(state: &AppState) -> &Result<Report, String> {
+    state
+        .pairing
+        .get_or_init(|| async {
+            counterpart_app::pair::pair(state.store.as_ref(), &Default::default())
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+}
+
+async fn pairing(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
+    let result = match pairing_report(&state).await {
+        Ok(report) => Ok(ui.page(&viewer, &report.title, report_body(report))),
+        Err(e) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "pairing_failed",
+            e.clone(),
+        )),
+    };
+    render(&ui, &viewer, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+}
+
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let result = async {
+        let frame = state.store.frame().await?;
+        can(&viewer.actor, &Action::ReadAudit, &api::tree_of(&frame)?)?;
+        let rows = state.store.audit_log(q.before, 100).await?;
+        let last = rows.last().map(|r| r.id);
+        let body = html! {
+            table #audit {
+                thead { tr { th { "#" } th { (ui.t("when")) } th { (ui.t("who")) } th { (ui.t("what")) } th { (ui.t("target")) } th { (ui.t("before")) } th { (ui.t("after")) } } }
+                tbody { @for r in &rows { tr {
+                    td { (r.id) } td { (r.entry.at) } td { (r.entry.actor) } td { (r.entry.action) } td { (r.entry.target) }
+                    td.data { (r.entry.before.clone().unwrap_or_default()) } td.data { (r.entry.after.clone().unwrap_or_default()) }
+                } } }
+            }
+            @if let Some(last) = last { @if rows.len() == 100 { p { a href={ "/audit?before=" (last) } { (ui.t("next")) " →" } } } }
+        };
+        Ok(ui.page(&viewer, ui.t("audit"), body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+// ---- signing in and out -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only local paths: never send a user elsewhere after signing in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn login_form(ui: Ui, viewer: Viewer, Query(q): Query<LoginQuery>) -> Response {
+    login_page(&ui, &viewer, q.next.as_deref(), None, StatusCode::OK)
+}
+
+fn login_page(
+    ui: &Ui,
+    viewer: &Viewer,
+    next: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let body = html! {
+        @if let Some(e) = error { p.error #message { (e) } }
+        form.stack #login method="post" action="/login" {
+            input type="hidden" name="next" value=(safe_next(next));
+            label { span { (ui.t("name")) } input name="name" autocomplete="username" required; }
+            label { span { (ui.t("password")) } input name="password" type="password" autocomplete="current-password" required; }
+            button { (ui.t("sign_in")) }
+        }
+    };
+    ui.page_with(status, viewer, ui.t("sign_in"), body)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let viewer = Viewer::public();
+    if let Err(wait) = state.limiter.check(&form.name) {
+        let message = format!(
+            "too many failed attempts for this account: wait {} minutes (rate_limited)",
+            wait.div_ceil(60)
+        );
+        return login_page(
+            &ui,
+            &viewer,
+            form.next.as_deref(),
+            Some(&message),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    match counterpart_app::access::sign_in(
+        state.store.as_ref(),
+        &form.name,
+        &form.password,
+        auth::now_seconds(),
+    )
+    .await
+    {
+        Ok(Some(signed)) => {
+            state.limiter.succeeded(&form.name);
+            let secure = auth::is_tls(&headers, state.secure_cookies);
+            let jar = jar.add(auth::session_cookie(signed.token, secure));
+            (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
+        }
+        Ok(None) => {
+            state.limiter.failed(&form.name);
+            login_page(
+                &ui,
+                &viewer,
+                form.next.as_deref(),
+                Some("wrong account name or password (bad_credentials)"),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Err(e) => ui.error(&viewer, e.into()),
+    }
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = viewer.check_csrf(Some(&form.csrf)) {
+        return ui.error(&viewer, e);
+    }
+    if let Some(session) = &viewer.session
+        && let Err(e) = state.store.end_session(&session.token_hash).await
+    {
+        return ui.error(&viewer, e.into());
+    }
+    let jar = jar.remove(Cookie::build(auth::SESSION_COOKIE).path("/"));
+    (jar, Redirect::to("/")).into_response()
+}
