@@ -413,3 +413,107 @@ pub fn stacked(
     }
     Ok(svg)
 }
+
+/// The poverty trajectory: for each target of the program (e.g. Kashgar's registered poor at
+/// zero by the end of 2020), the indicator's yearly values in that region as a line and the
+/// target as a point at its deadline, as an SVG string; with the caption naming the series and
+/// whether any value is simulated. `None` when the program has no target.
+pub async fn targets_chart(
+    store: &dyn Store,
+    width: u32,
+) -> Result<Option<(String, String, bool)>, AnnualError> {
+    let ctx = report::Context::load(store).await?;
+    let targets = &ctx.frame.targets;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
+    let mut lines = Vec::new();
+    let mut simulated = false;
+    for target in targets.iter().take(4) {
+        let mut points: Vec<(i32, f64)> = ctx
+            .stats
+            .series(&target.region, target.indicator)
+            .into_iter()
+            .map(|v| {
+                simulated |= v.provenance.kind() == "simulated";
+                (i32::from(v.year.get()), v.value as f64)
+            })
+            .collect();
+        points.sort_by_key(|p| p.0);
+        let label = format!(
+            "{}: {} (target {} by {})",
+            ctx.name(&target.region),
+            target.indicator.code(),
+            target.value,
+            target.deadline
+        );
+        lines.push((
+            label,
+            points,
+            (target.deadline.year() as i32, target.value as f64),
+        ));
+    }
+    let years = lines
+        .iter()
+        .flat_map(|(_, p, t)| p.iter().map(|x| x.0).chain([t.0]))
+        .fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let max = lines
+        .iter()
+        .flat_map(|(_, p, t)| p.iter().map(|x| x.1).chain([t.1]))
+        .fold(0.0f64, f64::max)
+        * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Outcomes against their targets", ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(years.0..years.1 + 1, 0f64..max.max(1.0))
+            .map_err(|e| chart_error(&e))?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|y| y.to_string())
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        let colours = [
+            RGBColor(0, 121, 107),
+            RGBColor(198, 40, 40),
+            RGBColor(255, 143, 0),
+            RGBColor(84, 110, 122),
+        ];
+        for (k, (label, points, target)) in lines.iter().enumerate() {
+            let colour = colours[k % colours.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
+                .map_err(|e| chart_error(&e))?
+                .label(label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series([Cross::new(*target, 7, colour.stroke_width(3))])
+                .map_err(|e| chart_error(&e))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| chart_error(&e))?;
+        root.present().map_err(|e| chart_error(&e))?;
+    }
+    let caption = lines
+        .iter()
+        .map(|l| l.0.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Some((svg, caption, simulated)))
+}

@@ -111,7 +111,10 @@ pub fn section_html(section: &report::Section, root: &str) -> Markup {
                         @for (cell, column) in row.iter().zip(&section.columns) {
                             @if column.key == "page" {
                                 td { a href={ (root) (show(cell, column)) } { (show(cell, column)) } }
-                            } @else if matches!(cell, Cell::Int(_) | Cell::Number(_) | Cell::Money { .. }) {
+                            } @else if let Cell::Money { fen } = cell {
+                                // The exact amount beside the rounded one people read.
+                                td.n data-fen=(fen) { (show(cell, column)) }
+                            } @else if matches!(cell, Cell::Int(_) | Cell::Number(_)) {
                                 td.n { (show(cell, column)) }
                             } @else {
                                 td { (show(cell, column)) }

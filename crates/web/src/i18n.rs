@@ -65,6 +65,8 @@ impl Lang {
             "app" => ("Counterpart", "对口支援管理"),
             "overview" => ("Overview", "总览"),
             "projects" => ("Projects", "项目"),
+            "project" => ("Project", "项目"),
+            "posted" => ("Posted", "已记录"),
             "ledger" => ("Ledger", "资金台账"),
             "pairing" => ("Pairing", "结对方案"),
             "audit" => ("Audit log", "审计日志"),

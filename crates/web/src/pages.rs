@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/projects/{id}/signoff", post(sign_off))
         .route("/ledger", get(ledger))
         .route("/pairing", get(pairing))
+        .route("/people", get(people))
         .route("/audit", get(audit))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
@@ -137,6 +138,7 @@ impl Ui {
                         a href="/" { (self.t("overview")) }
                         a href="/projects" { (self.t("projects")) }
                         a href="/ledger" { (self.t("ledger")) }
+                        a href="/people" { (self.t("people")) }
                         a href="/pairing" { (self.t("pairing")) }
                         @if matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::Auditor)) {
                             a href="/audit" { (self.t("audit")) }
@@ -181,7 +183,7 @@ impl Ui {
         if e.status == StatusCode::UNAUTHORIZED {
             return Redirect::to(&format!("/login?next={}", encode(&self.path))).into_response();
         }
-        let body = html! { p.error { (e.message()) } };
+        let body = html! { p.error #message { (e.message()) " (" (e.detail.code) ")" } };
         self.page_with(e.status, viewer, self.t("error"), body)
     }
 }
@@ -257,6 +259,9 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             .map_err(|e| ApiError::internal(&e))?;
         let frame = store.frame().await?;
         let tree = api::tree_of(&frame)?;
+        let targets = counterpart_app::annual::targets_chart(store, 900)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         let body = html! {
             (simulated_banner(&ui, simulated))
             @for note in &summary.notes { p.data { (note) } }
@@ -264,6 +269,11 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             h2 { (ui.t("funds_by_year")) }
             div #funds-chart { (PreEscaped(&chart)) }
             p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
+            @if let Some((svg, caption, simulated)) = &targets {
+                h2 { (ui.t("poverty")) }
+                div #targets-chart { (PreEscaped(svg)) }
+                p.data { (caption) ". " (ui.t("provenance")) ": " @if *simulated { "simulated series; targets published" } @else { "published series and targets" } }
+            }
             (pairs_map(&ui, &frame, &tree))
             @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "")) }
         };
@@ -317,9 +327,12 @@ async fn provider(
     let result = async {
         let year = q.year.map(counterpart_domain::Year::new).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
         let report = report::provider(state.store.as_ref(), &code, year).await?;
+        // Arrears and early warnings: the provider's compliance findings, year by year.
+        let compliance = report::compliance(state.store.as_ref(), year, Some(&code), None).await?;
         let body = html! {
-            p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } }
+            p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) } }
             (report_body(&report))
+            (report_body(&compliance))
         };
         Ok(ui.page(&viewer, &format!("{}: {}", ui.t("scorecard"), report.title), body))
     }
@@ -557,7 +570,7 @@ async fn project_page(
     Ok(ui.page_with(
         status,
         viewer,
-        &format!("{} {}", ui.t("projects"), p.id),
+        &format!("{} {}", ui.t("project"), p.id),
         body,
     ))
 }
@@ -605,7 +618,7 @@ async fn post_transfer(
         &ui,
         &viewer,
         &id,
-        outcome.map(|()| format!("{} {}", ui.t("post"), form.id)),
+        outcome.map(|()| format!("{} {}", ui.t("posted"), form.id)),
     )
     .await
 }
@@ -803,6 +816,52 @@ async fn ledger(
             p { a href="/api/v1/tables/transfers.csv" { (ui.t("download_csv")) } }
         };
         Ok(ui.page(&viewer, ui.t("ledger"), body))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct PeopleQuery {
+    provider: Option<String>,
+}
+
+/// Officials and experts posted: postings that started each year, by provider, recipient area
+/// and role.
+async fn people(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let result = async {
+        let (_, tree) = reader(&state, &viewer).await?;
+        let provider = match q.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(tree.find(p).map(|r| r.code.clone()).ok_or_else(|| ApiError::bad_request(format!("provider: {p:?} is not a region of the program")))?),
+            None => None,
+        };
+        let rows: Vec<_> = state
+            .store
+            .postings_summary()
+            .await?
+            .into_iter()
+            .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
+            .collect();
+        let total: u64 = rows.iter().map(|r| r.postings).sum();
+        let simulated = rows.iter().any(|r| r.simulated);
+        let body = html! {
+            (simulated_banner(&ui, simulated))
+            p { (total) " postings" }
+            table #people {
+                thead { tr { th { (ui.t("year")) } th { (ui.t("provider")) } th { (ui.t("recipient")) } th { "role" } th { "postings" } th { (ui.t("provenance")) } } }
+                tbody { @for r in &rows { tr {
+                    td { (r.year) } td { (ui.region(&tree, &r.provider)) } td { (ui.region(&tree, &r.recipient)) } td { (r.role.code()) }
+                    td.n { (r.postings) } td { @if r.simulated { "computed from simulated records" } @else { "computed from records" } }
+                } } }
+            }
+            p { a href="/api/v1/tables/postings.csv" { (ui.t("download_csv")) } }
+        };
+        Ok(ui.page(&viewer, ui.t("people"), body))
     }
     .await;
     render(&ui, &viewer, result)

@@ -907,3 +907,83 @@ async fn the_pages() {
         db.cleanup().await;
     }
 }
+
+/// A provider office in a real browser (`tests/browser/browser.mjs`: Debian's Chromium driven by
+/// playwright-core) against the demo served on a free port. Screenshots go to
+/// `target/screenshots/`. Skipped when node, its modules or Chromium are missing, unless
+/// `COUNTERPART_REQUIRE_CHROMIUM=1` (CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_office_in_a_browser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("tests/browser/browser.mjs");
+    let chromium =
+        std::env::var("COUNTERPART_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+        && std::path::Path::new(&chromium).exists()
+        && std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok();
+    if !ready {
+        assert!(
+            std::env::var("COUNTERPART_REQUIRE_CHROMIUM").is_err(),
+            "the browser test needs node, `npm ci --prefix tests/browser` and {chromium}"
+        );
+        eprintln!("node, tests/browser/node_modules or {chromium} missing: browser test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    import::load(&store, &demo::demo_records().unwrap(), &|_| {})
+        .await
+        .unwrap();
+    demo::ensure_accounts(&store).await.unwrap();
+    let state = AppState::new(Arc::new(store), false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server =
+        tokio::spawn(async move { axum::serve(listener, counterpart_web::router(state)).await });
+    let out = root.join("target/screenshots");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .arg(&base)
+            .arg(&out)
+            .env("CHROMIUM", &chromium)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    server.abort();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("browser test passed"), "{stdout}");
+    for page in [
+        "overview",
+        "projects",
+        "project",
+        "scorecard",
+        "ledger-zh",
+        "refused",
+        "pairing",
+    ] {
+        let png = root.join(format!("target/screenshots/{page}.png"));
+        assert!(
+            std::fs::metadata(&png)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "{} missing",
+            png.display()
+        );
+    }
+}

@@ -1,0 +1,129 @@
+// A provider office's day in a real browser (Debian's Chromium, driven by playwright-core):
+// sign in as Shanghai, record a project, commit and disburse money for it, see both on the
+// scorecard, switch to Chinese, and be refused when changing Beijing's project. Screenshots of
+// the main pages go to OUT.
+//
+// Usage: node browser.mjs BASE_URL OUT_DIR   (CHROMIUM overrides /usr/bin/chromium)
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const [base, out] = process.argv.slice(2);
+if (!base || !out) {
+  console.error('usage: node browser.mjs BASE_URL OUT_DIR');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) {
+    throw new Error(`browser test: ${message}`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const shot = (name) => page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
+
+// The scorecard's 2019 row: [projects, delivered yuan].
+async function scorecard2019() {
+  await page.goto(`${base}/providers/shanghai?year=2019`);
+  return page.evaluate(() => {
+    const table = [...document.querySelectorAll('h2')]
+      .find((h) => h.textContent.startsWith('Quota against money'))?.nextElementSibling;
+    const headers = [...table.querySelectorAll('th')].map((th) => th.textContent.trim());
+    const row = [...table.querySelectorAll('tbody tr')].find((tr) => tr.cells[0].textContent.trim() === '2019');
+    const cell = (label) => row.cells[headers.indexOf(label)];
+    // Money cells carry the exact amount in fen beside the rounded figure shown.
+    return [Number(cell('projects').textContent.replace(/[^0-9]/g, '')), Number(cell('delivered (yuan)').dataset.fen) / 100];
+  });
+}
+
+try {
+  // The public overview, then sign in.
+  await page.goto(`${base}/`);
+  check(await page.locator('#funds-chart svg').count() === 1, 'the overview has its chart');
+  check(await page.locator('#simulated').count() === 1, 'the demo is labelled simulated');
+  await shot('overview');
+  await page.click('text=Sign in');
+  await page.fill('input[name=name]', 'shanghai');
+  await page.fill('input[name=password]', 'demo-shanghai-2010');
+  await page.click('#login button');
+  check((await page.textContent('#me')) === 'shanghai', 'signed in as shanghai');
+
+  const [projectsBefore, deliveredBefore] = await scorecard2019();
+
+  // Record a project.
+  await page.goto(`${base}/projects`);
+  await shot('projects');
+  await page.click('#new-project');
+  const id = `browser.${Date.now()}`;
+  await page.fill('input[name=id]', id);
+  await page.fill('input[name=recipient]', 'kashgar.bachu-county');
+  await page.selectOption('select[name=category]', 'education');
+  await page.fill('input[name=title_en]', 'Bachu No. 3 School');
+  await page.fill('input[name=title_zh]', '巴楚县第三中学');
+  await page.fill('input[name=year]', '2019');
+  await page.fill('input[name=budget_yuan]', '2,500,000');
+  await page.click('#project-form button');
+  check(page.url().endsWith(`/projects/${id}`), `the new project's page opens (${page.url()})`);
+
+  // Commit, then disburse part of it.
+  for (const [suffix, kind, amount, date] of [['c', 'commit', '2500000', '2019-03-01'], ['d', 'disburse', '1000000', '2019-06-01']]) {
+    await page.fill('#post-transfer input[name=id]', `${id}.${suffix}`);
+    await page.selectOption('#post-transfer select[name=kind]', kind);
+    await page.fill('#post-transfer input[name=amount_yuan]', amount);
+    await page.fill('#post-transfer input[name=value_date]', date);
+    await page.click('#post-transfer button');
+    const message = await page.textContent('#message');
+    check(!(await page.locator('div.error').count()), `posting ${kind} succeeded: ${message}`);
+  }
+  check((await page.locator('#transfers tbody tr').count()) === 2, 'both transfers are listed');
+  await shot('project');
+
+  // The scorecard shows them.
+  const [projectsAfter, deliveredAfter] = await scorecard2019();
+  check(projectsAfter === projectsBefore + 1, `scorecard projects ${projectsBefore} → ${projectsAfter}`);
+  check(deliveredAfter - deliveredBefore === 1000000,
+    `scorecard delivered ${deliveredBefore} → ${deliveredAfter}`);
+  await shot('scorecard');
+
+  // Chinese, on every page from now on.
+  await page.click('#lang');
+  check((await page.getAttribute('html', 'lang')) === 'zh-Hans', 'the page is in Chinese');
+  check((await page.textContent('header')).includes('项目'), 'the navigation is in Chinese');
+  await page.goto(`${base}/ledger`);
+  check((await page.getAttribute('html', 'lang')) === 'zh-Hans', 'the language is remembered');
+  await shot('ledger-zh');
+
+  // Beijing's project: no form, and a forged post is refused.
+  const other = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/projects?provider=beijing&per_page=1');
+    return (await r.json()).items[0].id;
+  });
+  await page.goto(`${base}/projects/${other}`);
+  check(await page.locator('#post-transfer').count() === 0, 'no transfer form on another provider\'s project');
+  const csrf = await page.getAttribute('header input[name=csrf]', 'value');
+  const refused = await page.evaluate(async ([other, csrf]) => {
+    const body = new URLSearchParams({ csrf, id: `${other}.forged`, kind: 'disburse', amount_yuan: '1', value_date: '2019-06-01' });
+    const r = await fetch(`/projects/${other}/transfers`, { method: 'POST', body });
+    return [r.status, await r.text()];
+  }, [other, csrf]);
+  check(refused[0] === 403, `changing Beijing's project is refused (${refused[0]})`);
+  check(refused[1].includes('other_office'), 'the refusal says why');
+  await page.setContent(refused[1]);
+  await shot('refused');
+
+  await page.goto(`${base}/pairing`);
+  await shot('pairing');
+  console.log(`browser test passed: project ${id} recorded, 1,000,000 yuan disbursed, refused on ${other}; screenshots in ${out}`);
+} catch (e) {
+  await shot('failure').catch(() => {});
+  console.error(e.message);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
