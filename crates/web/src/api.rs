@@ -29,6 +29,42 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+/// `Query`, answering a malformed query string in the API's error shape.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Q(value))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// `Path`, answering a malformed path segment in the API's error shape.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for P<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| P(value))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/openapi.json", get(openapi))
@@ -121,7 +157,7 @@ async fn summary(State(state): State<Arc<AppState>>) -> Result<Response, ApiErro
               (status = 404, description = "No such provider", body = ErrorBody)))]
 async fn compliance(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<ReportQuery>,
+    Q(q): Q<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(q.year)?;
     let report =
@@ -140,11 +176,12 @@ pub struct YearQuery {
 #[utoipa::path(get, path = "/api/v1/providers/{code}", tag = "published",
     params(("code" = String, Path, description = "Provider code or name"), YearQuery),
     responses((status = 200, description = "A report", body = serde_json::Value),
+              (status = 400, description = "A bad year", body = ErrorBody),
               (status = 404, description = "No such provider", body = ErrorBody)))]
 async fn provider(
     State(state): State<Arc<AppState>>,
-    Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
+    P(code): P<String>,
+    Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let report = report::provider(state.store.as_ref(), &code, year_of(q.year)?).await?;
     Ok(Json(report).into_response())
@@ -154,11 +191,12 @@ async fn provider(
 #[utoipa::path(get, path = "/api/v1/recipients/{code}", tag = "published",
     params(("code" = String, Path, description = "Recipient code or name"), YearQuery),
     responses((status = 200, description = "A report", body = serde_json::Value),
+              (status = 400, description = "A bad year", body = ErrorBody),
               (status = 404, description = "No such recipient", body = ErrorBody)))]
 async fn recipient(
     State(state): State<Arc<AppState>>,
-    Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
+    P(code): P<String>,
+    Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let report = report::recipient(state.store.as_ref(), &code, year_of(q.year)?).await?;
     Ok(Json(report).into_response())
@@ -348,7 +386,7 @@ async fn records_reader(state: &AppState, viewer: &Viewer) -> Result<Records, Ap
 async fn projects(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    Query(q): Query<ProjectQuery>,
+    Q(q): Q<ProjectQuery>,
 ) -> Result<Json<ProjectPage>, ApiError> {
     let frame = records_reader(&state, &viewer).await?;
     let filter = project_filter(&q, &tree_of(&frame)?)?;
@@ -371,12 +409,13 @@ fn record_id(text: &str, what: &str) -> Result<RecordId, ApiError> {
     params(("id" = String, Path, description = "Project id")),
     security(("token" = [])),
     responses((status = 200, body = ProjectDetail),
+              (status = 400, description = "A malformed id", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 404, description = "No such project", body = ErrorBody)))]
 async fn project(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> Result<Json<ProjectDetail>, ApiError> {
     records_reader(&state, &viewer).await?;
     Ok(Json(project_detail(state.store.as_ref(), &id).await?))
@@ -431,8 +470,10 @@ fn csrf_header(headers: &HeaderMap) -> Option<&str> {
 #[utoipa::path(post, path = "/api/v1/projects", tag = "writes", request_body = NewProjectBody,
     security(("token" = [])),
     responses((status = 201, body = ProjectView),
+              (status = 400, description = "A body that is not JSON", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 403, description = "Not this account's provider, or a stale CSRF token", body = ErrorBody),
+              (status = 415, description = "Not application/json", body = ErrorBody),
               (status = 422, description = "Fields at fault; nothing written", body = ErrorBody)))]
 async fn create_project(
     State(state): State<Arc<AppState>>,
@@ -476,15 +517,17 @@ pub struct SignedOff {
     params(("id" = String, Path, description = "Project id")),
     security(("token" = [])),
     responses((status = 201, body = SignOffView),
+              (status = 400, description = "A malformed id", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 403, description = "Not this account's area", body = ErrorBody),
               (status = 404, description = "No such project", body = ErrorBody),
-              (status = 409, description = "Already signed off", body = ErrorBody)))]
+              (status = 409, description = "Already signed off", body = ErrorBody),
+              (status = 422, description = "An id that cannot name a project", body = ErrorBody)))]
 async fn sign_off(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> Result<(StatusCode, Json<SignOffView>), ApiError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let frame = state.store.frame().await?;
@@ -555,7 +598,7 @@ pub fn transfer_filter(q: &TransferQuery, tree: &RegionTree) -> Result<TransferF
 async fn transfers(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    Query(q): Query<TransferQuery>,
+    Q(q): Q<TransferQuery>,
 ) -> Result<Json<TransferPage>, ApiError> {
     let frame = records_reader(&state, &viewer).await?;
     let filter = transfer_filter(&q, &tree_of(&frame)?)?;
@@ -599,10 +642,12 @@ pub struct Posted {
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "writes", request_body = NewTransferBody,
     security(("token" = [])),
     responses((status = 201, body = Posted), (status = 200, description = "A retry: already posted", body = Posted),
+              (status = 400, description = "A body that is not JSON", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 403, description = "Not this account's provider", body = ErrorBody),
               (status = 404, description = "No such project or transfer", body = ErrorBody),
               (status = 409, description = "Refused by a ledger rule (its code says which)", body = ErrorBody),
+              (status = 415, description = "Not application/json", body = ErrorBody),
               (status = 422, description = "Fields at fault", body = ErrorBody)))]
 async fn create_transfer(
     State(state): State<Arc<AppState>>,
@@ -671,12 +716,13 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "records", params(AuditQuery),
     security(("token" = [])),
     responses((status = 200, body = [AuditView]),
+              (status = 400, description = "A bad limit", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 403, description = "Not admin or auditor", body = ErrorBody)))]
 async fn audit(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    Query(q): Query<AuditQuery>,
+    Q(q): Q<AuditQuery>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
     let frame = state.store.frame().await?;
     can(&viewer.actor, &Action::ReadAudit, &tree_of(&frame)?)?;
@@ -707,12 +753,13 @@ pub fn audit_view(row: counterpart_store::AuditRow) -> AuditView {
     params(("file" = String, Path, description = "A table name with .csv, e.g. transfers.csv")),
     security(("token" = [])),
     responses((status = 200, description = "CSV with a header line", content_type = "text/csv"),
+              (status = 400, description = "A malformed name", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 404, description = "No such table", body = ErrorBody)))]
 async fn table_csv(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    Path(file): Path<String>,
+    P(file): P<String>,
 ) -> Result<Response, ApiError> {
     records_reader(&state, &viewer).await?;
     let name = file
