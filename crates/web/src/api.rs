@@ -77,7 +77,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/projects/{id}/signoff", post(sign_off))
         .route("/transfers", get(transfers).post(create_transfer))
         .route("/audit", get(audit))
-        .route("/tables/{file}", get(table_csv))
+        .route("/tables/{file}", get(table_file))
         .fallback(not_found)
 }
 
@@ -94,10 +94,10 @@ async fn not_found() -> ApiError {
     ),
     paths(
         summary, compliance, provider, recipient, projects, project, create_project, sign_off,
-        transfers, create_transfer, audit, table_csv
+        transfers, create_transfer, audit, table_file
     ),
     components(schemas(
-        ErrorBody, ProjectView, TransferView, ProjectPage, TransferPage, ProjectDetail,
+        ErrorBody, ReportFormat, ProjectView, TransferView, ProjectPage, TransferPage, ProjectDetail,
         SignOffView, AuditView, Posted, NewProjectBody, NewTransferBody
     )),
     modifiers(&Security)
@@ -135,6 +135,63 @@ pub struct ReportQuery {
     year: Option<u16>,
     /// Only this provider (code or name).
     provider: Option<String>,
+    /// json (default), csv (one tidy table: section,row,column,value,unit) or xlsx (a sheet per
+    /// section).
+    format: Option<ReportFormat>,
+}
+
+/// How a report is sent.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// A report in the format asked for.
+fn report_response(
+    report: &report::Report,
+    format: Option<ReportFormat>,
+) -> Result<Response, ApiError> {
+    let attachment = |ext: &str| format!("attachment; filename=\"{}.{ext}\"", report.report);
+    match format.unwrap_or_default() {
+        ReportFormat::Json => Ok(Json(report).into_response()),
+        ReportFormat::Csv => {
+            let mut bytes = Vec::new();
+            report::write_csv(report, &mut bytes).map_err(|e| ApiError::internal(&e))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, attachment("csv")),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        ReportFormat::Xlsx => {
+            let bytes =
+                counterpart_app::export::report_xlsx(report).map_err(|e| ApiError::internal(&e))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, XLSX.to_owned()),
+                    (header::CONTENT_DISPOSITION, attachment("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+    }
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// json (default), csv or xlsx.
+    format: Option<ReportFormat>,
 }
 
 fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
@@ -144,15 +201,23 @@ fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
 }
 
 /// The program's summary: headline figures with provenance, years, pairs.
-#[utoipa::path(get, path = "/api/v1/summary", tag = "published",
-    responses((status = 200, description = "A report: sections of columns and rows, with notes", body = serde_json::Value)))]
-async fn summary(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    Ok(Json(report::summary(state.store.as_ref()).await?).into_response())
+#[utoipa::path(get, path = "/api/v1/summary", tag = "published", params(FormatQuery),
+    responses((status = 200, description = "A report: sections of columns and rows, with notes", 
+               content((serde_json::Value = "application/json"), (String = "text/csv"),
+                       (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, description = "A bad format", body = ErrorBody)))]
+async fn summary(
+    State(state): State<Arc<AppState>>,
+    Q(q): Q<FormatQuery>,
+) -> Result<Response, ApiError> {
+    report_response(&report::summary(state.store.as_ref()).await?, q.format)
 }
 
 /// Each provider-year held to the program's rules.
 #[utoipa::path(get, path = "/api/v1/compliance", tag = "published", params(ReportQuery),
-    responses((status = 200, description = "A report", body = serde_json::Value),
+    responses((status = 200, description = "A report", 
+               content((serde_json::Value = "application/json"), (String = "text/csv"),
+                       (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "A bad filter", body = ErrorBody),
               (status = 404, description = "No such provider", body = ErrorBody)))]
 async fn compliance(
@@ -162,7 +227,7 @@ async fn compliance(
     let year = year_of(q.year)?;
     let report =
         report::compliance(state.store.as_ref(), year, q.provider.as_deref(), None).await?;
-    Ok(Json(report).into_response())
+    report_response(&report, q.format)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -170,13 +235,17 @@ async fn compliance(
 pub struct YearQuery {
     /// Only this year.
     year: Option<u16>,
+    /// json (default), csv or xlsx.
+    format: Option<ReportFormat>,
 }
 
 /// A provider's scorecard: quota against money by year, its pairs.
 #[utoipa::path(get, path = "/api/v1/providers/{code}", tag = "published",
     params(("code" = String, Path, description = "Provider code or name"), YearQuery),
-    responses((status = 200, description = "A report", body = serde_json::Value),
-              (status = 400, description = "A bad year", body = ErrorBody),
+    responses((status = 200, description = "A report", 
+               content((serde_json::Value = "application/json"), (String = "text/csv"),
+                       (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, description = "A bad year or format", body = ErrorBody),
               (status = 404, description = "No such provider", body = ErrorBody)))]
 async fn provider(
     State(state): State<Arc<AppState>>,
@@ -184,14 +253,16 @@ async fn provider(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let report = report::provider(state.store.as_ref(), &code, year_of(q.year)?).await?;
-    Ok(Json(report).into_response())
+    report_response(&report, q.format)
 }
 
 /// A recipient area: who helps it, money arrived, outcomes against targets.
 #[utoipa::path(get, path = "/api/v1/recipients/{code}", tag = "published",
     params(("code" = String, Path, description = "Recipient code or name"), YearQuery),
-    responses((status = 200, description = "A report", body = serde_json::Value),
-              (status = 400, description = "A bad year", body = ErrorBody),
+    responses((status = 200, description = "A report", 
+               content((serde_json::Value = "application/json"), (String = "text/csv"),
+                       (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, description = "A bad year or format", body = ErrorBody),
               (status = 404, description = "No such recipient", body = ErrorBody)))]
 async fn recipient(
     State(state): State<Arc<AppState>>,
@@ -199,7 +270,7 @@ async fn recipient(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let report = report::recipient(state.store.as_ref(), &code, year_of(q.year)?).await?;
-    Ok(Json(report).into_response())
+    report_response(&report, q.format)
 }
 
 // ---- records ------------------------------------------------------------------------------
@@ -747,33 +818,44 @@ pub fn audit_view(row: counterpart_store::AuditRow) -> AuditView {
     }
 }
 
-/// A whole table as CSV (`transfers.csv`, `projects.csv`, …), streamed row by row from one
-/// snapshot: constant memory however long the table.
+/// A whole table as CSV (`transfers.csv`, `projects.csv`, …) or XLSX (`transfers.xlsx`),
+/// streamed row by row from one snapshot: constant memory however long the table.
 #[utoipa::path(get, path = "/api/v1/tables/{file}", tag = "records",
-    params(("file" = String, Path, description = "A table name with .csv, e.g. transfers.csv")),
+    params(("file" = String, Path, description = "A table name with .csv or .xlsx, e.g. transfers.csv")),
     security(("token" = [])),
-    responses((status = 200, description = "CSV with a header line", content_type = "text/csv"),
+    responses((status = 200, description = "CSV with a header line, or an XLSX workbook",
+               content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "A malformed name", body = ErrorBody),
               (status = 401, description = "Sign in first", body = ErrorBody),
               (status = 404, description = "No such table", body = ErrorBody)))]
-async fn table_csv(
+async fn table_file(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
     P(file): P<String>,
 ) -> Result<Response, ApiError> {
     records_reader(&state, &viewer).await?;
-    let name = file
-        .strip_suffix(".csv")
-        .ok_or_else(|| ApiError::not_found(format!("{file}: ask for NAME.csv")))?;
+    let (name, kind) = match (file.strip_suffix(".csv"), file.strip_suffix(".xlsx")) {
+        (Some(name), _) => (name, TableFile::Csv),
+        (_, Some(name)) => (name, TableFile::Xlsx),
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "{file}: ask for NAME.csv or NAME.xlsx"
+            )));
+        }
+    };
     let table =
         counterpart_app::export::table(name).map_err(|e| ApiError::not_found(e.to_string()))?;
-    let body = stream_csv(state.store.clone(), table);
+    let content_type = match kind {
+        TableFile::Csv => "text/csv; charset=utf-8",
+        TableFile::Xlsx => XLSX,
+    };
+    let body = stream_table(state.store.clone(), table, kind);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
+                format!("attachment; filename=\"{file}\""),
             ),
         ],
         body,
@@ -810,9 +892,35 @@ impl std::io::Write for ChunkWriter {
     }
 }
 
-/// A table's CSV as a response body. The export runs on a blocking thread of its own (it
+#[derive(Debug, Clone, Copy)]
+enum TableFile {
+    Csv,
+    Xlsx,
+}
+
+/// Write a table as XLSX (constant memory, into a temporary file), then hand the file on.
+async fn xlsx_into(
+    store: &dyn Store,
+    table: &'static counterpart_store::Table,
+    mut out: ChunkWriter,
+) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("table.xlsx");
+    counterpart_app::export::table_xlsx(store, table, &path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+    std::io::copy(&mut file, &mut out).map_err(|e| e.to_string())?;
+    std::io::Write::flush(&mut out).map_err(|e| e.to_string())
+}
+
+/// A table's file as a response body. The export runs on a blocking thread of its own (it
 /// waits on the client), a relay moves chunks into the async body.
-fn stream_csv(store: Arc<dyn Store>, table: &'static counterpart_store::Table) -> Body {
+fn stream_table(
+    store: Arc<dyn Store>,
+    table: &'static counterpart_store::Table,
+    kind: TableFile,
+) -> Body {
     let (chunks, from_exporter) = std::sync::mpsc::sync_channel::<Bytes>(4);
     let (to_body, body) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let handle = tokio::runtime::Handle::current();
@@ -822,14 +930,20 @@ fn stream_csv(store: Arc<dyn Store>, table: &'static counterpart_store::Table) -
             buffer: Vec::with_capacity(CHUNK_BYTES),
             out: chunks,
         };
-        let result = handle.block_on(counterpart_app::export::table_csv(
-            store.as_ref(),
-            table,
-            writer,
-        ));
+        let result = match kind {
+            TableFile::Csv => handle
+                .block_on(counterpart_app::export::table_csv(
+                    store.as_ref(),
+                    table,
+                    writer,
+                ))
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            TableFile::Xlsx => handle.block_on(xlsx_into(store.as_ref(), table, writer)),
+        };
         if let Err(e) = result {
-            eprintln!("error: streaming {}.csv: {e}", table.name);
-            let _ = failed.blocking_send(Err(std::io::Error::other(e.to_string())));
+            eprintln!("error: streaming {} ({kind:?}): {e}", table.name);
+            let _ = failed.blocking_send(Err(std::io::Error::other(e)));
         }
     });
     std::thread::spawn(move || {

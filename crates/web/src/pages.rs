@@ -276,6 +276,7 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             }
             (pairs_map(&ui, &frame, &tree))
             @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "")) }
+            p { a href="/api/v1/summary?format=csv" { "CSV" } " · " a href="/api/v1/summary?format=xlsx" { "XLSX" } " · " a href="/api/v1/summary" { "JSON" } " · " a href="/api/v1/openapi.json" { "OpenAPI" } }
         };
         Ok(ui.page(&viewer, &summary.title, body))
     }
@@ -330,7 +331,8 @@ async fn provider(
         // Arrears and early warnings: the provider's compliance findings, year by year.
         let compliance = report::compliance(state.store.as_ref(), year, Some(&code), None).await?;
         let body = html! {
-            p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) } }
+            p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) }
+                " · " a href={ "/api/v1/providers/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/providers/" (code) "?format=xlsx" } { "XLSX" } }
             (report_body(&report))
             (report_body(&compliance))
         };
@@ -355,7 +357,8 @@ async fn recipient(
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let report = report::recipient(state.store.as_ref(), &code, year).await?;
         let body = html! {
-            p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) } }
+            p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) }
+                " · " a href={ "/api/v1/recipients/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/recipients/" (code) "?format=xlsx" } { "XLSX" } }
             (report_body(&report))
         };
         Ok(ui.page(&viewer, &report.title, body))
