@@ -29,3 +29,19 @@ pub fn entry(
         after: after.map(|v| v.to_string()),
     }
 }
+
+/// The audit line of a load: what was imported (a directory, files, the demo) and how many
+/// records of each table.
+pub fn import(source: &str, records: &counterpart_domain::records::Records) -> AuditEntry {
+    entry(
+        "import",
+        "records.import",
+        source,
+        None,
+        Some(serde_json::json!({
+            "records": records.len(),
+            "projects": records.projects.len(),
+            "transfers": records.transfers.len(),
+        })),
+    )
+}

@@ -102,8 +102,16 @@ pub fn published_bundle() -> Result<Bundle, Problems> {
 
 /// The whole demo program: published records plus the simulated ones.
 pub fn demo_records() -> Result<Records, Problems> {
+    demo_records_scaled(1)
+}
+
+/// The demo with `scale` times as many projects (each `scale` times smaller, so the money and
+/// every published total stay the same) and their transfers: a larger program for benchmarks.
+pub fn demo_records_scaled(scale: u32) -> Result<Records, Problems> {
     let mut records = published_bundle()?.records;
-    Generator::new(&records).generate(&mut records);
+    let mut generator = Generator::new(&records);
+    generator.scale = f64::from(scale.max(1));
+    generator.generate(&mut records);
     Ok(records)
 }
 
@@ -129,6 +137,8 @@ struct Generator {
     first_year: u16,
     last_year: u16,
     currency: Currency,
+    /// Projects per unit of money, relative to the calibrated demo.
+    scale: f64,
 }
 
 impl Generator {
@@ -155,6 +165,7 @@ impl Generator {
             first_year: program.first_year.get(),
             last_year: program.last_year.get(),
             currency: program.currency,
+            scale: 1.0,
         }
     }
 
@@ -301,7 +312,7 @@ impl Generator {
         ];
         let category_index = WeightedIndex::new(mix.iter().map(|m| m.1)).expect("positive weights");
         for ((provider, y), amount) in delivered {
-            let n = ((amount.to_yuan() / MEAN_PROJECT_YUAN).round() as usize).max(1);
+            let n = ((amount.to_yuan() * self.scale / MEAN_PROJECT_YUAN).round() as usize).max(1);
             let weights: Vec<f64> = (0..n)
                 .map(|_| 0.15 + 4.0 * self.rng.random::<f64>().powi(3))
                 .collect();

@@ -136,7 +136,10 @@ pub async fn load(
         ledger: &ledger,
         journal_from,
     };
-    store.load(records, &booking, None, progress).await?;
+    let audit = crate::audit::import("records", records);
+    store
+        .load(records, &booking, Some(&audit), progress)
+        .await?;
     Ok(())
 }
 
@@ -156,7 +159,15 @@ pub async fn import_dir(
         journal_from,
     };
     store
-        .load(&bundle.records, &booking, None, progress)
+        .load(
+            &bundle.records,
+            &booking,
+            Some(&crate::audit::import(
+                &dir.display().to_string(),
+                &bundle.records,
+            )),
+            progress,
+        )
         .await?;
     Ok(bundle.records)
 }

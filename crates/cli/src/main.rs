@@ -52,6 +52,10 @@ enum Command {
         /// Where to serve.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
+        /// Build N times as many projects (each N times smaller: the same money) with their
+        /// transfers, for benchmarks.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        scale: u32,
     },
     /// Serve the web application: pages, the JSON API under /api/v1 (OpenAPI document at
     /// /api/v1/openapi.json), sign-in for the accounts `counterpart user add` creates.
@@ -453,7 +457,8 @@ async fn run(cli: Cli) -> Result<()> {
             reset,
             no_serve,
             bind,
-        } => run_demo(&target, reset, (!no_serve).then_some(bind)).await,
+            scale,
+        } => run_demo(&target, reset, scale, (!no_serve).then_some(bind)).await,
         Command::Serve {
             bind,
             secure_cookies,
@@ -920,6 +925,7 @@ async fn run_user(target: &Target, what: UserCommand) -> Result<()> {
 async fn run_demo(
     target: &Target,
     reset: bool,
+    scale: u32,
     serve_at: Option<std::net::SocketAddr>,
 ) -> Result<()> {
     if reset {
@@ -937,7 +943,7 @@ async fn run_demo(
     let opened = target.open().await?;
     let store = opened.store();
     if store.frame().await?.program.is_none() {
-        let records = demo::demo_records()
+        let records = demo::demo_records_scaled(scale)
             .map_err(|p| anyhow::anyhow!("the embedded demo bundle is broken:\n{p}"))?;
         let frame = store.frame().await?;
         let (ledger, journal_from) = import::book_on(store, &records, |_| None, &frame)
@@ -949,7 +955,12 @@ async fn run_demo(
         };
         let bar = progress_bar(records.len() + booking.len(), "building the demo");
         store
-            .load(&records, &booking, None, &|n| bar.set_position(n as u64))
+            .load(
+                &records,
+                &booking,
+                Some(&counterpart_app::audit::import("demo", &records)),
+                &|n| bar.set_position(n as u64),
+            )
             .await?;
         bar.finish_and_clear();
         eprintln!(
@@ -960,8 +971,9 @@ async fn run_demo(
         );
     } else {
         eprintln!(
-            "using the program already in {} (pass --reset to build the demo anew)",
-            target.describe()
+            "using the program already in {} (pass --reset to build the demo anew{})",
+            target.describe(),
+            if scale > 1 { ", at --scale" } else { "" }
         );
     }
     let summary = report::summary(store).await?;
@@ -1032,9 +1044,15 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
     let bar = progress_bar(bundle.records.len() + booking.len(), "importing");
     let result = opened
         .store()
-        .load(&bundle.records, &booking, None, &|n| {
-            bar.set_position(n as u64)
-        })
+        .load(
+            &bundle.records,
+            &booking,
+            Some(&counterpart_app::audit::import(
+                &dir.display().to_string(),
+                &bundle.records,
+            )),
+            &|n| bar.set_position(n as u64),
+        )
         .await;
     bar.finish_and_clear();
     let result = result

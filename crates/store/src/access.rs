@@ -139,6 +139,10 @@ pub trait Access: Send + Sync {
         offset: u64,
         limit: u64,
     ) -> Result<Page<Transfer>, StoreError>;
+    /// A value that changes whenever the records a report reads change: postings and loads move
+    /// the offices' chain heads, every other write adds an audit line, closing a year adds a
+    /// closed year. Cheap (three small lookups), for caching computed reports.
+    async fn data_version(&self) -> Result<String, StoreError>;
     /// Projects awaiting a sign-off in these recipient areas (none given: all).
     async fn awaiting_signoff(
         &self,
@@ -553,6 +557,17 @@ macro_rules! access_store {
                     items: records.transfers,
                     total: u64::try_from(total).unwrap_or(0),
                 })
+            }
+
+            async fn data_version(&self) -> Result<String, $crate::StoreError> {
+                let (chains, audit, closed): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT CAST((SELECT COALESCE(SUM(sequence), 0) FROM chain_heads) AS BIGINT), \
+                     CAST((SELECT COALESCE(MAX(id), 0) FROM audit_log) AS BIGINT), \
+                     CAST((SELECT COUNT(*) FROM closed_years) AS BIGINT)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(format!("{chains}.{audit}.{closed}"))
             }
 
             async fn awaiting_signoff(

@@ -210,7 +210,13 @@ async fn summary(
     State(state): State<Arc<AppState>>,
     Q(q): Q<FormatQuery>,
 ) -> Result<Response, ApiError> {
-    report_response(&report::summary(state.store.as_ref()).await?, q.format)
+    let store = state.store.clone();
+    let report = state
+        .report("summary".into(), || async move {
+            report::summary(store.as_ref()).await
+        })
+        .await?;
+    report_response(&report, q.format)
 }
 
 /// Each provider-year held to the program's rules.
@@ -225,8 +231,13 @@ async fn compliance(
     Q(q): Q<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(q.year)?;
-    let report =
-        report::compliance(state.store.as_ref(), year, q.provider.as_deref(), None).await?;
+    let store = state.store.clone();
+    let provider = q.provider.clone();
+    let report = state
+        .report(format!("compliance/{year:?}/{provider:?}"), || async move {
+            report::compliance(store.as_ref(), year, provider.as_deref(), None).await
+        })
+        .await?;
     report_response(&report, q.format)
 }
 
@@ -252,7 +263,13 @@ async fn provider(
     P(code): P<String>,
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
-    let report = report::provider(state.store.as_ref(), &code, year_of(q.year)?).await?;
+    let year = year_of(q.year)?;
+    let store = state.store.clone();
+    let report = state
+        .report(format!("provider/{code}/{year:?}"), || async move {
+            report::provider(store.as_ref(), &code, year).await
+        })
+        .await?;
     report_response(&report, q.format)
 }
 
@@ -269,7 +286,13 @@ async fn recipient(
     P(code): P<String>,
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
-    let report = report::recipient(state.store.as_ref(), &code, year_of(q.year)?).await?;
+    let year = year_of(q.year)?;
+    let store = state.store.clone();
+    let report = state
+        .report(format!("recipient/{code}/{year:?}"), || async move {
+            report::recipient(store.as_ref(), &code, year).await
+        })
+        .await?;
     report_response(&report, q.format)
 }
 

@@ -11,6 +11,7 @@
 
 pub mod api;
 mod auth;
+mod cache;
 mod error;
 mod i18n;
 mod pages;
@@ -33,6 +34,8 @@ pub struct AppState {
     /// The pairing proposal takes seconds to compute: computed once in the background, then
     /// served from here.
     pairing: tokio::sync::OnceCell<Result<Report, String>>,
+    /// Reports and charts by what was asked, until the records change.
+    cache: cache::Cache,
 }
 
 impl AppState {
@@ -42,7 +45,33 @@ impl AppState {
             secure_cookies,
             limiter: auth::Limiter::default(),
             pairing: tokio::sync::OnceCell::new(),
+            cache: cache::Cache::default(),
         })
+    }
+}
+
+impl AppState {
+    /// A report computed from the records as they are now (cached until they change).
+    pub async fn report<F, Fut>(&self, key: String, make: F) -> Result<Arc<Report>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Report, counterpart_app::report::ReportError>>,
+    {
+        let version = self.store.data_version().await?;
+        self.cache
+            .get_or(key, &version, || async { Ok(make().await?) })
+            .await
+    }
+
+    /// Anything else computed from the records, cached the same way.
+    pub async fn computed<T, F, Fut>(&self, key: String, make: F) -> Result<Arc<T>, ApiError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let version = self.store.data_version().await?;
+        self.cache.get_or(key, &version, make).await
     }
 }
 

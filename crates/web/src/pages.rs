@@ -252,24 +252,34 @@ fn colour(code: &RegionCode) -> String {
 
 async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
     let result = async {
-        let store = state.store.as_ref();
-        let summary = report::summary(store).await?;
-        let (chart, simulated) = counterpart_app::annual::funds_by_year_chart(store, 900)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        let frame = store.frame().await?;
+        let store = state.store.clone();
+        let summary = state
+            .report("summary".into(), || async move { report::summary(store.as_ref()).await })
+            .await?;
+        let store = state.store.clone();
+        let charts = state
+            .computed("overview-charts".into(), || async move {
+                let funds = counterpart_app::annual::funds_by_year_chart(store.as_ref(), 900)
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?;
+                let targets = counterpart_app::annual::targets_chart(store.as_ref(), 900)
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?;
+                Ok((funds, targets))
+            })
+            .await?;
+        let ((chart, simulated), targets) = (&charts.0, &charts.1);
+        let simulated = *simulated;
+        let frame = state.store.frame().await?;
         let tree = api::tree_of(&frame)?;
-        let targets = counterpart_app::annual::targets_chart(store, 900)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
         let body = html! {
             (simulated_banner(&ui, simulated))
             @for note in &summary.notes { p.data { (note) } }
             @if let Some(h) = summary.section("headline") { (section_html(h, "")) }
             h2 { (ui.t("funds_by_year")) }
-            div #funds-chart { (PreEscaped(&chart)) }
+            div #funds-chart { (PreEscaped(chart)) }
             p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
-            @if let Some((svg, caption, simulated)) = &targets {
+            @if let Some((svg, caption, simulated)) = targets {
                 h2 { (ui.t("poverty")) }
                 div #targets-chart { (PreEscaped(svg)) }
                 p.data { (caption) ". " (ui.t("provenance")) ": " @if *simulated { "simulated series; targets published" } @else { "published series and targets" } }
@@ -327,9 +337,19 @@ async fn provider(
 ) -> Response {
     let result = async {
         let year = q.year.map(counterpart_domain::Year::new).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let report = report::provider(state.store.as_ref(), &code, year).await?;
+        let (store, name) = (state.store.clone(), code.clone());
+        let report = state
+            .report(format!("provider/{code}/{year:?}"), || async move {
+                report::provider(store.as_ref(), &name, year).await
+            })
+            .await?;
         // Arrears and early warnings: the provider's compliance findings, year by year.
-        let compliance = report::compliance(state.store.as_ref(), year, Some(&code), None).await?;
+        let (store, name) = (state.store.clone(), code.clone());
+        let compliance = state
+            .report(format!("compliance/{year:?}/{:?}", Some(&code)), || async move {
+                report::compliance(store.as_ref(), year, Some(&name), None).await
+            })
+            .await?;
         let body = html! {
             p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) }
                 " · " a href={ "/api/v1/providers/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/providers/" (code) "?format=xlsx" } { "XLSX" } }
@@ -355,7 +375,12 @@ async fn recipient(
             .map(counterpart_domain::Year::new)
             .transpose()
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let report = report::recipient(state.store.as_ref(), &code, year).await?;
+        let (store, name) = (state.store.clone(), code.clone());
+        let report = state
+            .report(format!("recipient/{code}/{year:?}"), || async move {
+                report::recipient(store.as_ref(), &name, year).await
+            })
+            .await?;
         let body = html! {
             p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) }
                 " · " a href={ "/api/v1/recipients/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/recipients/" (code) "?format=xlsx" } { "XLSX" } }

@@ -673,7 +673,12 @@ pub async fn import_files(
         journal_from,
     };
     store
-        .load(&bundle.records, &booking, None, progress)
+        .load(
+            &bundle.records,
+            &booking,
+            Some(&crate::audit::import("IATI files", &bundle.records)),
+            progress,
+        )
         .await?;
     Ok(bundle.records)
 }
