@@ -528,8 +528,15 @@ macro_rules! access_store {
                 limit: u64,
             ) -> Result<$crate::Page<counterpart_domain::project::Transfer>, $crate::StoreError> {
                 let table = &$crate::codec::TRANSFERS;
+                // Without a condition on projects, read the transfers alone (their own indexes
+                // give the order); otherwise join the projects the filter names.
+                let join = filter.projects != $crate::ProjectFilter::default();
                 let narrow = |query: &mut sqlx::QueryBuilder<'_, $db>| {
-                    Self::push_project_filter(query, &filter.projects);
+                    if join {
+                        Self::push_project_filter(query, &filter.projects);
+                    } else {
+                        query.push(" WHERE 1 = 1");
+                    }
                     if let Some(project) = &filter.project {
                         query.push(" AND t.project = ").push_bind(project.to_string());
                     }
@@ -537,7 +544,11 @@ macro_rules! access_store {
                         query.push(" AND t.kind = ").push_bind(kind.code());
                     }
                 };
-                let from = " FROM transfers t JOIN projects p ON p.id = t.project";
+                let from = if join {
+                    " FROM transfers t JOIN projects p ON p.id = t.project"
+                } else {
+                    " FROM transfers t"
+                };
                 let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT CAST(COUNT(*) AS BIGINT){from}"));
                 narrow(&mut count);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;

@@ -465,9 +465,9 @@ pub fn project_filter(q: &ProjectQuery, tree: &RegionTree) -> Result<ProjectFilt
     })
 }
 
-async fn records_reader(state: &AppState, viewer: &Viewer) -> Result<Records, ApiError> {
-    let frame = state.store.frame().await?;
-    can(&viewer.actor, &Action::ReadRecords, &tree_of(&frame)?)?;
+async fn records_reader(state: &AppState, viewer: &Viewer) -> Result<Arc<crate::Frame>, ApiError> {
+    let frame = state.frame().await?;
+    can(&viewer.actor, &Action::ReadRecords, &frame.tree)?;
     Ok(frame)
 }
 
@@ -483,7 +483,7 @@ async fn projects(
     Q(q): Q<ProjectQuery>,
 ) -> Result<Json<ProjectPage>, ApiError> {
     let frame = records_reader(&state, &viewer).await?;
-    let filter = project_filter(&q, &tree_of(&frame)?)?;
+    let filter = project_filter(&q, &frame.tree)?;
     let (page, per_page, offset) = paging(q.page, q.per_page)?;
     let found = state.store.projects_page(&filter, offset, per_page).await?;
     Ok(Json(ProjectPage {
@@ -577,7 +577,7 @@ async fn create_project(
 ) -> Result<(StatusCode, Json<ProjectView>), ApiError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let Json(body) = body.map_err(json_rejection)?;
-    let frame = state.store.frame().await?;
+    let frame = state.frame().await?;
     let new = NewProject {
         id: body.id,
         provider: body.provider,
@@ -589,7 +589,8 @@ async fn create_project(
         year: body.year.to_string(),
         budget_yuan: body.budget_yuan,
     };
-    let project = write::record_project(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+    let project =
+        write::record_project(state.store.as_ref(), &viewer.actor, &frame.records, &new).await?;
     Ok((StatusCode::CREATED, Json(ProjectView::from(&project))))
 }
 
@@ -624,8 +625,8 @@ async fn sign_off(
     P(id): P<String>,
 ) -> Result<(StatusCode, Json<SignOffView>), ApiError> {
     viewer.check_csrf(csrf_header(&headers))?;
-    let frame = state.store.frame().await?;
-    let signoff = write::sign_off(state.store.as_ref(), &viewer.actor, &frame, &id).await?;
+    let frame = state.frame().await?;
+    let signoff = write::sign_off(state.store.as_ref(), &viewer.actor, &frame.records, &id).await?;
     Ok((
         StatusCode::CREATED,
         Json(SignOffView {
@@ -695,7 +696,7 @@ async fn transfers(
     Q(q): Q<TransferQuery>,
 ) -> Result<Json<TransferPage>, ApiError> {
     let frame = records_reader(&state, &viewer).await?;
-    let filter = transfer_filter(&q, &tree_of(&frame)?)?;
+    let filter = transfer_filter(&q, &frame.tree)?;
     let (page, per_page, offset) = paging(q.page, q.per_page)?;
     let found = state
         .store
@@ -751,7 +752,7 @@ async fn create_transfer(
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let Json(body) = body.map_err(json_rejection)?;
-    let frame = state.store.frame().await?;
+    let frame = state.frame().await?;
     let new = NewTransfer {
         id: body.id,
         project: body.project,
@@ -760,7 +761,8 @@ async fn create_transfer(
         value_date: body.value_date,
         corrects: body.corrects,
     };
-    let applied = write::post_transfer(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+    let applied =
+        write::post_transfer(state.store.as_ref(), &viewer.actor, &frame.records, &new).await?;
     Ok(posted(applied))
 }
 
@@ -818,8 +820,8 @@ async fn audit(
     viewer: Viewer,
     Q(q): Q<AuditQuery>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
-    let frame = state.store.frame().await?;
-    can(&viewer.actor, &Action::ReadAudit, &tree_of(&frame)?)?;
+    let frame = state.frame().await?;
+    can(&viewer.actor, &Action::ReadAudit, &frame.tree)?;
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PER_PAGE {
         return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PER_PAGE}")));

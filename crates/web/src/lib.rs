@@ -25,6 +25,12 @@ use counterpart_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The frame of the program as the pages and the API use it.
+pub struct Frame {
+    pub records: counterpart_domain::records::Records,
+    pub tree: counterpart_domain::region::RegionTree,
+}
+
 /// What every request shares.
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -61,6 +67,18 @@ impl AppState {
         self.cache
             .get_or(key, &version, || async { Ok(make().await?) })
             .await
+    }
+
+    /// The program's frame (regions, pairs, indicators, targets…) and its region tree, read
+    /// once per data version.
+    pub async fn frame(&self) -> Result<Arc<Frame>, ApiError> {
+        let store = self.store.clone();
+        self.computed("frame".into(), || async move {
+            let records = store.frame().await?;
+            let tree = counterpart_app::write::tree(&records)?;
+            Ok(Frame { records, tree })
+        })
+        .await
     }
 
     /// Anything else computed from the records, cached the same way.

@@ -270,8 +270,8 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             .await?;
         let ((chart, simulated), targets) = (&charts.0, &charts.1);
         let simulated = *simulated;
-        let frame = state.store.frame().await?;
-        let tree = api::tree_of(&frame)?;
+        let frame = state.frame().await?;
+        let (frame, tree) = (&frame.records, &frame.tree);
         let body = html! {
             (simulated_banner(&ui, simulated))
             @for note in &summary.notes { p.data { (note) } }
@@ -284,7 +284,7 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
                 div #targets-chart { (PreEscaped(svg)) }
                 p.data { (caption) ". " (ui.t("provenance")) ": " @if *simulated { "simulated series; targets published" } @else { "published series and targets" } }
             }
-            (pairs_map(&ui, &frame, &tree))
+            (pairs_map(&ui, frame, tree))
             @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "")) }
             p { a href="/api/v1/summary?format=csv" { "CSV" } " · " a href="/api/v1/summary?format=xlsx" { "XLSX" } " · " a href="/api/v1/summary" { "JSON" } " · " a href="/api/v1/openapi.json" { "OpenAPI" } }
         };
@@ -394,11 +394,10 @@ async fn recipient(
 
 // ---- projects --------------------------------------------------------------------------------
 
-async fn reader(state: &AppState, viewer: &Viewer) -> Result<(Records, RegionTree), ApiError> {
-    let frame = state.store.frame().await?;
-    let tree = api::tree_of(&frame)?;
-    can(&viewer.actor, &Action::ReadRecords, &tree)?;
-    Ok((frame, tree))
+async fn reader(state: &AppState, viewer: &Viewer) -> Result<Arc<crate::Frame>, ApiError> {
+    let frame = state.frame().await?;
+    can(&viewer.actor, &Action::ReadRecords, &frame.tree)?;
+    Ok(frame)
 }
 
 fn providers_of(frame: &Records) -> Vec<RegionCode> {
@@ -433,7 +432,8 @@ async fn projects(
     Query(q): Query<ProjectQuery>,
 ) -> Response {
     let result = async {
-        let (frame, tree) = reader(&state, &viewer).await?;
+        let frame = reader(&state, &viewer).await?;
+        let tree = &frame.tree;
         let filter = api::project_filter(&q, &tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.store.projects_page(&filter, offset, per_page).await?;
@@ -454,7 +454,7 @@ async fn projects(
             form.filters method="get" action="/projects" {
                 label { (ui.t("provider")) br; select name="provider" {
                     option value="" { (ui.t("all")) }
-                    @for p in providers_of(&frame) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
                 } }
                 label { (ui.t("recipient")) br; input name="recipient" value=(q.recipient.clone().unwrap_or_default()) size="14"; }
                 label { (ui.t("category")) br; select name="category" {
@@ -514,7 +514,8 @@ async fn project_page(
     status: StatusCode,
     message: Option<Result<String, ApiError>>,
 ) -> PageResult {
-    let (_, tree) = reader(state, viewer).await?;
+    let frame = reader(state, viewer).await?;
+    let tree = &frame.tree;
     let detail = api::project_detail(state.store.as_ref(), id).await?;
     let p = &detail.project;
     let provider = RegionCode::parse(&p.provider).map_err(|e| ApiError::internal(&e))?;
@@ -628,7 +629,7 @@ async fn post_transfer(
 ) -> Response {
     let outcome = async {
         viewer.check_csrf(Some(&form.csrf))?;
-        let frame = state.store.frame().await?;
+        let frame = state.frame().await?;
         let new = NewTransfer {
             id: form.id.clone(),
             project: id.clone(),
@@ -637,7 +638,7 @@ async fn post_transfer(
             value_date: form.value_date.clone(),
             corrects: Some(form.corrects.clone()),
         };
-        write::post_transfer(state.store.as_ref(), &viewer.actor, &frame, &new).await?;
+        write::post_transfer(state.store.as_ref(), &viewer.actor, &frame.records, &new).await?;
         Ok::<_, ApiError>(())
     }
     .await;
@@ -694,8 +695,8 @@ async fn sign_off(
 ) -> Response {
     let outcome = async {
         viewer.check_csrf(Some(&form.csrf))?;
-        let frame = state.store.frame().await?;
-        let s = write::sign_off(state.store.as_ref(), &viewer.actor, &frame, &id).await?;
+        let frame = state.frame().await?;
+        let s = write::sign_off(state.store.as_ref(), &viewer.actor, &frame.records, &id).await?;
         Ok::<_, ApiError>(format!(
             "{}: {} · {}",
             ui.t("signed_off"),
@@ -727,10 +728,11 @@ async fn project_form(
     values: &NewProject,
     error: Option<ApiError>,
 ) -> PageResult {
-    let (frame, tree) = reader(state, viewer).await?;
+    let frame = reader(state, viewer).await?;
+    let tree = &frame.tree;
     let providers: Vec<RegionCode> = match (viewer.actor.role(), viewer.actor.office()) {
         (Some(AccountRole::ProviderOffice), Some(office)) => vec![office.clone()],
-        (Some(AccountRole::Admin), _) => providers_of(&frame),
+        (Some(AccountRole::Admin), _) => providers_of(&frame.records),
         _ => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -786,10 +788,15 @@ async fn new_project(
 ) -> Response {
     let outcome = async {
         viewer.check_csrf(Some(&form.csrf))?;
-        let frame = state.store.frame().await?;
+        let frame = state.frame().await?;
         Ok::<_, ApiError>(
-            write::record_project(state.store.as_ref(), &viewer.actor, &frame, &form.project)
-                .await?,
+            write::record_project(
+                state.store.as_ref(),
+                &viewer.actor,
+                &frame.records,
+                &form.project,
+            )
+            .await?,
         )
     }
     .await;
@@ -814,7 +821,8 @@ async fn ledger(
     Query(q): Query<TransferQuery>,
 ) -> Response {
     let result = async {
-        let (frame, tree) = reader(&state, &viewer).await?;
+        let frame = reader(&state, &viewer).await?;
+        let tree = &frame.tree;
         let filter = api::transfer_filter(&q, &tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.store.transfers_page(&filter, offset, per_page).await?;
@@ -823,7 +831,7 @@ async fn ledger(
             form.filters method="get" action="/ledger" {
                 label { (ui.t("provider")) br; select name="provider" {
                     option value="" { (ui.t("all")) }
-                    @for p in providers_of(&frame) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
                 } }
                 label { (ui.t("kind")) br; select name="kind" {
                     option value="" { (ui.t("all")) }
@@ -863,16 +871,18 @@ async fn people(
     Query(q): Query<PeopleQuery>,
 ) -> Response {
     let result = async {
-        let (_, tree) = reader(&state, &viewer).await?;
+        let frame = reader(&state, &viewer).await?;
+        let tree = &frame.tree;
         let provider = match q.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => Some(tree.find(p).map(|r| r.code.clone()).ok_or_else(|| ApiError::bad_request(format!("provider: {p:?} is not a region of the program")))?),
             None => None,
         };
-        let rows: Vec<_> = state
-            .store
-            .postings_summary()
-            .await?
-            .into_iter()
+        let store = state.store.clone();
+        let all = state
+            .computed("postings".into(), || async move { Ok(store.postings_summary().await?) })
+            .await?;
+        let rows: Vec<_> = all
+            .iter()
             .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
             .collect();
         let total: u64 = rows.iter().map(|r| r.postings).sum();
@@ -931,8 +941,8 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Response {
     let result = async {
-        let frame = state.store.frame().await?;
-        can(&viewer.actor, &Action::ReadAudit, &api::tree_of(&frame)?)?;
+        let frame = state.frame().await?;
+        can(&viewer.actor, &Action::ReadAudit, &frame.tree)?;
         let rows = state.store.audit_log(q.before, 100).await?;
         let last = rows.last().map(|r| r.id);
         let body = html! {
