@@ -130,7 +130,9 @@ pub trait Access: Send + Sync {
         filter: &ProjectFilter,
         offset: u64,
         limit: u64,
-    ) -> Result<Page<Project>, StoreError>;
+    ) -> Result<Vec<Project>, StoreError>;
+    /// How many projects match `filter`.
+    async fn projects_count(&self, filter: &ProjectFilter) -> Result<u64, StoreError>;
     async fn project(&self, id: &RecordId) -> Result<Option<Project>, StoreError>;
     /// Transfers matching `filter`, latest value date first, then by id.
     async fn transfers_page(
@@ -138,7 +140,9 @@ pub trait Access: Send + Sync {
         filter: &TransferFilter,
         offset: u64,
         limit: u64,
-    ) -> Result<Page<Transfer>, StoreError>;
+    ) -> Result<Vec<Transfer>, StoreError>;
+    /// How many transfers match `filter`.
+    async fn transfers_count(&self, filter: &TransferFilter) -> Result<u64, StoreError>;
     /// A value that changes whenever the records a report reads change: postings and loads move
     /// the offices' chain heads, every other write adds an audit line, closing a year adds a
     /// closed year. Cheap (three small lookups), for caching computed reports.
@@ -240,6 +244,33 @@ macro_rules! access_store {
                 let mut records = counterpart_domain::records::Records::default();
                 $crate::codec::decode(&mut records, table, &values)?;
                 Ok(records)
+            }
+
+            /// Without a condition on projects, read the transfers alone (their own indexes give
+            /// the order); otherwise join the projects the filter names.
+            fn transfers_from(filter: &$crate::TransferFilter) -> &'static str {
+                if filter.projects == $crate::ProjectFilter::default() {
+                    " FROM transfers t"
+                } else {
+                    " FROM transfers t JOIN projects p ON p.id = t.project"
+                }
+            }
+
+            fn push_transfer_filter(
+                query: &mut sqlx::QueryBuilder<'_, $db>,
+                filter: &$crate::TransferFilter,
+            ) {
+                if filter.projects == $crate::ProjectFilter::default() {
+                    query.push(" WHERE 1 = 1");
+                } else {
+                    Self::push_project_filter(query, &filter.projects);
+                }
+                if let Some(project) = &filter.project {
+                    query.push(" AND t.project = ").push_bind(project.to_string());
+                }
+                if let Some(kind) = filter.kind {
+                    query.push(" AND t.kind = ").push_bind(kind.code());
+                }
             }
 
             fn columns_of(table: &'static $crate::codec::Table, alias: &str) -> String {
@@ -486,11 +517,8 @@ macro_rules! access_store {
                 filter: &$crate::ProjectFilter,
                 offset: u64,
                 limit: u64,
-            ) -> Result<$crate::Page<counterpart_domain::project::Project>, $crate::StoreError> {
+            ) -> Result<Vec<counterpart_domain::project::Project>, $crate::StoreError> {
                 let table = &$crate::codec::PROJECTS;
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
-                Self::push_project_filter(&mut count, filter);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 let mut query = sqlx::QueryBuilder::<$db>::new(format!(
                     "SELECT {} FROM projects p",
                     Self::columns_of(table, "p")
@@ -502,11 +530,14 @@ macro_rules! access_store {
                     .push(" OFFSET ")
                     .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
                 let rows = query.build().fetch_all(&self.pool).await?;
-                let records = self.decode_rows(table, &rows).await?;
-                Ok($crate::Page {
-                    items: records.projects,
-                    total: u64::try_from(total).unwrap_or(0),
-                })
+                Ok(self.decode_rows(table, &rows).await?.projects)
+            }
+
+            async fn projects_count(&self, filter: &$crate::ProjectFilter) -> Result<u64, $crate::StoreError> {
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
+                Self::push_project_filter(&mut count, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok(u64::try_from(total).unwrap_or(0))
             }
 
             async fn project(
@@ -526,48 +557,31 @@ macro_rules! access_store {
                 filter: &$crate::TransferFilter,
                 offset: u64,
                 limit: u64,
-            ) -> Result<$crate::Page<counterpart_domain::project::Transfer>, $crate::StoreError> {
+            ) -> Result<Vec<counterpart_domain::project::Transfer>, $crate::StoreError> {
                 let table = &$crate::codec::TRANSFERS;
-                // Without a condition on projects, read the transfers alone (their own indexes
-                // give the order); otherwise join the projects the filter names.
-                let join = filter.projects != $crate::ProjectFilter::default();
-                let narrow = |query: &mut sqlx::QueryBuilder<'_, $db>| {
-                    if join {
-                        Self::push_project_filter(query, &filter.projects);
-                    } else {
-                        query.push(" WHERE 1 = 1");
-                    }
-                    if let Some(project) = &filter.project {
-                        query.push(" AND t.project = ").push_bind(project.to_string());
-                    }
-                    if let Some(kind) = filter.kind {
-                        query.push(" AND t.kind = ").push_bind(kind.code());
-                    }
-                };
-                let from = if join {
-                    " FROM transfers t JOIN projects p ON p.id = t.project"
-                } else {
-                    " FROM transfers t"
-                };
-                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT CAST(COUNT(*) AS BIGINT){from}"));
-                narrow(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 let mut query = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {}{from}",
-                    Self::columns_of(table, "t")
+                    "SELECT {}{}",
+                    Self::columns_of(table, "t"),
+                    Self::transfers_from(filter)
                 ));
-                narrow(&mut query);
+                Self::push_transfer_filter(&mut query, filter);
                 query
                     .push(" ORDER BY t.value_date DESC, t.id LIMIT ")
                     .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
                     .push(" OFFSET ")
                     .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
                 let rows = query.build().fetch_all(&self.pool).await?;
-                let records = self.decode_rows(table, &rows).await?;
-                Ok($crate::Page {
-                    items: records.transfers,
-                    total: u64::try_from(total).unwrap_or(0),
-                })
+                Ok(self.decode_rows(table, &rows).await?.transfers)
+            }
+
+            async fn transfers_count(&self, filter: &$crate::TransferFilter) -> Result<u64, $crate::StoreError> {
+                let mut count = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT){}",
+                    Self::transfers_from(filter)
+                ));
+                Self::push_transfer_filter(&mut count, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok(u64::try_from(total).unwrap_or(0))
             }
 
             async fn data_version(&self) -> Result<String, $crate::StoreError> {

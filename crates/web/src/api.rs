@@ -485,7 +485,7 @@ async fn projects(
     let frame = records_reader(&state, &viewer).await?;
     let filter = project_filter(&q, &frame.tree)?;
     let (page, per_page, offset) = paging(q.page, q.per_page)?;
-    let found = state.store.projects_page(&filter, offset, per_page).await?;
+    let found = state.projects_page(&filter, offset, per_page).await?;
     Ok(Json(ProjectPage {
         items: found.items.iter().map(ProjectView::from).collect(),
         page,
@@ -529,7 +529,7 @@ pub async fn project_detail(store: &dyn Store, id: &str) -> Result<ProjectDetail
     let signoff = store.signoff(&id).await?;
     Ok(ProjectDetail {
         project: ProjectView::from(&project),
-        transfers: transfers.items.iter().map(TransferView::from).collect(),
+        transfers: transfers.iter().map(TransferView::from).collect(),
         signoff: signoff.map(|s| SignOffView {
             office: s.office.to_string(),
             signed_by: s.signed_by,
@@ -698,10 +698,7 @@ async fn transfers(
     let frame = records_reader(&state, &viewer).await?;
     let filter = transfer_filter(&q, &frame.tree)?;
     let (page, per_page, offset) = paging(q.page, q.per_page)?;
-    let found = state
-        .store
-        .transfers_page(&filter, offset, per_page)
-        .await?;
+    let found = state.transfers_page(&filter, offset, per_page).await?;
     Ok(Json(TransferPage {
         items: found.items.iter().map(TransferView::from).collect(),
         page,

@@ -81,6 +81,46 @@ impl AppState {
         .await
     }
 
+    /// A page of projects; the count of all that match is cached (it scans, the page does not).
+    pub async fn projects_page(
+        &self,
+        filter: &counterpart_store::ProjectFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<counterpart_store::Page<counterpart_domain::project::Project>, ApiError> {
+        let items = self.store.projects_page(filter, offset, limit).await?;
+        let (store, counted) = (self.store.clone(), filter.clone());
+        let total = self
+            .computed(format!("count/projects/{filter:?}"), || async move {
+                Ok(store.projects_count(&counted).await?)
+            })
+            .await?;
+        Ok(counterpart_store::Page {
+            items,
+            total: *total,
+        })
+    }
+
+    /// A page of transfers, the count cached the same way.
+    pub async fn transfers_page(
+        &self,
+        filter: &counterpart_store::TransferFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<counterpart_store::Page<counterpart_domain::project::Transfer>, ApiError> {
+        let items = self.store.transfers_page(filter, offset, limit).await?;
+        let (store, counted) = (self.store.clone(), filter.clone());
+        let total = self
+            .computed(format!("count/transfers/{filter:?}"), || async move {
+                Ok(store.transfers_count(&counted).await?)
+            })
+            .await?;
+        Ok(counterpart_store::Page {
+            items,
+            total: *total,
+        })
+    }
+
     /// Anything else computed from the records, cached the same way.
     pub async fn computed<T, F, Fut>(&self, key: String, make: F) -> Result<Arc<T>, ApiError>
     where

@@ -436,7 +436,7 @@ async fn projects(
         let tree = &frame.tree;
         let filter = api::project_filter(&q, &tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
-        let found = state.store.projects_page(&filter, offset, per_page).await?;
+        let found = state.projects_page(&filter, offset, per_page).await?;
         let may_record = matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::ProviderOffice));
         let awaiting = match (&viewer.actor.role(), viewer.actor.office()) {
             (Some(AccountRole::RecipientOffice), Some(office)) => {
@@ -825,7 +825,7 @@ async fn ledger(
         let tree = &frame.tree;
         let filter = api::transfer_filter(&q, &tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
-        let found = state.store.transfers_page(&filter, offset, per_page).await?;
+        let found = state.transfers_page(&filter, offset, per_page).await?;
         let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
         let body = html! {
             form.filters method="get" action="/ledger" {
