@@ -434,7 +434,7 @@ async fn projects(
     let result = async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
-        let filter = api::project_filter(&q, &tree)?;
+        let filter = api::project_filter(&q, tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.projects_page(&filter, offset, per_page).await?;
         let may_record = matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::ProviderOffice));
@@ -454,7 +454,7 @@ async fn projects(
             form.filters method="get" action="/projects" {
                 label { (ui.t("provider")) br; select name="provider" {
                     option value="" { (ui.t("all")) }
-                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(tree, &p)) } }
                 } }
                 label { (ui.t("recipient")) br; input name="recipient" value=(q.recipient.clone().unwrap_or_default()) size="14"; }
                 label { (ui.t("category")) br; select name="category" {
@@ -475,8 +475,8 @@ async fn projects(
                         tr {
                             td { a href={ "/projects/" (p.id) } { (p.id) } }
                             td { @if ui.lang == Lang::Zh { (p.title_zh) } @else { (p.title_en) } }
-                            td { (ui.region(&tree, &p.provider)) }
-                            td { (ui.region(&tree, &p.recipient)) }
+                            td { (ui.region(tree, &p.provider)) }
+                            td { (ui.region(tree, &p.recipient)) }
                             td { (p.category.code()) }
                             td { (p.year) }
                             td { (p.status.code()) }
@@ -525,7 +525,7 @@ async fn project_page(
         &Action::WriteProvider {
             provider: &provider,
         },
-        &tree,
+        tree,
     )
     .is_ok();
     let may_sign = detail.signoff.is_none()
@@ -534,7 +534,7 @@ async fn project_page(
             &Action::SignOff {
                 recipient: &recipient,
             },
-            &tree,
+            tree,
         )
         .is_ok()
         && viewer.actor.role() != Some(AccountRole::Admin);
@@ -551,8 +551,8 @@ async fn project_page(
         table #project {
             tr { th { (ui.t("title_en")) } td { (p.title_en) } }
             tr { th { (ui.t("title_zh")) } td { (p.title_zh) } }
-            tr { th { (ui.t("provider")) } td { a href={ "/providers/" (p.provider) } { (ui.region(&tree, &provider)) } } }
-            tr { th { (ui.t("recipient")) } td { a href={ "/recipients/" (p.recipient) } { (ui.region(&tree, &recipient)) } } }
+            tr { th { (ui.t("provider")) } td { a href={ "/providers/" (p.provider) } { (ui.region(tree, &provider)) } } }
+            tr { th { (ui.t("recipient")) } td { a href={ "/recipients/" (p.recipient) } { (ui.region(tree, &recipient)) } } }
             tr { th { (ui.t("category")) } td { (p.category) } }
             tr { th { (ui.t("year")) } td { (p.year) } }
             tr { th { (ui.t("status")) } td { (p.status) } }
@@ -761,7 +761,7 @@ async fn project_form(
             input type="hidden" name="csrf" value=(viewer.csrf());
             label { span { (ui.t("id")) } input name="id" required value=(values.id); }
             label { span { (ui.t("provider")) } select name="provider" {
-                @for p in &providers { option value=(p) selected[values.provider == p.as_str()] { (ui.region(&tree, p)) } }
+                @for p in &providers { option value=(p) selected[values.provider == p.as_str()] { (ui.region(tree, p)) } }
             } }
             label { span { (ui.t("recipient")) } input name="recipient" required value=(values.recipient) placeholder="kashgar.shufu"; }
             label { span { (ui.t("category")) } select name="category" {
@@ -823,7 +823,7 @@ async fn ledger(
     let result = async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
-        let filter = api::transfer_filter(&q, &tree)?;
+        let filter = api::transfer_filter(&q, tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.transfers_page(&filter, offset, per_page).await?;
         let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
@@ -831,7 +831,7 @@ async fn ledger(
             form.filters method="get" action="/ledger" {
                 label { (ui.t("provider")) br; select name="provider" {
                     option value="" { (ui.t("all")) }
-                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(&tree, &p)) } }
+                    @for p in providers_of(&frame.records) { option value=(p) selected[selected(&q.provider, p.as_str())] { (ui.region(tree, &p)) } }
                 } }
                 label { (ui.t("kind")) br; select name="kind" {
                     option value="" { (ui.t("all")) }
@@ -893,7 +893,7 @@ async fn people(
             table #people {
                 thead { tr { th { (ui.t("year")) } th { (ui.t("provider")) } th { (ui.t("recipient")) } th { "role" } th { "postings" } th { (ui.t("provenance")) } } }
                 tbody { @for r in &rows { tr {
-                    td { (r.year) } td { (ui.region(&tree, &r.provider)) } td { (ui.region(&tree, &r.recipient)) } td { (r.role.code()) }
+                    td { (r.year) } td { (ui.region(tree, &r.provider)) } td { (ui.region(tree, &r.recipient)) } td { (r.role.code()) }
                     td.n { (r.postings) } td { @if r.simulated { "computed from simulated records" } @else { "computed from records" } }
                 } } }
             }
