@@ -273,6 +273,16 @@ macro_rules! access_store {
                 }
             }
 
+            /// `ORDER BY … LIMIT … OFFSET …`.
+            fn push_page(query: &mut sqlx::QueryBuilder<'_, $db>, order: &str, offset: u64, limit: u64) {
+                query
+                    .push(order)
+                    .push(" LIMIT ")
+                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .push(" OFFSET ")
+                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+            }
+
             fn columns_of(table: &'static $crate::codec::Table, alias: &str) -> String {
                 table
                     .columns
@@ -524,11 +534,7 @@ macro_rules! access_store {
                     Self::columns_of(table, "p")
                 ));
                 Self::push_project_filter(&mut query, filter);
-                query
-                    .push(" ORDER BY p.year DESC, p.id LIMIT ")
-                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .push(" OFFSET ")
-                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+                Self::push_page(&mut query, " ORDER BY p.year DESC, p.id", offset, limit);
                 let rows = query.build().fetch_all(&self.pool).await?;
                 Ok(self.decode_rows(table, &rows).await?.projects)
             }
@@ -565,11 +571,7 @@ macro_rules! access_store {
                     Self::transfers_from(filter)
                 ));
                 Self::push_transfer_filter(&mut query, filter);
-                query
-                    .push(" ORDER BY t.value_date DESC, t.id LIMIT ")
-                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .push(" OFFSET ")
-                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+                Self::push_page(&mut query, " ORDER BY t.value_date DESC, t.id", offset, limit);
                 let rows = query.build().fetch_all(&self.pool).await?;
                 Ok(self.decode_rows(table, &rows).await?.transfers)
             }
@@ -617,9 +619,7 @@ macro_rules! access_store {
                 ));
                 Self::push_project_filter(&mut query, &filter);
                 query.push(waiting);
-                query
-                    .push(" ORDER BY p.year, p.id LIMIT ")
-                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+                Self::push_page(&mut query, " ORDER BY p.year, p.id", 0, limit);
                 let rows = query.build().fetch_all(&self.pool).await?;
                 let records = self.decode_rows(table, &rows).await?;
                 Ok($crate::Page {

@@ -194,7 +194,7 @@ pub struct FormatQuery {
     format: Option<ReportFormat>,
 }
 
-fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
+pub fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
     year.map(Year::new)
         .transpose()
         .map_err(|e| ApiError::bad_request(format!("year: {e}")))
@@ -210,12 +210,7 @@ async fn summary(
     State(state): State<Arc<AppState>>,
     Q(q): Q<FormatQuery>,
 ) -> Result<Response, ApiError> {
-    let store = state.store.clone();
-    let report = state
-        .report("summary".into(), || async move {
-            report::summary(store.as_ref()).await
-        })
-        .await?;
+    let report = state.summary().await?;
     report_response(&report, q.format)
 }
 
@@ -231,13 +226,7 @@ async fn compliance(
     Q(q): Q<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(q.year)?;
-    let store = state.store.clone();
-    let provider = q.provider.clone();
-    let report = state
-        .report(format!("compliance/{year:?}/{provider:?}"), || async move {
-            report::compliance(store.as_ref(), year, provider.as_deref(), None).await
-        })
-        .await?;
+    let report = state.compliance(year, q.provider.clone()).await?;
     report_response(&report, q.format)
 }
 
@@ -264,12 +253,7 @@ async fn provider(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(q.year)?;
-    let store = state.store.clone();
-    let report = state
-        .report(format!("provider/{code}/{year:?}"), || async move {
-            report::provider(store.as_ref(), &code, year).await
-        })
-        .await?;
+    let report = state.provider(code, year).await?;
     report_response(&report, q.format)
 }
 
@@ -287,12 +271,7 @@ async fn recipient(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(q.year)?;
-    let store = state.store.clone();
-    let report = state
-        .report(format!("recipient/{code}/{year:?}"), || async move {
-            report::recipient(store.as_ref(), &code, year).await
-        })
-        .await?;
+    let report = state.recipient(code, year).await?;
     report_response(&report, q.format)
 }
 

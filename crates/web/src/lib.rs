@@ -121,6 +121,55 @@ impl AppState {
         })
     }
 
+    /// The program summary, cached.
+    pub async fn summary(&self) -> Result<Arc<Report>, ApiError> {
+        let store = self.store.clone();
+        self.report("summary".into(), || async move {
+            counterpart_app::report::summary(store.as_ref()).await
+        })
+        .await
+    }
+
+    /// Compliance of a year and provider (or all), cached.
+    pub async fn compliance(
+        &self,
+        year: Option<counterpart_domain::Year>,
+        provider: Option<String>,
+    ) -> Result<Arc<Report>, ApiError> {
+        let store = self.store.clone();
+        self.report(format!("compliance/{year:?}/{provider:?}"), || async move {
+            counterpart_app::report::compliance(store.as_ref(), year, provider.as_deref(), None)
+                .await
+        })
+        .await
+    }
+
+    /// A provider's scorecard, cached.
+    pub async fn provider(
+        &self,
+        code: String,
+        year: Option<counterpart_domain::Year>,
+    ) -> Result<Arc<Report>, ApiError> {
+        let store = self.store.clone();
+        self.report(format!("provider/{code}/{year:?}"), || async move {
+            counterpart_app::report::provider(store.as_ref(), &code, year).await
+        })
+        .await
+    }
+
+    /// A recipient area's report, cached.
+    pub async fn recipient(
+        &self,
+        code: String,
+        year: Option<counterpart_domain::Year>,
+    ) -> Result<Arc<Report>, ApiError> {
+        let store = self.store.clone();
+        self.report(format!("recipient/{code}/{year:?}"), || async move {
+            counterpart_app::report::recipient(store.as_ref(), &code, year).await
+        })
+        .await
+    }
+
     /// Anything else computed from the records, cached the same way.
     pub async fn computed<T, F, Fut>(&self, key: String, make: F) -> Result<Arc<T>, ApiError>
     where

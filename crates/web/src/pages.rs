@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use counterpart_app::publish::section_html;
-use counterpart_app::report::{self, Report};
+use counterpart_app::report::Report;
 use counterpart_app::write::{self, NewProject, NewTransfer};
 use counterpart_domain::access::{AccountRole, Action, Actor, can};
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
@@ -252,10 +252,7 @@ fn colour(code: &RegionCode) -> String {
 
 async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
     let result = async {
-        let store = state.store.clone();
-        let summary = state
-            .report("summary".into(), || async move { report::summary(store.as_ref()).await })
-            .await?;
+        let summary = state.summary().await?;
         let store = state.store.clone();
         let charts = state
             .computed("overview-charts".into(), || async move {
@@ -336,20 +333,10 @@ async fn provider(
     Query(q): Query<YearQuery>,
 ) -> Response {
     let result = async {
-        let year = q.year.map(counterpart_domain::Year::new).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let (store, name) = (state.store.clone(), code.clone());
-        let report = state
-            .report(format!("provider/{code}/{year:?}"), || async move {
-                report::provider(store.as_ref(), &name, year).await
-            })
-            .await?;
+        let year = api::year_of(q.year)?;
+        let report = state.provider(code.clone(), year).await?;
         // Arrears and early warnings: the provider's compliance findings, year by year.
-        let (store, name) = (state.store.clone(), code.clone());
-        let compliance = state
-            .report(format!("compliance/{year:?}/{:?}", Some(&code)), || async move {
-                report::compliance(store.as_ref(), year, Some(&name), None).await
-            })
-            .await?;
+        let compliance = state.compliance(year, Some(code.clone())).await?;
         let body = html! {
             p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) }
                 " · " a href={ "/api/v1/providers/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/providers/" (code) "?format=xlsx" } { "XLSX" } }
@@ -370,17 +357,8 @@ async fn recipient(
     Query(q): Query<YearQuery>,
 ) -> Response {
     let result = async {
-        let year = q
-            .year
-            .map(counterpart_domain::Year::new)
-            .transpose()
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let (store, name) = (state.store.clone(), code.clone());
-        let report = state
-            .report(format!("recipient/{code}/{year:?}"), || async move {
-                report::recipient(store.as_ref(), &name, year).await
-            })
-            .await?;
+        let year = api::year_of(q.year)?;
+        let report = state.recipient(code.clone(), year).await?;
         let body = html! {
             p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) }
                 " · " a href={ "/api/v1/recipients/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/recipients/" (code) "?format=xlsx" } { "XLSX" } }
