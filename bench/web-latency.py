@@ -20,9 +20,14 @@ def request(method, path, body=None, headers=None):
     return response, data
 
 
-response, _ = request("POST", "/login", "name=admin&password=demo-admin-2010&next=/",
-                      {"Content-Type": "application/x-www-form-urlencoded"})
-cookie = response.getheader("Set-Cookie").split(";")[0]
+response, page = request("GET", "/login")
+login_cookie = next(v.split(";")[0] for k, v in response.getheaders()
+              if k.lower() == "set-cookie" and v.startswith("cp_session="))
+token = page.decode().split('name="csrf" value="')[1].split('"')[0]
+response, _ = request("POST", "/login", f"csrf={token}&name=admin&password=demo-admin-2010&next=/",
+                      {"Content-Type": "application/x-www-form-urlencoded", "Cookie": login_cookie})
+cookie = next(v.split(";")[0] for k, v in response.getheaders()
+              if k.lower() == "set-cookie" and v.startswith("cp_session="))
 signed = {"Cookie": cookie}
 _, body = request("GET", "/api/v1/projects?per_page=1", headers=signed)
 project = json.loads(body)["items"][0]["id"]

@@ -958,6 +958,11 @@ async fn login_form(ui: Ui, viewer: Viewer, Query(q): Query<LoginQuery>) -> Resp
     login_page(&ui, &viewer, q.next.as_deref(), None, StatusCode::OK)
 }
 
+/// The sign-in form has no session to hold its CSRF token yet: the token goes both into a
+/// cookie of its own and into the form, and a sign-in must send the two alike (double submit).
+const LOGIN_CSRF_COOKIE: &str = "cp_login";
+
+/// The sign-in page, with a fresh CSRF token in its form and cookie.
 fn login_page(
     ui: &Ui,
     viewer: &Viewer,
@@ -965,20 +970,33 @@ fn login_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let token = counterpart_app::access::secret();
     let body = html! {
         @if let Some(e) = error { p.error #message { (e) } }
         form.stack #login method="post" action="/login" {
+            input type="hidden" name="csrf" value=(token);
             input type="hidden" name="next" value=(safe_next(next));
             label { span { (ui.t("name")) } input name="name" autocomplete="username" required; }
             label { span { (ui.t("password")) } input name="password" type="password" autocomplete="current-password" required; }
             button { (ui.t("sign_in")) }
         }
     };
-    ui.page_with(status, viewer, ui.t("sign_in"), body)
+    let mut response = ui.page_with(status, viewer, ui.t("sign_in"), body);
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token))
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .path("/login")
+        .build();
+    if let Ok(value) = cookie.to_string().parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -994,6 +1012,20 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let viewer = Viewer::public();
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !auth::same_secret(&expected, &form.csrf) {
+        let message = "the sign-in form's security token is missing or stale: try again (csrf)";
+        return login_page(
+            &ui,
+            &viewer,
+            form.next.as_deref(),
+            Some(message),
+            StatusCode::FORBIDDEN,
+        );
+    }
     if let Err(wait) = state.limiter.check(&form.name) {
         let message = format!(
             "too many failed attempts for this account: wait {} minutes (rate_limited)",
@@ -1018,7 +1050,9 @@ async fn login(
         Ok(Some(signed)) => {
             state.limiter.succeeded(&form.name);
             let secure = auth::is_tls(&headers, state.secure_cookies);
-            let jar = jar.add(auth::session_cookie(signed.token, secure));
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+                .add(auth::session_cookie(signed.token, secure));
             (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
         }
         Ok(None) => {

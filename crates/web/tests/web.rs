@@ -433,26 +433,66 @@ async fn signing_in_and_out() {
         let store = db.store.as_ref();
         add_accounts(store).await;
         let app = counterpart_web::router(AppState::new(db.store.clone(), false));
+        // A sign-in form's CSRF token travels in its cookie and in the form (double submit).
+        let form = send(&app, get("/login")).await;
+        let login_cookie = form.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(login_cookie.starts_with("cp_login="));
+        let form_token = form
+            .body
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_owned();
         let login = |name: &str, password: &str, tls: bool| {
             let mut builder = Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, &login_cookie);
             if tls {
                 builder = builder.header("x-forwarded-proto", "https");
             }
             builder
                 .body(Body::from(format!(
-                    "name={name}&password={}&next=/projects",
+                    "csrf={form_token}&name={name}&password={}&next=/projects",
                     password.replace(' ', "+")
                 )))
                 .unwrap()
         };
+        let forged = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={form_token}&name=shanghai&password={}",
+                PASSWORD.replace(' ', "+")
+            )))
+            .unwrap();
+        let refused = send(&app, forged).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "a sign-in without the form's cookie"
+        );
+        assert!(
+            refused.body.contains("(csrf)") && refused.headers.get(header::SET_COOKIE).is_some()
+        );
         let reply = send(&app, login("shanghai", PASSWORD, true)).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
         assert_eq!(reply.headers[header::LOCATION], "/projects");
-        let cookie = reply.headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let session_cookie = |reply: &Reply| {
+            reply
+                .headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|c| c.starts_with("cp_session="))
+                .expect("a session cookie")
+        };
+        let cookie = session_cookie(&reply);
         for attribute in [
             "cp_session=",
             "HttpOnly",
@@ -467,10 +507,7 @@ async fn signing_in_and_out() {
         }
         let plain = send(&app, login("shanghai", PASSWORD, false)).await;
         assert!(
-            !plain.headers[header::SET_COOKIE]
-                .to_str()
-                .unwrap()
-                .contains("Secure"),
+            !session_cookie(&plain).contains("Secure"),
             "no TLS, no Secure"
         );
         let secret = cookie
