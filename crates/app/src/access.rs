@@ -101,7 +101,7 @@ pub async fn add_user(
     frame: &Records,
     new: &NewUser<'_>,
 ) -> Result<User, AccessError> {
-    let tree = tree_of(frame)?;
+    let tree = crate::write::tree(frame)?;
     can(by, &Action::ManageAccounts, &tree)?;
     let name = new.name.trim();
     if name.is_empty()
@@ -139,15 +139,6 @@ pub async fn add_user(
         return Err(AccessError::Exists(user.name));
     }
     Ok(user)
-}
-
-fn tree_of(frame: &Records) -> Result<RegionTree, AccessError> {
-    RegionTree::build(frame.regions.iter().cloned()).map_err(|e| {
-        AccessError::Store(StoreError::Corrupt {
-            table: "regions",
-            detail: e.to_string(),
-        })
-    })
 }
 
 fn office_of(
@@ -197,7 +188,7 @@ pub async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), AccessError> {
-    can(by, &Action::ManageAccounts, &tree_of(frame)?)?;
+    can(by, &Action::ManageAccounts, &crate::write::tree(frame)?)?;
     let before = store
         .user(name)
         .await?
@@ -270,7 +261,7 @@ pub async fn issue_token(
     name: &str,
     label: &str,
 ) -> Result<String, AccessError> {
-    can(by, &Action::ManageAccounts, &tree_of(frame)?)?;
+    can(by, &Action::ManageAccounts, &crate::write::tree(frame)?)?;
     if store.user(name).await?.is_none() {
         return Err(AccessError::Unknown(name.to_owned()));
     }

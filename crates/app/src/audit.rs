@@ -8,8 +8,8 @@ use serde_json::Value;
 /// The current time as an RFC 3339 timestamp (UTC), for audit lines and sign-offs.
 pub fn now() -> String {
     jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// An audit line stamped now.

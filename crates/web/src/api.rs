@@ -21,7 +21,6 @@ use counterpart_app::write::{self, NewProject, NewTransfer};
 use counterpart_domain::access::{Action, can};
 use counterpart_domain::ledger::Applied;
 use counterpart_domain::project::{Category, Project, ProjectStatus, Transfer, TransferKind};
-use counterpart_domain::records::Records;
 use counterpart_domain::region::RegionTree;
 use counterpart_domain::{RecordId, Year};
 use counterpart_store::{ProjectFilter, Store, TransferFilter};
@@ -404,10 +403,6 @@ pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64, u64
         )));
     }
     Ok((page, per_page, (page - 1) * per_page))
-}
-
-pub fn tree_of(frame: &Records) -> Result<RegionTree, ApiError> {
-    Ok(write::tree(frame)?)
 }
 
 /// The store's filter for a query; `tree` resolves names and areas.

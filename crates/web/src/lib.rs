@@ -63,10 +63,7 @@ impl AppState {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Report, counterpart_app::report::ReportError>>,
     {
-        let version = self.store.data_version().await?;
-        self.cache
-            .get_or(key, &version, || async { Ok(make().await?) })
-            .await
+        self.computed(key, || async { Ok(make().await?) }).await
     }
 
     /// The program's frame (regions, pairs, indicators, targets…) and its region tree, read

@@ -181,22 +181,18 @@ impl Ui {
     /// An error as a page: sign-in errors go to the sign-in form.
     fn error(&self, viewer: &Viewer, e: ApiError) -> Response {
         if e.status == StatusCode::UNAUTHORIZED {
-            return Redirect::to(&format!("/login?next={}", encode(&self.path))).into_response();
+            // Back to this very page, filters included, once signed in.
+            let here = if self.query.is_empty() {
+                self.path.clone()
+            } else {
+                format!("{}?{}", self.path, self.query)
+            };
+            let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+            return Redirect::to(&format!("/login?next={next}")).into_response();
         }
         let body = html! { p.error #message { (e.message()) " (" (e.detail.code) ")" } };
         self.page_with(e.status, viewer, self.t("error"), body)
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 type PageResult = Result<Response, ApiError>;
@@ -514,8 +510,7 @@ async fn project_page(
             },
             tree,
         )
-        .is_ok()
-        && viewer.actor.role() != Some(AccountRole::Admin);
+        .is_ok();
     let body = html! {
         @match &message {
             Some(Ok(text)) => p.ok #message { (text) },
