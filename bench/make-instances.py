@@ -79,6 +79,7 @@ INSTANCES = {
     "sparse-100k-20-t1000": lambda p: sparse(p, 100_000, 20, 1000, "t", 5),
     "sparse-100k-50-u1000": lambda p: sparse(p, 100_000, 50, 1000, "u", 6),
     "dense-2000": lambda p: dense(p, 2000, 7),
+    "dense-5000": lambda p: dense(p, 5000, 10),
     "transport-500-5000-50": lambda p: transport(p, 500, 5000, 50, 8),
     "transport-500-5000-all": lambda p: transport(p, 500, 5000, None, 9),
 }

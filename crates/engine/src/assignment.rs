@@ -163,6 +163,9 @@ pub fn solve_sparse(problem: &Assignment) -> Result<AssignmentSolution, Infeasib
 /// forbidden): one Dijkstra-like sweep over the columns per left node, duals kept throughout.
 pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
     check_sides(problem)?;
+    if let Some(solution) = complete_square(problem) {
+        return Ok(solution);
+    }
     let (n, m) = (problem.left, problem.right);
     const FORBIDDEN: i64 = i64::MAX / 4;
     // Cheapest arc per pair, and its index.
@@ -289,6 +292,242 @@ pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasibl
     }
     let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
     Ok(AssignmentSolution {
+        chosen,
+        cost: total,
+        u,
+        v,
+    })
+}
+
+/// Jonker–Volgenant in full (LAPJV) for a square problem with an arc for every pair: column
+/// reduction with reduction transfer, two rounds of augmenting row reduction (an auction that
+/// settles most rows cheaply), then shortest augmenting paths for the rows left free, with the
+/// column duals updated lazily once per path. `None` when the problem is not square or a pair
+/// has no arc (the general sweep in [`solve_dense`] handles those).
+///
+/// Invariant throughout: every assigned row's column minimises `c − v` over its row, so
+/// `u = c − v` on the chosen arcs makes every reduced cost non-negative.
+fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
+    let n = problem.left;
+    if n != problem.right || n == 0 || problem.arcs.len() < n * n || n * n > u32::MAX as usize {
+        return None;
+    }
+    const NONE: u32 = u32::MAX;
+    // The matrix, and the arc behind each cell: arc k is cell k when the arcs come in row-major
+    // order, one per pair (as DIMACS files of complete problems usually do).
+    let in_order = problem.arcs.len() == n * n
+        && problem
+            .arcs
+            .iter()
+            .zip((0..n).flat_map(|l| (0..n).map(move |r| (l, r))))
+            .all(|(&(l, r, _), cell)| (l, r) == cell);
+    let (cost, arc) = if in_order {
+        (problem.arcs.iter().map(|a| a.2).collect(), None)
+    } else {
+        let mut cost = vec![i64::MAX; n * n];
+        let mut arc = vec![NONE; n * n];
+        for (k, &(l, r, c)) in problem.arcs.iter().enumerate() {
+            let cell = l * n + r;
+            if arc[cell] == NONE || c < cost[cell] {
+                cost[cell] = c;
+                arc[cell] = k as u32;
+            }
+        }
+        if arc.contains(&NONE) {
+            return None;
+        }
+        (cost, Some(arc))
+    };
+    let row = |i: usize| &cost[i * n..(i + 1) * n];
+    // x: row → column, y: column → row.
+    let mut x = vec![NONE; n];
+    let mut y = vec![NONE; n];
+    let mut v = vec![i64::MAX; n];
+
+    // Column reduction: each column's dual is its least cost and it goes to that row; a row
+    // chosen by several columns keeps the last. A row that got exactly one column hands its
+    // slack on (reduction transfer): that column's dual drops by the row's second-least
+    // reduced cost, so the row stays on a least column.
+    for i in 0..n {
+        for (j, &c) in row(i).iter().enumerate() {
+            if c < v[j] {
+                v[j] = c;
+                y[j] = i as u32;
+            }
+        }
+    }
+    let mut unique = vec![true; n];
+    for j in (0..n).rev() {
+        let i = y[j] as usize;
+        if x[i] == NONE {
+            x[i] = j as u32;
+        } else {
+            unique[i] = false;
+            y[j] = NONE;
+        }
+    }
+    let mut free: Vec<u32> = Vec::with_capacity(n);
+    for i in 0..n {
+        if x[i] == NONE {
+            free.push(i as u32);
+        } else if unique[i] && n > 1 {
+            let j = x[i] as usize;
+            let least = row(i)
+                .iter()
+                .zip(&v)
+                .enumerate()
+                .filter(|&(j2, _)| j2 != j)
+                .map(|(_, (&c, &vj))| c - vj)
+                .min()
+                .unwrap_or(0);
+            v[j] -= least;
+        }
+    }
+
+    // Augmenting row reduction, twice: a free row bids for its least column at the gap to its
+    // second least, displacing the holder. A row whose bid lowered the dual tries again at
+    // once; the bound on bids keeps ties from cycling.
+    for _ in 0..2 {
+        if free.is_empty() {
+            break;
+        }
+        let count = free.len();
+        let (mut current, mut kept, mut bids) = (0usize, 0usize, 0usize);
+        while current < count {
+            bids += 1;
+            let i = free[current] as usize;
+            current += 1;
+            let (mut j1, mut v1, mut j2, mut v2) = (0usize, row(i)[0] - v[0], NONE, i64::MAX);
+            for (j, (&c, &vj)) in row(i).iter().zip(&v).enumerate().skip(1) {
+                let h = c - vj;
+                if h < v2 {
+                    if h >= v1 {
+                        v2 = h;
+                        j2 = j as u32;
+                    } else {
+                        (v2, j2, v1, j1) = (v1, j1 as u32, h, j);
+                    }
+                }
+            }
+            let mut i0 = y[j1];
+            let lowered = v2 != i64::MAX && v2 > v1;
+            if bids < current * n {
+                if lowered {
+                    v[j1] -= v2 - v1;
+                } else if i0 != NONE && j2 != NONE {
+                    j1 = j2 as usize;
+                    i0 = y[j1];
+                }
+                if i0 != NONE {
+                    if lowered {
+                        current -= 1;
+                        free[current] = i0;
+                    } else {
+                        free[kept] = i0;
+                        kept += 1;
+                    }
+                }
+            } else if i0 != NONE {
+                free[kept] = i0;
+                kept += 1;
+            }
+            if i0 != NONE {
+                x[i0 as usize] = NONE;
+            }
+            x[i] = j1 as u32;
+            y[j1] = i as u32;
+        }
+        free.truncate(kept);
+    }
+
+    // Shortest augmenting paths from each remaining free row, Dijkstra over the columns with
+    // the columns kept in three bands of `cols`: scanned [..low], to scan [low..high] (all at
+    // the current least distance), not yet reached [high..].
+    let mut d = vec![0i64; n];
+    let mut pred = vec![0u32; n];
+    let mut cols: Vec<u32> = Vec::with_capacity(n);
+    for &start in &free {
+        let start = start as usize;
+        cols.clear();
+        cols.extend(0..n as u32);
+        for (j, (&c, &vj)) in row(start).iter().zip(&v).enumerate() {
+            d[j] = c - vj;
+            pred[j] = start as u32;
+        }
+        let (mut low, mut high, mut ready) = (0usize, 0usize, 0usize);
+        let end = 'search: loop {
+            if low == high {
+                // The next band: every unreached column at the least distance.
+                ready = low;
+                high = low + 1;
+                let mut least = d[cols[low] as usize];
+                for k in high..n {
+                    let j = cols[k] as usize;
+                    if d[j] <= least {
+                        if d[j] < least {
+                            high = low;
+                            least = d[j];
+                        }
+                        cols.swap(k, high);
+                        high += 1;
+                    }
+                }
+                if let Some(&j) = cols[low..high].iter().find(|&&j| y[j as usize] == NONE) {
+                    break 'search j as usize;
+                }
+            }
+            // Scan the band: relax from each band column's row.
+            let j = cols[low] as usize;
+            low += 1;
+            let i = y[j] as usize;
+            let least = d[j];
+            let h = row(i)[j] - v[j] - least;
+            for k in high..n {
+                let j = cols[k] as usize;
+                let reduced = row(i)[j] - v[j] - h;
+                if reduced < d[j] {
+                    d[j] = reduced;
+                    pred[j] = i as u32;
+                    if reduced == least {
+                        if y[j] == NONE {
+                            break 'search j;
+                        }
+                        cols.swap(k, high);
+                        high += 1;
+                    }
+                }
+            }
+        };
+        // Lazy dual update for the scanned columns, then flip the path back to `start`.
+        let least = d[end];
+        for &j in &cols[..ready] {
+            let j = j as usize;
+            v[j] += d[j] - least;
+        }
+        let mut j = end;
+        loop {
+            let i = pred[j] as usize;
+            y[j] = i as u32;
+            let previous = x[i];
+            x[i] = j as u32;
+            if i == start {
+                break;
+            }
+            j = previous as usize;
+        }
+    }
+
+    let chosen: Vec<usize> = (0..n)
+        .map(|i| {
+            let cell = i * n + x[i] as usize;
+            arc.as_ref().map_or(cell, |arc| arc[cell] as usize)
+        })
+        .collect();
+    let u = (0..n)
+        .map(|i| row(i)[x[i] as usize] - v[x[i] as usize])
+        .collect();
+    let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
+    Some(AssignmentSolution {
         chosen,
         cost: total,
         u,

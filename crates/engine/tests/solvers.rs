@@ -215,6 +215,18 @@ proptest! {
         }
     }
 
+    /// Complete square matrices (Jonker–Volgenant in full: column reduction, augmenting row
+    /// reduction, lazy augmentation) against the reference, with costs from all-tied to wide.
+    #[test]
+    fn complete_dense_agrees_with_the_reference(
+        p in (0..=3u32).prop_flat_map(|spread| assignment_problem(60, 0, 1.0, [0, 2, 50, 1_000_000][spread as usize]))
+    ) {
+        let dense = assignment::solve_dense(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let reference = assignment::solve_sparse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        assignment::verify(&p, &dense).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(dense.cost, reference.cost);
+    }
+
     /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
     #[test]
     fn scaling_agrees_with_the_reference(p in assignment_problem(200, 0, 0.1, 1_000_000)) {
