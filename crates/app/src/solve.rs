@@ -26,6 +26,10 @@ pub enum SolveError {
     Certificate(#[from] CertificateError),
 }
 
+/// From how many arcs a min-cost flow problem goes to cost scaling rather than the network
+/// simplex (measured by `bench/solvers.sh`).
+pub const SCALING_FROM_ARCS: usize = 50_000;
+
 /// Parse and solve DIMACS text (`p min` or `p asn`).
 pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     let problem = dimacs::parse(text)?;
@@ -55,13 +59,22 @@ pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     };
     match problem {
         Problem::MinCost(net) => {
-            let solution =
-                counterpart_engine::simplex::solve(&net).map_err(|e| infeasible(e, &|v| v + 1))?;
+            // The network simplex on program-size problems (and for warm re-solves elsewhere);
+            // cost scaling once the arcs run to tens of thousands.
+            let (solution, method) = if net.arcs.len() >= SCALING_FROM_ARCS {
+                (
+                    counterpart_engine::push_relabel::solve(&net),
+                    "cost-scaling push-relabel",
+                )
+            } else {
+                (counterpart_engine::simplex::solve(&net), "network simplex")
+            };
+            let solution = solution.map_err(|e| infeasible(e, &|v| v + 1))?;
             network::verify(&net, &solution)?;
             let elapsed = started.elapsed();
             Ok(Solved {
                 output: dimacs::write_flow(&net, &solution, quiet),
-                method: "network simplex".into(),
+                method: method.into(),
                 elapsed,
             })
         }

@@ -461,7 +461,7 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
                 ready = low;
                 high = low + 1;
                 let mut least = d[cols[low] as usize];
-                for k in high..n {
+                for k in low + 1..n {
                     let j = cols[k] as usize;
                     if d[j] <= least {
                         if d[j] < least {
@@ -482,7 +482,8 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
             let i = y[j] as usize;
             let least = d[j];
             let h = row(i)[j] - v[j] - least;
-            for k in high..n {
+            let unreached = high;
+            for k in unreached..n {
                 let j = cols[k] as usize;
                 let reduced = row(i)[j] - v[j] - h;
                 if reduced < d[j] {

@@ -16,6 +16,8 @@
 //! - [`assignment`]: assignment problems; Jonker–Volgenant on dense matrices, Hopcroft–Karp
 //!   for feasibility and the nodes that cannot be covered;
 //! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
+//! - [`push_relabel`]: cost-scaling push-relabel min-cost flow (Goldberg's CS2 line) for large
+//!   capacitated problems: posts with seats, providers with capacity;
 //! - [`pairing`]: the pairing model (fit, richest-to-poorest gap, proportionality, continuity;
 //!   fixed, forbidden, k providers) by branch and bound over the network simplex, with
 //!   explanations: score breakdowns, shadow prices, "why not X–Y?";
@@ -27,6 +29,7 @@ pub mod assignment;
 pub mod dimacs;
 pub mod network;
 pub mod pairing;
+pub mod push_relabel;
 pub mod scaling;
 pub mod simplex;
 pub mod ssp;

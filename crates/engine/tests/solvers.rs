@@ -5,6 +5,7 @@
 use counterpart_engine::assignment::{self, Assignment};
 use counterpart_engine::dimacs::{self, Problem};
 use counterpart_engine::network::{self, Network, Reason};
+use counterpart_engine::push_relabel;
 use counterpart_engine::ssp;
 use proptest::prelude::*;
 
@@ -124,7 +125,7 @@ proptest! {
     #[test]
     fn min_cost_flow_matches_brute_force(n in small_network()) {
         let best = brute_flow(&n);
-        for solved in [ssp::solve(&n), counterpart_engine::simplex::solve(&n)] {
+        for solved in [ssp::solve(&n), counterpart_engine::simplex::solve(&n), push_relabel::solve(&n)] {
             match (solved, best) {
                 (Ok(s), Some(b)) => {
                     network::verify(&n, &s).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -180,6 +181,11 @@ proptest! {
             (Ok(a), Ok(b)) => {
                 network::verify(&n, b).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(a.cost, b.cost);
+                let scaled = push_relabel::attempt(&n);
+                prop_assert!(scaled.is_some(), "cost scaling did not answer a feasible problem");
+                let scaled = scaled.unwrap();
+                network::verify(&n, &scaled).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(a.cost, scaled.cost);
             }
             (Err(_), Err(_)) => return Ok(()),
             _ => prop_assert!(false, "feasibility differs"),
@@ -225,6 +231,55 @@ proptest! {
         let reference = assignment::solve_sparse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
         assignment::verify(&p, &dense).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(dense.cost, reference.cost);
+    }
+
+    /// Capacitated assignment (people to posts with seats, through a sink; some people may go
+    /// unplaced at a price) up to 150 people, against the reference; infeasible ones (too few
+    /// seats, a person with no candidate) refused by both.
+    #[test]
+    fn push_relabel_places_people_in_seats(
+        people in 1..150usize,
+        posts in 1..60usize,
+        seed in any::<u64>(),
+        unplaced_cost in proptest::option::of(0..5_000i64),
+        costs in prop_oneof![Just(3i64), Just(1_000), Just(1_000_000)],
+    ) {
+        let mut rng = seed;
+        let mut next = move |bound: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % bound.max(1)
+        };
+        let sink = people + posts;
+        let mut n = Network::new(sink + 1);
+        for p in 0..people {
+            n.supply[p] = 1;
+            for _ in 0..next(6) {
+                n.add_arc(p, people + next(posts as u64) as usize, 0, 1, next(costs as u64 + 1) as i64);
+            }
+            if let Some(c) = unplaced_cost {
+                n.add_arc(p, sink, 0, 1, c);
+            }
+        }
+        for q in 0..posts {
+            n.add_arc(people + q, sink, 0, 1 + next(3) as i64, 0);
+        }
+        n.supply[sink] = -(people as i64);
+        let reference = ssp::solve(&n);
+        let scaled = push_relabel::solve(&n);
+        match (&reference, &scaled) {
+            (Ok(a), Ok(b)) => {
+                network::verify(&n, b).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(a.cost, b.cost);
+                prop_assert!(push_relabel::attempt(&n).is_some());
+            }
+            (Err(a), Err(b)) => {
+                prop_assert!(!b.uncovered.is_empty(), "{}", b);
+                prop_assert_eq!(a.demand - a.reachable > 0, b.demand - b.reachable > 0);
+            }
+            _ => prop_assert!(false, "reference {:?}, push-relabel {:?}", reference.is_ok(), scaled.is_ok()),
+        }
     }
 
     /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
