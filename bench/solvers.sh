@@ -43,10 +43,24 @@ for f in $files; do
   rows="$rows$line |"$'\n'
   echo "$line |" >&2
 done
+# A run over some instances keeps the other instances' rows of the last full run.
+if [ $# -gt 0 ] && [ -f bench/RESULTS.md ]; then
+  kept=$(python3 - "$@" <<'PY'
+import sys
+names = set(sys.argv[1:])
+for line in open("bench/RESULTS.md"):
+    cells = line.split("|")
+    if line.startswith("| ") and len(cells) > 2 and cells[1].strip() not in names | {"instance", "---"}:
+        print(line, end="")
+PY
+)
+  [ -n "$kept" ] && rows="$kept"$'\n'"$rows"
+fi
 cat > bench/RESULTS.md <<MD
 # Solver benchmark
 
-Measured by \`bench/solvers.sh\` on $cores cores at commit $commit, $(date -u +%Y-%m-%d), single-threaded, median of 3.
+Measured by \`bench/solvers.sh\` on $cores cores at commit $commit, $(date -u +%Y-%m-%d), single-threaded, median of 3
+(rows kept from an earlier run when only some instances were re-run: see git history).
 "ours" is \`counterpart solve\`'s own time: solve plus certificate check (parsing excluded);
 each peer's time is its solve call. "×r" is ours divided by the peer's (below 1: ours is
 faster); ✓ means the peer found the same optimum.
