@@ -17,6 +17,7 @@ pub mod iati;
 pub mod import;
 pub mod ledger;
 pub mod pair;
+pub mod place;
 pub mod publish;
 pub mod report;
 pub mod solve;

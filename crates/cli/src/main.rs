@@ -116,6 +116,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Propose postings for a placement round: available officials and experts into open
+    /// seats by specialty, the provider's own pairs and their history, with why each posting
+    /// and its runner-up. Proposes only; nothing is written. Timings go to stderr.
+    Place {
+        /// The round's year (it starts on 1 January) [default: the year after the latest
+        /// posting's start].
+        #[arg(long)]
+        round: Option<u16>,
+        /// List at most this many proposed postings [default: all].
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write a static site of the program's public aggregates to DIR: HTML pages that open from
     /// disk, each page's data as JSON and CSV, and the IATI files.
     Publish {
@@ -627,6 +641,37 @@ async fn run(cli: Cli) -> Result<()> {
             let report = counterpart_app::pair::pair(opened.store(), &options).await;
             opened.close().await?;
             print_report(&report?, format)
+        }
+        Command::Place {
+            round,
+            limit,
+            format,
+        } => {
+            let options = counterpart_app::place::PlaceOptions {
+                round: round
+                    .map(Year::new)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--round: {e}"))?,
+                limit,
+            };
+            let opened = target.open_existing().await?;
+            let placed = counterpart_app::place::place(opened.store(), &options).await;
+            opened.close().await?;
+            let (report, times) = placed?;
+            print_report(&report, format)?;
+            eprintln!(
+                "placed in {:.3} s: load {:.3} s, model {:.3} s, solve {:.3} s with {} \
+                 ({} people, {} posts, {} candidate postings), certificate checked",
+                times.total.as_secs_f64(),
+                times.load.as_secs_f64(),
+                times.model.as_secs_f64(),
+                times.solve.as_secs_f64(),
+                times.method,
+                times.people,
+                times.posts,
+                times.arcs
+            );
+            Ok(())
         }
         Command::Publish { out } => {
             let now = jiff::Timestamp::now();

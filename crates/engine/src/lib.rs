@@ -21,6 +21,8 @@
 //! - [`pairing`]: the pairing model (fit, richest-to-poorest gap, proportionality, continuity;
 //!   fixed, forbidden, k providers) by branch and bound over the network simplex, with
 //!   explanations: score breakdowns, shadow prices, "why not X–Y?";
+//! - [`placement`]: people into posts with several seats (capacitated assignment), the
+//!   unplaced allowed at a price;
 //! - [`stable`]: deferred acceptance with capacities and ties (seeded), and the blocking-pair
 //!   check;
 //! - [`dimacs`]: the DIMACS `p min` and `p asn` formats, read and written.
@@ -29,6 +31,7 @@ pub mod assignment;
 pub mod dimacs;
 pub mod network;
 pub mod pairing;
+pub mod placement;
 pub mod push_relabel;
 pub mod scaling;
 pub mod simplex;

@@ -216,8 +216,6 @@ impl Solver {
         // matches the size of the graph.
         let mut work = 0usize;
         let budget = self.rcap.len() + n;
-        let (mut relabels, mut updates, mut pushes, t0) =
-            (0u64, 0u64, 0u64, std::time::Instant::now());
         while let Some(v) = active.pop_front() {
             let v = v as usize;
             // Discharge v: push along admissible arcs; lower its price when it has none.
@@ -244,7 +242,6 @@ impl Solver {
                         let delta = self.excess[v].min(self.rcap[a]);
                         let was = self.excess[w];
                         self.push(v, a, delta);
-                        pushes += 1;
                         if was <= 0 && self.excess[w] > 0 {
                             active.push_back(w as u32);
                         }
@@ -259,18 +256,12 @@ impl Solver {
                     break;
                 }
                 work += self.relabel(v, epsilon).ok()?;
-                relabels += 1;
                 if work >= budget {
-                    updates += 1;
                     work = 0;
                     self.update_prices(epsilon);
                 }
             }
         }
-        eprintln!(
-            "eps {epsilon} pushes {pushes} relabels {relabels} updates {updates} {:?}",
-            t0.elapsed()
-        );
         Some(())
     }
 

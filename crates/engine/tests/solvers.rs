@@ -282,6 +282,52 @@ proptest! {
         }
     }
 
+    /// Placement rounds against brute force: the most seats filled, then the least cost.
+    #[test]
+    fn placement_matches_brute_force(
+        people in 1..=6usize,
+        seats in proptest::collection::vec(1..=2u32, 1..=3),
+        cells in proptest::collection::vec(proptest::option::weighted(0.6, 0..50i64), 18),
+    ) {
+        use counterpart_engine::placement::{self, Round};
+        let posts = seats.len();
+        let mut round = Round { people, seats: seats.clone(), arcs: vec![], unplaced: 1_000 };
+        for p in 0..people {
+            for q in 0..posts {
+                if let Some(c) = cells[p * 3 + q] {
+                    round.arcs.push((p as u32, q as u32, c));
+                }
+            }
+        }
+        // Brute force: each person takes one of their arcs or none, seats respected.
+        fn go(r: &Round, p: usize, open: &mut Vec<u32>, placed: usize, cost: i64, best: &mut (usize, i64)) {
+            if p == r.people {
+                if placed > best.0 || (placed == best.0 && cost < best.1) {
+                    *best = (placed, cost);
+                }
+                return;
+            }
+            go(r, p + 1, open, placed, cost, best);
+            for &(from, q, c) in &r.arcs {
+                if from as usize == p && open[q as usize] > 0 {
+                    open[q as usize] -= 1;
+                    go(r, p + 1, open, placed + 1, cost + c, best);
+                    open[q as usize] += 1;
+                }
+            }
+        }
+        let mut best = (0usize, i64::MAX);
+        go(&round, 0, &mut seats.clone(), 0, 0, &mut best);
+        let placed = placement::place(&round).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let count = placed.arc_of.iter().filter(|a| a.is_some()).count();
+        prop_assert_eq!(count, best.0);
+        prop_assert_eq!(placed.cost, if best.0 == 0 { 0 } else { i128::from(best.1) });
+        for (q, &s) in seats.iter().enumerate() {
+            let used = placed.arc_of.iter().flatten().filter(|&&k| round.arcs[k].1 as usize == q).count() as u32;
+            prop_assert_eq!(used + placed.open[q], s);
+        }
+    }
+
     /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
     #[test]
     fn scaling_agrees_with_the_reference(p in assignment_problem(200, 0, 0.1, 1_000_000)) {

@@ -1,0 +1,405 @@
+//! `counterpart place`: propose postings for a round — available people into open seats — by
+//! the engine's capacitated assignment, with an explanation per posting.
+//!
+//! The round starts on 1 January of its year. A person is available when no posting of theirs
+//! covers that day; a post's open seats are its seats less the postings covering it.
+//! Candidates, the rules:
+//! - the provider's own pairs: a person goes only to a post in an area paired with their
+//!   provider in the round's year (the post's recipient or an area enclosing it);
+//! - specialty: the post's specialty is the person's;
+//! - at most [`MAX_CANDIDATES`] candidates per person, the cheapest.
+//!
+//! Cost of a posting (lower is better): [`BASE`], less [`SAME_HOST`] for returning to a host
+//! institution the person served, less [`SAME_AREA`] for an area they served, plus up to
+//! [`OCCUPANCY`] by how full the post already is (emptier posts first). Leaving a person
+//! unplaced costs [`UNPLACED`], more than any posting: the most seats are filled first.
+//!
+//! Terms follow the person's last role: cadres a three-year batch (numbered after the last),
+//! professionals twelve months (within the 6–18-month rule).
+
+use crate::report::{Cell, Context, Report, ReportError, Section, col, computed_label};
+use counterpart_domain::people::{Person, Post, Posting, Role};
+use counterpart_domain::records::Records;
+use counterpart_domain::{Date, RegionCode, Year};
+use counterpart_engine::placement::{self, Round};
+use counterpart_store::{Store, StoreError, Table, decode_row};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+pub const BASE: i64 = 100;
+pub const SAME_HOST: i64 = 40;
+pub const SAME_AREA: i64 = 20;
+pub const OCCUPANCY: i64 = 30;
+pub const UNPLACED: i64 = 1_000;
+pub const MAX_CANDIDATES: usize = 50;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlaceOptions {
+    /// The round's year; the year after the latest posting's start by default.
+    pub round: Option<Year>,
+    /// How many proposed postings to list (all when `None`).
+    pub limit: Option<usize>,
+}
+
+/// What a round took, for the benchmark and the closing line.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceTimes {
+    pub load: Duration,
+    pub model: Duration,
+    pub solve: Duration,
+    pub total: Duration,
+    pub people: usize,
+    pub posts: usize,
+    pub arcs: usize,
+    pub method: String,
+}
+
+/// One person's candidate: post index, cost, and the cost's parts.
+#[derive(Clone, Copy)]
+struct Candidate {
+    post: u32,
+    cost: i64,
+    same_host: bool,
+    same_area: bool,
+    occupancy: i64,
+}
+
+pub async fn place(
+    store: &dyn Store,
+    options: &PlaceOptions,
+) -> Result<(Report, PlaceTimes), ReportError> {
+    let started = Instant::now();
+    let ctx = Context::load(store).await?;
+    let mut records = Records::default();
+    for table in counterpart_store::TABLES
+        .into_iter()
+        .filter(|t| matches!(t.name, "people" | "posts" | "postings"))
+    {
+        read_table(store, table, &mut records).await?;
+    }
+    let load = started.elapsed();
+    let Records {
+        people,
+        posts,
+        postings,
+        ..
+    } = records;
+    let round = match options.round {
+        Some(year) => year,
+        None => {
+            let latest = postings.iter().map(|p| p.start.year()).max();
+            let next = latest.map_or(ctx.program.first_year.get(), |y| y as u16 + 1);
+            Year::new(next).map_err(|e| ReportError::Invalid(e.to_string()))?
+        }
+    };
+    let day = Date::new(round.get() as i16, 1, 1)
+        .map_err(|e| ReportError::Invalid(format!("round {round}: {e}")))?;
+    let modelled = Instant::now();
+
+    let post_index: HashMap<&str, usize> = posts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let person_index: HashMap<&str, usize> = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    // Who is away on the day, how full each post is, and each person's history.
+    let mut busy = vec![false; people.len()];
+    let mut filled = vec![0u32; posts.len()];
+    let mut history: Vec<Vec<usize>> = vec![Vec::new(); people.len()];
+    let mut last: Vec<Option<&Posting>> = vec![None; people.len()];
+    let mut last_batch = 0u32;
+    for posting in &postings {
+        let (Some(&p), Some(&q)) = (
+            person_index.get(posting.person.as_str()),
+            post_index.get(posting.post.as_str()),
+        ) else {
+            continue;
+        };
+        if posting.start <= day && day <= posting.end {
+            busy[p] = true;
+            filled[q] += 1;
+        }
+        history[p].push(q);
+        if last[p].is_none_or(|l| l.start < posting.start) {
+            last[p] = Some(posting);
+        }
+        last_batch = last_batch.max(posting.batch.unwrap_or(0));
+    }
+    // Per (provider, specialty), the posts with open seats in the provider's paired areas.
+    let mut paired: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
+    for pair in ctx.frame.pairs.iter().filter(|p| p.active_in(round)) {
+        paired
+            .entry(&pair.provider)
+            .or_default()
+            .push(&pair.recipient);
+    }
+    let mut open_posts: HashMap<(&RegionCode, &str), Vec<u32>> = HashMap::new();
+    let mut seats = Vec::new();
+    let mut post_of_slot = Vec::new();
+    let mut slot_of_post = vec![u32::MAX; posts.len()];
+    for (q, post) in posts.iter().enumerate() {
+        let open = post.seats.saturating_sub(filled[q]);
+        if open == 0 {
+            continue;
+        }
+        slot_of_post[q] = seats.len() as u32;
+        seats.push(open);
+        post_of_slot.push(q);
+        for (provider, areas) in &paired {
+            if areas
+                .iter()
+                .any(|area| ctx.tree.is_within(&post.recipient, area))
+            {
+                open_posts
+                    .entry((*provider, post.specialty.as_str()))
+                    .or_default()
+                    .push(slot_of_post[q]);
+            }
+        }
+    }
+    let available: Vec<usize> = (0..people.len()).filter(|&p| !busy[p]).collect();
+    let mut round_problem = Round {
+        people: available.len(),
+        seats,
+        arcs: Vec::new(),
+        unplaced: UNPLACED,
+    };
+    let mut candidates: Vec<Vec<Candidate>> = Vec::with_capacity(available.len());
+    let mut without_candidate = 0usize;
+    for (slot, &p) in available.iter().enumerate() {
+        let person = &people[p];
+        let served: HashSet<usize> = history[p].iter().copied().collect();
+        let areas: HashSet<&RegionCode> = history[p].iter().map(|&q| &posts[q].recipient).collect();
+        let mut own: Vec<Candidate> = open_posts
+            .get(&(&person.provider, person.specialty.as_str()))
+            .map(|slots| {
+                slots
+                    .iter()
+                    .map(|&s| {
+                        let q = post_of_slot[s as usize];
+                        let post = &posts[q];
+                        let same_host = served.contains(&q);
+                        let same_area = !same_host && areas.contains(&post.recipient);
+                        let occupancy = OCCUPANCY * i64::from(filled[q]) / i64::from(post.seats);
+                        Candidate {
+                            post: s,
+                            cost: BASE
+                                - if same_host { SAME_HOST } else { 0 }
+                                - if same_area { SAME_AREA } else { 0 }
+                                + occupancy,
+                            same_host,
+                            same_area,
+                            occupancy,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        own.sort_by_key(|c| (c.cost, c.post));
+        own.truncate(MAX_CANDIDATES);
+        if own.is_empty() {
+            without_candidate += 1;
+        }
+        for c in &own {
+            round_problem.arcs.push((slot as u32, c.post, c.cost));
+        }
+        candidates.push(own);
+    }
+    let model = modelled.elapsed();
+    let placed = placement::place(&round_problem).map_err(|e| {
+        ReportError::Inconsistent(format!(
+            "the placement's certificate failed ({e}); please report"
+        ))
+    })?;
+
+    let simulated = people.iter().any(|p| p.provenance.is_simulated())
+        || posts.iter().any(|p| p.provenance.is_simulated());
+    let provenance = computed_label(simulated);
+    let placed_count = placed.arc_of.iter().flatten().count();
+    let open_total: u64 = round_problem.seats.iter().map(|&s| u64::from(s)).sum();
+    let open_left: u64 = placed.open.iter().map(|&s| u64::from(s)).sum();
+    let mut summary = Section::new(
+        "round",
+        format!("Placement round {round} (from {day})"),
+        vec![
+            col("measure", "measure", None),
+            col("value", "value", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    let mut line = |label: &str, value: Cell| {
+        summary.push(vec![Cell::text(label), value, Cell::text(&provenance)]);
+    };
+    line("people available", Cell::count(available.len() as u64));
+    line(
+        "posts with open seats",
+        Cell::count(round_problem.seats.len() as u64),
+    );
+    line("open seats", Cell::count(open_total));
+    line(
+        "candidate postings considered",
+        Cell::count(round_problem.arcs.len() as u64),
+    );
+    line("people placed", Cell::count(placed_count as u64));
+    line(
+        "people without a candidate post (no open post of their specialty in their provider's pairs)",
+        Cell::count(without_candidate as u64),
+    );
+    line(
+        "people left unplaced",
+        Cell::count((available.len() - placed_count) as u64),
+    );
+    line("seats left open", Cell::count(open_left));
+    line("total cost of the postings", Cell::Int(placed.cost as i64));
+    line("solver", Cell::text(placed.method.to_string()));
+
+    let mut section = Section::new(
+        "postings",
+        format!("Proposed postings, round {round}"),
+        vec![
+            col("person", "person", None),
+            col("provider", "provider", None),
+            col("specialty", "specialty", None),
+            col("post", "post", None),
+            col("host", "host institution", None),
+            col("recipient", "recipient", None),
+            col("role", "role", None),
+            col("start", "start", None),
+            col("end", "end", None),
+            col("batch", "batch", None),
+            col("cost", "cost", None),
+            col("why", "why", None),
+            col("runner_up", "runner-up", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    let limit = options.limit.unwrap_or(usize::MAX);
+    for (slot, &p) in available.iter().enumerate() {
+        if section.rows.len() >= limit {
+            break;
+        }
+        let Some(k) = placed.arc_of[slot] else {
+            continue;
+        };
+        let person = &people[p];
+        let chosen = round_problem.arcs[k].1;
+        let own = &candidates[slot];
+        let Some(c) = own.iter().find(|c| c.post == chosen) else {
+            continue;
+        };
+        let post = &posts[post_of_slot[chosen as usize]];
+        let role = last[p].map_or(Role::Professional, |l| l.role);
+        let (end, batch) = match role {
+            Role::Cadre => (
+                day.saturating_add(jiff::Span::new().years(3)),
+                Some(last_batch + 1),
+            ),
+            Role::Professional => (day.saturating_add(jiff::Span::new().months(12)), None),
+        };
+        let end = end.saturating_sub(jiff::Span::new().days(1));
+        let runner_up = own
+            .iter()
+            .find(|o| o.post != chosen)
+            .map(|o| {
+                let q = &posts[post_of_slot[o.post as usize]];
+                format!("{} ({:+})", q.id, o.cost - c.cost)
+            })
+            .unwrap_or_else(|| "none: the only candidate".into());
+        section.push(vec![
+            Cell::text(person.id.as_str()),
+            Cell::text(ctx.name(&person.provider)),
+            Cell::text(&person.specialty),
+            Cell::text(post.id.as_str()),
+            Cell::text(&post.host_institution),
+            Cell::text(ctx.name(&post.recipient)),
+            Cell::text(role.code()),
+            Cell::text(day.to_string()),
+            Cell::text(end.to_string()),
+            Cell::opt(batch.map(|b| Cell::count(u64::from(b)))),
+            Cell::Int(c.cost),
+            Cell::text(why(person, post, c)),
+            Cell::text(runner_up),
+            Cell::text(&provenance),
+        ]);
+    }
+    let times = PlaceTimes {
+        load,
+        model,
+        solve: placed.solve_time,
+        total: started.elapsed(),
+        people: available.len(),
+        posts: round_problem.seats.len(),
+        arcs: round_problem.arcs.len(),
+        method: placed.method.to_string(),
+    };
+    let mut notes = vec![format!(
+        "A proposal: nothing is written. Cost of a posting = {BASE} − {SAME_HOST} for a host \
+         the person served − {SAME_AREA} for an area they served + up to {OCCUPANCY} by how \
+         full the post is; leaving a person unplaced costs {UNPLACED}, so the most seats are \
+         filled first. Candidates: the person's specialty, in areas paired with their provider \
+         in {round}. The solver's optimality certificate was checked."
+    )];
+    if simulated {
+        notes.push("People and posts in this database are simulated.".into());
+    }
+    if section.rows.len() < placed_count {
+        notes.push(format!(
+            "{} of {placed_count} proposed postings listed.",
+            section.rows.len()
+        ));
+    }
+    Ok((
+        Report {
+            report: "place",
+            title: format!("Placement round {round}"),
+            program: ctx.program.name_en.clone(),
+            notes,
+            sections: vec![summary, section],
+        },
+        times,
+    ))
+}
+
+/// Why this posting: the rule that made it a candidate and the parts of its cost.
+fn why(person: &Person, post: &Post, c: &Candidate) -> String {
+    let mut parts = vec![format!("{} in a paired area", person.specialty)];
+    if c.same_host {
+        parts.push(format!("served this host before (−{SAME_HOST})"));
+    } else if c.same_area {
+        parts.push(format!("served this area before (−{SAME_AREA})"));
+    }
+    if c.occupancy > 0 {
+        parts.push(format!(
+            "post partly filled (+{}, of {} seats)",
+            c.occupancy, post.seats
+        ));
+    }
+    parts.join("; ")
+}
+
+async fn read_table(
+    store: &dyn Store,
+    table: &'static Table,
+    records: &mut Records,
+) -> Result<(), ReportError> {
+    let mut failed = None;
+    store
+        .stream_rows(table, &mut |row| {
+            if let Err(e) = decode_row(records, table, row) {
+                failed.get_or_insert(e);
+            }
+            Ok(())
+        })
+        .await?;
+    match failed {
+        None => Ok(()),
+        Some(e) => Err(ReportError::Store(StoreError::Corrupt {
+            table: table.name,
+            detail: format!("column {}: {}", e.column, e.reason),
+        })),
+    }
+}
