@@ -12,7 +12,8 @@
 //! Cost of a posting (lower is better): [`BASE`], less [`SAME_HOST`] for returning to a host
 //! institution the person served, less [`SAME_AREA`] for an area they served, plus up to
 //! [`OCCUPANCY`] by how full the post already is (emptier posts first). Leaving a person
-//! unplaced costs [`UNPLACED`], more than any posting: the most seats are filled first.
+//! unplaced costs [`UNPLACED`], far above any posting's cost (60–130): seats are filled before
+//! costs are saved.
 //!
 //! Terms follow the person's last role: cadres a three-year batch (numbered after the last),
 //! professionals twelve months (within the 6–18-month rule).
@@ -163,14 +164,17 @@ pub async fn place(
     }
     let available: Vec<usize> = (0..people.len()).filter(|&p| !busy[p]).collect();
     let mut round_problem = Round {
-        people: available.len(),
+        people: 0,
         seats,
         arcs: Vec::new(),
         unplaced: UNPLACED,
     };
+    // The people with a candidate post, in the round's order; the others stay unplaced
+    // whatever the solver does and are left out of it.
+    let mut in_round: Vec<usize> = Vec::with_capacity(available.len());
     let mut candidates: Vec<Vec<Candidate>> = Vec::with_capacity(available.len());
     let mut without_candidate = 0usize;
-    for (slot, &p) in available.iter().enumerate() {
+    for &p in &available {
         let person = &people[p];
         let served: HashSet<usize> = history[p].iter().copied().collect();
         let areas: HashSet<&RegionCode> = history[p].iter().map(|&q| &posts[q].recipient).collect();
@@ -203,12 +207,16 @@ pub async fn place(
         own.truncate(MAX_CANDIDATES);
         if own.is_empty() {
             without_candidate += 1;
+            continue;
         }
+        let slot = in_round.len() as u32;
         for c in &own {
-            round_problem.arcs.push((slot as u32, c.post, c.cost));
+            round_problem.arcs.push((slot, c.post, c.cost));
         }
+        in_round.push(p);
         candidates.push(own);
     }
+    round_problem.people = in_round.len();
     let model = modelled.elapsed();
     let placed = placement::place(&round_problem).map_err(|e| {
         ReportError::Inconsistent(format!(
@@ -278,7 +286,7 @@ pub async fn place(
         ],
     );
     let limit = options.limit.unwrap_or(usize::MAX);
-    for (slot, &p) in available.iter().enumerate() {
+    for (slot, &p) in in_round.iter().enumerate() {
         if section.rows.len() >= limit {
             break;
         }
@@ -331,7 +339,7 @@ pub async fn place(
         model,
         solve: placed.solve_time,
         total: started.elapsed(),
-        people: available.len(),
+        people: in_round.len(),
         posts: round_problem.seats.len(),
         arcs: round_problem.arcs.len(),
         method: placed.method.to_string(),
@@ -339,8 +347,8 @@ pub async fn place(
     let mut notes = vec![format!(
         "A proposal: nothing is written. Cost of a posting = {BASE} − {SAME_HOST} for a host \
          the person served − {SAME_AREA} for an area they served + up to {OCCUPANCY} by how \
-         full the post is; leaving a person unplaced costs {UNPLACED}, so the most seats are \
-         filled first. Candidates: the person's specialty, in areas paired with their provider \
+         full the post is; leaving a person unplaced costs {UNPLACED}, far above any posting's, \
+         so seats are filled before costs are saved. Candidates: the person's specialty, in areas paired with their provider \
          in {round}. The solver's optimality certificate was checked."
     )];
     if simulated {

@@ -2238,3 +2238,116 @@ async fn the_annual_report_prints_to_pdf_pages_that_are_not_blank() {
         );
     }
 }
+
+/// A placement round by the rules: own pairs, specialty, history, seats, availability.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placement_round_follows_the_rules() {
+    use counterpart_app::place::{self, PlaceOptions};
+    use counterpart_domain::people::{Person, Post, Posting, Role};
+    use counterpart_domain::{Provenance, RecordId};
+    let demo = demo_records();
+    let frame = Records {
+        program: demo.program.clone(),
+        quota_periods: demo.quota_periods.clone(),
+        provider_rates: demo.provider_rates.clone(),
+        regions: demo.regions.clone(),
+        region_tags: demo.region_tags.clone(),
+        pairs: demo.pairs.clone(),
+        indicators: demo.indicators.clone(),
+        facts: demo.facts.clone(),
+        ..Records::default()
+    };
+    let id = |s: &str| RecordId::parse(s).unwrap();
+    let code = |s: &str| RegionCode::parse(s).unwrap();
+    let date = |s: &str| counterpart_domain::parse_date(s).unwrap();
+    let person = |name: &str, provider: &str, specialty: &str| Person {
+        id: id(name),
+        provider: code(provider),
+        home_institution: "Institution".into(),
+        specialty: specialty.into(),
+        provenance: Provenance::Simulated,
+    };
+    let post = |name: &str, recipient: &str, specialty: &str, seats: u32| Post {
+        id: id(name),
+        recipient: code(recipient),
+        host_institution: format!("Host of {name}"),
+        specialty: specialty.into(),
+        seats,
+        provenance: Provenance::Simulated,
+    };
+    let posting = |name: &str, who: &str, at: &str, start: &str, end: &str| Posting {
+        id: id(name),
+        person: id(who),
+        post: id(at),
+        role: Role::Professional,
+        start: date(start),
+        end: date(end),
+        batch: None,
+        provenance: Provenance::Simulated,
+    };
+    let mut records = frame;
+    records.people = vec![
+        person("s1", "shanghai", "ultrasound"),
+        person("s2", "shanghai", "ultrasound"),
+        person("s3", "shanghai", "mathematics"),
+        person("b1", "beijing", "ultrasound"),
+        person("b2", "beijing", "mathematics"),
+    ];
+    records.posts = vec![
+        post("a", "kashgar.shache-county", "ultrasound", 1),
+        post("b", "hotan.hotan-city", "ultrasound", 2),
+        post("c", "kashgar.shache-county", "mathematics", 1),
+    ];
+    records.postings = vec![
+        // s2 served at post a before: the returning expert is preferred.
+        posting("p1", "s2", "a", "2018-01-01", "2018-12-31"),
+        // s3 is away at post c through the round's first day, which fills it.
+        posting("p2", "s3", "c", "2019-06-01", "2021-05-31"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), &records).await;
+    let options = PlaceOptions {
+        round: Some(Year::new(2020).unwrap()),
+        limit: None,
+    };
+    let (report, times) = place::place(&store, &options).await.unwrap();
+    let value = |label: &str| number(&report, "round", label, "value") as i64;
+    assert_eq!(value("people available"), 4, "s3 is away");
+    assert_eq!(value("posts with open seats"), 2, "c is full");
+    assert_eq!(value("open seats"), 3);
+    assert_eq!(value("people placed"), 2);
+    assert_eq!(
+        value(
+            "people without a candidate post (no open post of their specialty in their provider's pairs)"
+        ),
+        1,
+        "b2: no mathematics post in Beijing's areas"
+    );
+    assert_eq!(value("seats left open"), 1);
+    assert_eq!(times.people, 3, "b2 is left out of the solver");
+    let postings = report.section("postings").unwrap();
+    let placed: BTreeMap<String, String> = postings
+        .rows
+        .iter()
+        .map(|row| match (&row[0], &row[3]) {
+            (Cell::Text(who), Cell::Text(at)) => (who.clone(), at.clone()),
+            other => panic!("person and post are text: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        BTreeMap::from([("b1".into(), "b".into()), ("s2".into(), "a".into())]),
+        "each to a post in their own provider's pairs; the returning expert wins post a"
+    );
+    let s2 = postings
+        .rows
+        .iter()
+        .find(|row| row[0] == Cell::text("s2"))
+        .unwrap();
+    assert_eq!(s2[10], Cell::Int(place::BASE - place::SAME_HOST));
+    match &s2[11] {
+        Cell::Text(why) => assert!(why.contains("served this host before"), "{why}"),
+        other => panic!("why is text: {other:?}"),
+    }
+    assert!(report.notes.iter().any(|n| n.contains("simulated")));
+}

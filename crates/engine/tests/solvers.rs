@@ -734,3 +734,51 @@ mod pairing_model {
         );
     }
 }
+
+/// A program-wide round: 87,500 people into 30,000 posts with 1–3 seats, 20–50 candidates
+/// each; the answer carries the solver's certificate (checked inside `place`), respects every
+/// seat count, and places as many people as a maximum matching allows.
+#[test]
+fn a_program_wide_placement_round_is_certified() {
+    use counterpart_engine::placement::{self, Round};
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |bound: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound
+    };
+    let (people, posts) = (87_500usize, 30_000usize);
+    let seats: Vec<u32> = (0..posts).map(|_| 1 + next(3) as u32).collect();
+    let mut arcs = Vec::new();
+    for p in 0..people {
+        let k = 20 + next(31);
+        let mut chosen = std::collections::BTreeSet::new();
+        while (chosen.len() as u64) < k {
+            chosen.insert(next(posts as u64) as u32);
+        }
+        for q in chosen {
+            arcs.push((p as u32, q, 60 + next(71) as i64));
+        }
+    }
+    let round = Round {
+        people,
+        seats: seats.clone(),
+        arcs,
+        unplaced: 1_000,
+    };
+    let placed = placement::place(&round).expect("certified");
+    let mut used = vec![0u32; posts];
+    for &k in placed.arc_of.iter().flatten() {
+        used[round.arcs[k].1 as usize] += 1;
+    }
+    for q in 0..posts {
+        assert_eq!(used[q] + placed.open[q], seats[q], "post {q}");
+    }
+    // With this many candidates every seat can be filled: the optimum fills them all.
+    let total: u32 = seats.iter().sum();
+    assert_eq!(
+        placed.arc_of.iter().flatten().count() as u32,
+        total.min(people as u32)
+    );
+}
