@@ -123,6 +123,39 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         text(&bad.stderr)
     );
 
+    // A placement round on the demo: JSON with the round's figures and proposed postings,
+    // every posting inside the seats the round found open; timings on stderr.
+    let place = counterpart(
+        &db,
+        &[
+            "place", "--round", "2020", "--limit", "5", "--format", "json",
+        ],
+    );
+    assert!(place.status.success(), "{}", text(&place.stderr));
+    assert!(
+        text(&place.stderr).contains("certificate checked"),
+        "{}",
+        text(&place.stderr)
+    );
+    let round: serde_json::Value = serde_json::from_slice(&place.stdout).unwrap();
+    let figure = |label: &str| {
+        round["sections"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row[0] == label)
+            .map(|row| row[1].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("{label} in {round}"))
+    };
+    assert!(figure("people placed") > 0);
+    assert_eq!(
+        figure("people placed") + figure("seats left open"),
+        figure("open seats")
+    );
+    assert_eq!(round["sections"][1]["rows"].as_array().unwrap().len(), 5);
+    let bad_round = counterpart(&db, &["place", "--round", "1066"]);
+    assert!(!bad_round.status.success());
+
     let iati_dir = dir.path().join("iati");
     let iati = counterpart(
         &db,
