@@ -4,7 +4,7 @@ use super::context::{Context, computed};
 use super::summary::{Headline, books_by_year, categories_section, people_section, sum_indicator};
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::{IndicatorKind, Unit};
-use counterpart_domain::outcome::Target;
+use counterpart_domain::outcome::{self, Target};
 use counterpart_domain::region::RegionKind;
 use counterpart_domain::{Fen, Provenance, RegionCode, Year};
 use counterpart_store::{PeopleScope, Store};
@@ -38,7 +38,18 @@ fn region_value(
     sum_indicator(&ctx.stats, &leaves, kind, year)
 }
 
-fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String, String) {
+/// A target's observed value and year, the trend's projection, its status and provenance.
+struct TargetStatus {
+    observed: Cell,
+    year: Cell,
+    slope: Cell,
+    at_deadline: Cell,
+    met_in: Cell,
+    status: String,
+    provenance: String,
+}
+
+fn target_status(ctx: &Context, target: &Target) -> TargetStatus {
     let deadline_year = target.deadline.year() as u16;
     let years: Vec<(u16, i64, bool)> = (1990..=2100u16)
         .filter_map(|y| {
@@ -49,23 +60,48 @@ fn target_status(ctx: &Context, target: &Target) -> (Cell, Cell, String, String)
         .iter()
         .find(|(y, v, _)| *y <= deadline_year && *v <= target.value);
     let latest = years.last();
-    let status = match (met, latest) {
-        (Some((y, _, _)), _) => format!("met in {y}"),
-        (None, Some((y, _, _))) if *y >= deadline_year => "missed".to_owned(),
-        (None, Some((y, v, _))) => format!("open: {v} in {y}"),
-        (None, None) => "no observations".to_owned(),
+    // The trend from the observations up to the deadline (after it, the target is decided).
+    let before: Vec<(u16, i64)> = years
+        .iter()
+        .filter(|(y, _, _)| *y <= deadline_year)
+        .map(|(y, v, _)| (*y, *v))
+        .collect();
+    let projection = outcome::project(&before, target.value, deadline_year);
+    let status = match (met, latest, &projection) {
+        (Some((y, _, _)), _, _) => format!("met in {y}"),
+        (None, Some((y, _, _)), _) if *y >= deadline_year => "missed".to_owned(),
+        (None, Some((y, v, _)), Some(p)) => match p.met_in {
+            Some(m) if p.on_track => {
+                format!("open: {v} in {y}; on track, met in {m} at the current pace")
+            }
+            Some(m) => format!("open: {v} in {y}; off track, met in {m} at the current pace"),
+            None => format!("open: {v} in {y}; off track, not falling"),
+        },
+        (None, Some((y, v, _)), None) => format!("open: {v} in {y}"),
+        (None, None, _) => "no observations".to_owned(),
     };
     let simulated = years.iter().any(|(_, _, s)| *s);
     let shown = met.or(latest);
-    (
-        Cell::opt(shown.map(|(_, v, _)| Cell::Int(*v))),
-        Cell::opt(shown.map(|(y, _, _)| Cell::Int(i64::from(*y)))),
+    let open = met.is_none() && latest.is_some_and(|(y, _, _)| *y < deadline_year);
+    let projected = projection.filter(|_| open);
+    TargetStatus {
+        observed: Cell::opt(shown.map(|(_, v, _)| Cell::Int(*v))),
+        year: Cell::opt(shown.map(|(y, _, _)| Cell::Int(i64::from(*y)))),
+        slope: Cell::opt(projected.as_ref().map(|p| Cell::number(p.slope, 1))),
+        at_deadline: Cell::opt(projected.as_ref().map(|p| Cell::number(p.at_deadline, 0))),
+        met_in: Cell::opt(
+            projected
+                .as_ref()
+                .and_then(|p| p.met_in)
+                .map(|y| Cell::Int(i64::from(y))),
+        ),
         status,
-        computed(simulated),
-    )
+        provenance: computed(simulated),
+    }
 }
 
-/// Targets whose region passes `keep`, with their status from the observed series.
+/// Targets whose region passes `keep`, with their status from the observed series and, while
+/// open, the trend of the last observations (least squares, association with time only).
 pub(super) fn targets_section(ctx: &Context, keep: impl Fn(&RegionCode) -> bool) -> Section {
     let mut section = Section::new(
         "targets",
@@ -77,22 +113,28 @@ pub(super) fn targets_section(ctx: &Context, keep: impl Fn(&RegionCode) -> bool)
             col("deadline", "deadline", None),
             col("observed", "observed", None),
             col("observed_year", "year", None),
+            col("trend", "trend per year", None),
+            col("projected", "projected at deadline", None),
+            col("met_in", "met at current pace", None),
             col("status", "status", None),
             col("provenance", "observations", None),
             col("source", "target source", None),
         ],
     );
     for target in ctx.frame.targets.iter().filter(|t| keep(&t.region)) {
-        let (observed, year, status, provenance) = target_status(ctx, target);
+        let s = target_status(ctx, target);
         section.push(vec![
             Cell::text(ctx.name(&target.region)),
             Cell::text(target.indicator.code()),
             Cell::Int(target.value),
             Cell::text(target.deadline.to_string()),
-            observed,
-            year,
-            Cell::text(status),
-            Cell::text(provenance),
+            s.observed,
+            s.year,
+            s.slope,
+            s.at_deadline,
+            s.met_in,
+            Cell::text(s.status),
+            Cell::text(s.provenance),
             Cell::text(target.provenance.label()),
         ]);
     }
