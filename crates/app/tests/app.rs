@@ -89,7 +89,11 @@ async fn demo_summary_reproduces_the_published_figures() {
         .iter()
         .find(|r| matches!(&r[0], Cell::Text(t) if t.starts_with("Kashgar")))
         .unwrap();
-    let status = targets.columns.iter().position(|c| c.key == "status").unwrap();
+    let status = targets
+        .columns
+        .iter()
+        .position(|c| c.key == "status")
+        .unwrap();
     assert_eq!(
         kashgar[status],
         Cell::text("met in 2020"),
@@ -2351,4 +2355,71 @@ async fn a_placement_round_follows_the_rules() {
         other => panic!("why is text: {other:?}"),
     }
     assert!(report.notes.iter().any(|n| n.contains("simulated")));
+}
+
+/// The annual assessment: one row per pair active in the year, plus a row for what a provider
+/// gave an area above its pairs' areas; the rows' money adds up to the ledger's for the year;
+/// one provider's filter keeps its pairs; a year outside the program is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_annual_assessment_scores_every_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let year = Year::new(2019).unwrap();
+    let all = report::assessment(&store, year, None).await.unwrap();
+    let pairs = all.section("pairs").unwrap();
+    let active = demo_records()
+        .pairs
+        .iter()
+        .filter(|p| p.active_in(year))
+        .count();
+    let area_wide = |r: &Vec<Cell>| matches!(&r[1], Cell::Text(t) if t.contains("area-wide"));
+    assert_eq!(pairs.rows.iter().filter(|r| !area_wide(r)).count(), active);
+    let column = |key: &str| pairs.columns.iter().position(|c| c.key == key).unwrap();
+    let money = |row: &Vec<Cell>, key: &str| match &row[column(key)] {
+        Cell::Money { fen } => *fen,
+        other => panic!("{key}: {other:?}"),
+    };
+    let disbursed: i64 = pairs.rows.iter().map(|r| money(r, "disbursed")).sum();
+    let ledger: i64 = store
+        .funds(None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.year == year && r.kind == TransferKind::Disburse)
+        .map(|r| r.amount.get())
+        .sum();
+    assert!(ledger > 0);
+    assert_eq!(
+        disbursed, ledger,
+        "every yuan disbursed in 2019 is in one pair's row"
+    );
+    // Where registered poor fell, the yuan per person is disbursed over the fall.
+    let with_ratio = pairs
+        .rows
+        .iter()
+        .find(|r| matches!(r[column("lifted")], Cell::Int(l) if l > 0) && money(r, "disbursed") > 0)
+        .expect("some pair's area has fewer registered poor");
+    let Cell::Int(lifted) = with_ratio[column("lifted")] else {
+        unreachable!()
+    };
+    assert_eq!(
+        money(with_ratio, "yuan_per_person"),
+        money(with_ratio, "disbursed") / lifted
+    );
+
+    let shanghai = report::assessment(&store, year, Some("上海市"))
+        .await
+        .unwrap();
+    let rows = &shanghai.section("pairs").unwrap().rows;
+    assert_eq!(
+        rows.iter().filter(|r| !area_wide(r)).count(),
+        4,
+        "Shanghai's four Kashgar counties"
+    );
+    assert!(rows.iter().all(|r| r[0] == Cell::text("Shanghai 上海市")));
+    assert!(
+        report::assessment(&store, Year::new(2035).unwrap(), None)
+            .await
+            .is_err()
+    );
 }

@@ -318,6 +318,13 @@ enum ReportCommand {
     Provider { name: String },
     /// One recipient area, by name or code (e.g. Kashgar, "Shache County", 莎车县).
     Recipient { name: String },
+    /// The annual assessment (--year required): a scorecard per pair over funds, projects,
+    /// people, consumption, exchanges and the change in registered poor.
+    Assessment {
+        /// Only this provider's pairs (name or code).
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// The work-conference summary of a year (--year required): headline figures, charts,
     /// compliance, pairs. HTML, or PDF printed by headless Chromium when --out ends in .pdf.
     Annual {
@@ -814,6 +821,12 @@ async fn run(cli: Cli) -> Result<()> {
                 ReportCommand::Summary => report::summary(store).await?,
                 ReportCommand::Provider { name } => report::provider(store, &name, year).await?,
                 ReportCommand::Recipient { name } => report::recipient(store, &name, year).await?,
+                ReportCommand::Assessment { provider } => {
+                    let Some(year) = year else {
+                        bail!("report assessment needs --year, e.g. --year 2019")
+                    };
+                    report::assessment(store, year, provider.as_deref()).await?
+                }
                 ReportCommand::Annual { .. } => unreachable!("handled above"),
             };
             opened.close().await?;

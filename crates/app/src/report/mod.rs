@@ -1,14 +1,17 @@
-//! Reports: the program summary, a provider's scorecard, a recipient's page. Each is a list of
+//! Reports: the program summary, a provider's scorecard, a recipient's page, the annual
+//! assessment by pair. Each is a list of
 //! sections (tables) whose cells are numbers or text; every section carries a provenance column
 //! or a provenance per row. The CLI renders them as tables, JSON or CSV; JSON keeps numbers as
 //! numbers and money as exact fen.
 
+mod assessment;
 mod compliance;
 mod context;
 mod provider;
 mod recipient;
 mod summary;
 
+pub use assessment::assessment;
 pub use compliance::compliance;
 pub use context::{Context, computed as computed_label};
 pub use provider::provider;

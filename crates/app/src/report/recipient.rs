@@ -11,7 +11,7 @@ use counterpart_store::{PeopleScope, Store};
 
 /// The value of an indicator for a region: its own, or the sum of the regions below it for
 /// additive indicators.
-fn region_value(
+pub(super) fn region_value(
     ctx: &Context,
     region: &RegionCode,
     kind: IndicatorKind,

@@ -1,0 +1,213 @@
+//! The annual assessment: a scorecard per pair active in a year, over funds, projects, people,
+//! consumption, exchanges and outcomes — inputs beside results, shown as association, not
+//! cause. A pair's figures count what went to its recipient area or anywhere inside it; what a
+//! provider gave an area outside its pairs' areas (a prefecture-wide project above its county
+//! pairs) gets a row of its own, so the rows add up to the year's books.
+
+use super::context::{Context, computed};
+use super::recipient::region_value;
+use super::{Cell, Report, ReportError, Section, col};
+use counterpart_domain::indicator::IndicatorKind;
+use counterpart_domain::project::{ProjectStatus, TransferKind};
+use counterpart_domain::{Fen, RegionCode, Year};
+use counterpart_store::Store;
+
+/// The assessment of `year`, for every pair or one provider's.
+pub async fn assessment(
+    store: &dyn Store,
+    year: Year,
+    provider: Option<&str>,
+) -> Result<Report, ReportError> {
+    let ctx = Context::load(store).await?;
+    if !ctx.program.contains_year(year) {
+        return Err(ReportError::Invalid(format!(
+            "{year} is outside the program ({}–{})",
+            ctx.program.first_year, ctx.program.last_year
+        )));
+    }
+    let only = match provider {
+        Some(name) => Some(
+            ctx.find_region(name, "provider", |r| ctx.providers.contains(&r.code))?
+                .code
+                .clone(),
+        ),
+        None => None,
+    };
+    let funds = store.funds(None).await?;
+    let projects = store.projects_summary().await?;
+    let postings = store.postings_summary().await?;
+    let trade = store.trade().await?;
+
+    let mut section = Section::new(
+        "pairs",
+        format!("Assessment {year}, by pair"),
+        vec![
+            col("provider", "provider", None),
+            col("recipient", "recipient", None),
+            col("committed", "committed (yuan)", Some("fen")),
+            col("disbursed", "disbursed (yuan)", Some("fen")),
+            col("spent", "spent (yuan)", Some("fen")),
+            col("projects", "projects of the year", None),
+            col("finished", "of them completed or handed over", None),
+            col("postings", "postings begun", None),
+            col("purchases", "purchases (yuan)", Some("fen")),
+            col("visitors", "visitors", None),
+            col("poor_before", "registered poor, year before", None),
+            col("poor_after", "registered poor, end of year", None),
+            col("lifted", "fewer registered poor", None),
+            col(
+                "yuan_per_person",
+                "disbursed per person fewer (yuan)",
+                Some("fen"),
+            ),
+            col("provenance", "provenance", None),
+        ],
+    );
+    // The pairs active in the year, then any area a provider supported outside its pairs'
+    // areas that year (a prefecture-wide project above its county pairs), so that every yuan
+    // of the year is in exactly one row.
+    let keep = |p: &RegionCode| only.as_ref().is_none_or(|o| o == p);
+    let mut scopes: Vec<(RegionCode, RegionCode, bool)> = ctx
+        .frame
+        .pairs
+        .iter()
+        .filter(|p| p.active_in(year) && keep(&p.provider))
+        .map(|p| (p.provider.clone(), p.recipient.clone(), false))
+        .collect();
+    let paired: Vec<(RegionCode, RegionCode)> = scopes
+        .iter()
+        .map(|(p, r, _)| (p.clone(), r.clone()))
+        .collect();
+    let touched = funds
+        .iter()
+        .map(|r| (r.year, &r.provider, &r.recipient))
+        .chain(projects.iter().map(|r| (r.year, &r.provider, &r.recipient)))
+        .chain(postings.iter().map(|r| (r.year, &r.provider, &r.recipient)))
+        .chain(trade.iter().map(|r| (r.year, &r.provider, &r.recipient)));
+    let mut outside: Vec<(RegionCode, RegionCode, bool)> = touched
+        .filter(|(y, p, r)| {
+            *y == year
+                && keep(p)
+                && !paired
+                    .iter()
+                    .any(|(pp, pr)| pp == *p && ctx.tree.is_within(r, pr))
+        })
+        .map(|(_, p, r)| (p.clone(), r.clone(), true))
+        .collect();
+    outside.sort();
+    outside.dedup();
+    scopes.extend(outside);
+    let mut any_simulated = false;
+    for (provider, recipient, area_wide) in &scopes {
+        // A pair's row takes its area and everything inside it; an area-wide row only what
+        // went to that area itself.
+        let inside = |r: &RegionCode| {
+            if *area_wide {
+                r == recipient
+            } else {
+                ctx.tree.is_within(r, recipient)
+            }
+        };
+
+        let mut simulated = false;
+        let (mut committed, mut disbursed, mut spent) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
+        for row in funds
+            .iter()
+            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
+        {
+            match row.kind {
+                TransferKind::Commit => committed += row.amount,
+                TransferKind::Disburse => disbursed += row.amount,
+                TransferKind::Spend => spent += row.amount,
+                _ => {}
+            }
+            simulated |= row.simulated;
+        }
+        let (mut started, mut finished) = (0u64, 0u64);
+        for row in projects
+            .iter()
+            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
+        {
+            started += row.projects;
+            if matches!(
+                row.status,
+                ProjectStatus::Completed | ProjectStatus::HandedOver | ProjectStatus::InOperation
+            ) {
+                finished += row.projects;
+            }
+            simulated |= row.simulated;
+        }
+        let mut begun = 0u64;
+        for row in postings
+            .iter()
+            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
+        {
+            begun += row.postings;
+            simulated |= row.simulated;
+        }
+        let (mut purchases, mut visitors) = (Fen::ZERO, 0u64);
+        for row in trade
+            .iter()
+            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
+        {
+            purchases += row.purchases;
+            visitors += row.visitors;
+            simulated |= row.simulated;
+        }
+        let poor = |y: u16| region_value(&ctx, recipient, IndicatorKind::RegisteredPoor, y);
+        let before = poor(year.get() - 1);
+        let after = poor(year.get());
+        simulated |= before.is_some_and(|b| b.1) || after.is_some_and(|a| a.1);
+        let lifted = match (before, after) {
+            (Some((b, _)), Some((a, _))) => Some(b - a),
+            _ => None,
+        };
+        let per_person = lifted
+            .filter(|&l| l > 0 && disbursed > Fen::ZERO)
+            .map(|l| Fen::new(disbursed.get() / l));
+        any_simulated |= simulated;
+        section.push(vec![
+            Cell::text(ctx.name(provider)),
+            Cell::text(if *area_wide {
+                format!("{} (area-wide, outside its pairs)", ctx.name(recipient))
+            } else {
+                ctx.name(recipient)
+            }),
+            Cell::money(committed),
+            Cell::money(disbursed),
+            Cell::money(spent),
+            Cell::count(started),
+            Cell::count(finished),
+            Cell::count(begun),
+            Cell::money(purchases),
+            Cell::count(visitors),
+            Cell::opt(before.map(|b| Cell::Int(b.0))),
+            Cell::opt(after.map(|a| Cell::Int(a.0))),
+            Cell::opt(lifted.map(Cell::Int)),
+            Cell::opt(per_person.map(Cell::money)),
+            Cell::text(computed(simulated)),
+        ]);
+    }
+    if section.rows.is_empty() {
+        return Err(ReportError::Invalid(format!("no pair is active in {year}")));
+    }
+    let mut notes = vec![
+        "Inputs beside results: a pair's money, projects, people, purchases and visitors in the \
+         year, and the change in its area's registered poor. They go together; the table does \
+         not say one caused the other."
+            .to_owned(),
+    ];
+    if any_simulated {
+        notes.push("Figures marked simulated come from the demo's simulated records.".into());
+    }
+    Ok(Report {
+        report: "assessment",
+        title: match &only {
+            Some(p) => format!("Annual assessment {year}: {}", ctx.name(p)),
+            None => format!("Annual assessment {year}"),
+        },
+        program: ctx.program.name_en.clone(),
+        notes,
+        sections: vec![section],
+    })
+}
