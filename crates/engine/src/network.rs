@@ -177,6 +177,30 @@ impl fmt::Display for CertificateError {
 
 impl std::error::Error for CertificateError {}
 
+/// The input checks every min-cost flow solver starts with: no arc's lower bound above its
+/// capacity, and total supply equal to total demand.
+pub fn check_input(network: &Network) -> Result<(), Infeasible> {
+    if let Some(arc) = network.arcs.iter().position(|a| a.low > a.cap) {
+        return Err(Infeasible {
+            uncovered: vec![],
+            demand: 0,
+            reachable: 0,
+            reason: Reason::Bounds { arc },
+        });
+    }
+    let supply: i64 = network.supply.iter().filter(|s| **s > 0).sum();
+    let demand: i64 = -network.supply.iter().filter(|s| **s < 0).sum::<i64>();
+    if supply != demand {
+        return Err(Infeasible {
+            uncovered: vec![],
+            demand,
+            reachable: supply,
+            reason: Reason::Unbalanced { supply, demand },
+        });
+    }
+    Ok(())
+}
+
 /// Check that `solution` is a feasible flow of `network` and that its potentials prove it
 /// optimal. Linear in nodes plus arcs.
 pub fn verify(network: &Network, solution: &FlowSolution) -> Result<(), CertificateError> {

@@ -17,7 +17,7 @@
 //! falling past any bound a feasible one allows; the caller then asks the network simplex,
 //! which names the nodes that cannot be covered.
 
-use crate::network::{FlowSolution, Infeasible, Network, Reason};
+use crate::network::{FlowSolution, Infeasible, Network, check_input};
 use std::collections::VecDeque;
 
 /// How much ε shrinks per phase.
@@ -40,28 +40,6 @@ pub fn attempt(network: &Network) -> Option<FlowSolution> {
     let mut solver = Solver::new(network)?;
     solver.run()?;
     Some(solver.solution(network))
-}
-
-fn check_input(network: &Network) -> Result<(), Infeasible> {
-    if let Some(arc) = network.arcs.iter().position(|a| a.low > a.cap) {
-        return Err(Infeasible {
-            uncovered: vec![],
-            demand: 0,
-            reachable: 0,
-            reason: Reason::Bounds { arc },
-        });
-    }
-    let supply: i64 = network.supply.iter().filter(|s| **s > 0).sum();
-    let demand: i64 = -network.supply.iter().filter(|s| **s < 0).sum::<i64>();
-    if supply != demand {
-        return Err(Infeasible {
-            uncovered: vec![],
-            demand,
-            reachable: supply,
-            reason: Reason::Unbalanced { supply, demand },
-        });
-    }
-    Ok(())
 }
 
 /// Why a node could not be relabelled: it has no residual arc at all, or its price fell past

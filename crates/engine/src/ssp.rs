@@ -50,24 +50,7 @@ impl Residual {
 /// Solve `network` to optimality, or say which demand cannot be met.
 pub fn solve(network: &Network) -> Result<FlowSolution, Infeasible> {
     let n = network.nodes();
-    if let Some(arc) = network.arcs.iter().position(|a| a.low > a.cap) {
-        return Err(Infeasible {
-            uncovered: vec![],
-            demand: 0,
-            reachable: 0,
-            reason: Reason::Bounds { arc },
-        });
-    }
-    let supply: i64 = network.supply.iter().filter(|s| **s > 0).sum();
-    let demand: i64 = -network.supply.iter().filter(|s| **s < 0).sum::<i64>();
-    if supply != demand {
-        return Err(Infeasible {
-            uncovered: vec![],
-            demand,
-            reachable: supply,
-            reason: Reason::Unbalanced { supply, demand },
-        });
-    }
+    crate::network::check_input(network)?;
     // Start from potentials that make every arc's reduced cost non-negative (shortest distances
     // from a virtual root); where negative cycles make that impossible, start with every
     // negative-cost arc saturated instead.

@@ -54,6 +54,17 @@ fn brute_flow(n: &Network) -> Option<i128> {
     best
 }
 
+/// A small seeded generator: `next(bound)` is in `0..bound` (0 when `bound` is 0).
+fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut rng = seed.max(1);
+    move |bound: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound.max(1)
+    }
+}
+
 fn assignment_problem(
     max_left: usize,
     max_extra: usize,
@@ -149,13 +160,7 @@ proptest! {
         forbid in any::<bool>(),
     ) {
         use counterpart_engine::simplex::NetworkSimplex;
-        let mut rng = seed;
-        let mut next = move |bound: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % bound.max(1)
-        };
+        let mut next = xorshift(seed);
         let nodes = providers + recipients;
         let mut n = Network::new(nodes);
         let mut demand = 0;
@@ -244,13 +249,7 @@ proptest! {
         unplaced_cost in proptest::option::of(0..5_000i64),
         costs in prop_oneof![Just(3i64), Just(1_000), Just(1_000_000)],
     ) {
-        let mut rng = seed;
-        let mut next = move |bound: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % bound.max(1)
-        };
+        let mut next = xorshift(seed);
         let sink = people + posts;
         let mut n = Network::new(sink + 1);
         for p in 0..people {
@@ -741,13 +740,7 @@ mod pairing_model {
 #[test]
 fn a_program_wide_placement_round_is_certified() {
     use counterpart_engine::placement::{self, Round};
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |bound: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % bound
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
     let (people, posts) = (87_500usize, 30_000usize);
     let seats: Vec<u32> = (0..posts).map(|_| 1 + next(3) as u32).collect();
     let mut arcs = Vec::new();
