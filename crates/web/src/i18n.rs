@@ -69,6 +69,7 @@ impl Lang {
             "posted" => ("Posted", "已记录"),
             "ledger" => ("Ledger", "资金台账"),
             "pairing" => ("Pairing", "结对方案"),
+            "assessment" => ("Assessment", "年度考核"),
             "audit" => ("Audit log", "审计日志"),
             "sign_in" => ("Sign in", "登录"),
             "sign_out" => ("Sign out", "退出"),

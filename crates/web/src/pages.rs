@@ -23,7 +23,7 @@ use counterpart_domain::access::{AccountRole, Action, Actor, can};
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::RegionTree;
-use counterpart_domain::{Fen, RegionCode};
+use counterpart_domain::{Fen, RegionCode, Year};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/projects/{id}/signoff", post(sign_off))
         .route("/ledger", get(ledger))
         .route("/pairing", get(pairing))
+        .route("/assessment", get(assessment))
         .route("/people", get(people))
         .route("/audit", get(audit))
         .route("/login", get(login_form).post(login))
@@ -140,6 +141,7 @@ impl Ui {
                         a href="/ledger" { (self.t("ledger")) }
                         a href="/people" { (self.t("people")) }
                         a href="/pairing" { (self.t("pairing")) }
+                        a href="/assessment" { (self.t("assessment")) }
                         @if matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::Auditor)) {
                             a href="/audit" { (self.t("audit")) }
                         }
@@ -899,6 +901,56 @@ async fn pairing(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> 
             e.clone(),
         )),
     };
+    render(&ui, &viewer, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct AssessmentQuery {
+    year: Option<u16>,
+    provider: Option<String>,
+}
+
+/// The annual assessment by pair: the program's last year unless `?year=` says otherwise, one
+/// provider's pairs with `?provider=`; a form to change either.
+async fn assessment(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<AssessmentQuery>,
+) -> Response {
+    let result = async {
+        let frame = state.frame().await?;
+        let program = frame
+            .records
+            .program
+            .clone()
+            .ok_or_else(|| ApiError::not_found("the database holds no program yet"))?;
+        let year = match q.year {
+            Some(y) => Year::new(y).map_err(|e| ApiError::bad_request(format!("year: {e}")))?,
+            None => program.last_year,
+        };
+        let provider = q.provider.filter(|p| !p.is_empty());
+        let key = format!("assessment/{year}/{}", provider.as_deref().unwrap_or(""));
+        let store = state.store.clone();
+        let wanted = provider.clone();
+        let report = state
+            .report(key, || async move {
+                counterpart_app::report::assessment(store.as_ref(), year, wanted.as_deref()).await
+            })
+            .await?;
+        let body = html! {
+            form.filters method="get" action="/assessment" {
+                label { (ui.t("year")) " " input type="number" name="year" value=(year.get())
+                    min=(program.first_year.get()) max=(program.last_year.get()); }
+                label { (ui.t("provider")) " " input type="text" name="provider"
+                    value=(provider.clone().unwrap_or_default()); }
+                button { (ui.t("filter")) }
+            }
+            (report_body(&report))
+        };
+        Ok(ui.page(&viewer, &report.title, body))
+    }
+    .await;
     render(&ui, &viewer, result)
 }
 

@@ -858,6 +858,15 @@ async fn the_pages() {
         assert!(home.body.contains("<svg"), "the funds chart is inline SVG");
         assert!(home.body.contains(r#"id="pairs-map""#));
         assert!(home.body.contains("Kashgar"));
+        // The annual assessment by pair, for everyone; one provider's pairs; a bad year refused.
+        let assessment = send(&app, get("/assessment?year=2019")).await;
+        assert_eq!(assessment.status, StatusCode::OK);
+        assert!(assessment.body.contains("Annual assessment 2019"));
+        assert!(assessment.body.contains("Shache County") && assessment.body.contains("Hotan"));
+        let shanghai = send(&app, get("/assessment?year=2019&provider=shanghai")).await;
+        assert!(shanghai.body.contains("Shache County") && !shanghai.body.contains("Hotan County"));
+        let bad = send(&app, get("/assessment?year=1900")).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         let zh = send(&app, get("/?lang=zh")).await;
         assert!(zh.body.contains(r#"<html lang="zh-Hans">"#));
         assert!(zh.body.contains("项目") && zh.body.contains("喀什"));
