@@ -17,6 +17,10 @@
 //!
 //! Terms follow the person's last role: cadres a three-year batch (numbered after the last),
 //! professionals twelve months (within the 6–18-month rule).
+//!
+//! The report ends with the rotation calendar: seats falling vacant (a posting under way ends
+//! within [`LOOKAHEAD_DAYS`] and no posting to the same post is booked to follow) and cadre
+//! batches ending in that time.
 
 use crate::report::{Cell, Context, Report, ReportError, Section, col, computed_label};
 use counterpart_domain::people::{Person, Post, Posting, Role};
@@ -334,6 +338,7 @@ pub async fn place(
             Cell::text(&provenance),
         ]);
     }
+    let calendar = rotation_calendar(&ctx, &posts, &postings, day, &provenance, limit);
     let times = PlaceTimes {
         load,
         model,
@@ -366,10 +371,120 @@ pub async fn place(
             title: format!("Placement round {round}"),
             program: ctx.program.name_en.clone(),
             notes,
-            sections: vec![summary, section],
+            sections: vec![summary, section, calendar],
         },
         times,
     ))
+}
+
+/// How far ahead the rotation calendar looks for seats falling vacant and batches ending.
+pub const LOOKAHEAD_DAYS: i64 = 183;
+
+/// The rotation calendar from the round's first day: each posting under way that ends within
+/// [`LOOKAHEAD_DAYS`] with no later posting to the same post booked to follow it (a seat about
+/// to fall vacant), and each cadre batch whose last posting ends within that time.
+fn rotation_calendar(
+    ctx: &Context,
+    posts: &[Post],
+    postings: &[Posting],
+    day: Date,
+    provenance: &str,
+    limit: usize,
+) -> Section {
+    let horizon = day.saturating_add(jiff::Span::new().days(LOOKAHEAD_DAYS));
+    let post_of: HashMap<&str, &Post> = posts.iter().map(|p| (p.id.as_str(), p)).collect();
+    // Postings booked to start at each post after the day.
+    let mut following: HashMap<&str, Vec<Date>> = HashMap::new();
+    for posting in postings.iter().filter(|p| p.start > day) {
+        following
+            .entry(posting.post.as_str())
+            .or_default()
+            .push(posting.start);
+    }
+    let mut rows: Vec<(Date, Vec<Cell>)> = Vec::new();
+    for posting in postings
+        .iter()
+        .filter(|p| p.start <= day && day <= p.end && p.end <= horizon)
+    {
+        let successor = following.get(posting.post.as_str()).is_some_and(|starts| {
+            starts
+                .iter()
+                .any(|&s| s > posting.end.saturating_sub(jiff::Span::new().days(31)))
+        });
+        if successor {
+            continue;
+        }
+        let Some(post) = post_of.get(posting.post.as_str()) else {
+            continue;
+        };
+        rows.push((
+            posting.end,
+            vec![
+                Cell::text("seat falling vacant"),
+                Cell::text(posting.end.to_string()),
+                Cell::Int((posting.end - day).get_days().into()),
+                Cell::text(post.id.as_str()),
+                Cell::text(&post.host_institution),
+                Cell::text(ctx.name(&post.recipient)),
+                Cell::text(posting.person.as_str()),
+                Cell::text(posting.role.code()),
+                Cell::opt(posting.batch.map(|b| Cell::count(u64::from(b)))),
+                Cell::text(provenance),
+            ],
+        ));
+    }
+    // Cadre batches: the last day of each, and how many cadres it holds.
+    let mut batches: std::collections::BTreeMap<u32, (Date, u64)> = Default::default();
+    for posting in postings.iter().filter(|p| p.role == Role::Cadre) {
+        if let Some(b) = posting.batch {
+            let e = batches.entry(b).or_insert((posting.end, 0));
+            e.0 = e.0.max(posting.end);
+            e.1 += 1;
+        }
+    }
+    for (batch, (end, cadres)) in batches {
+        if day <= end && end <= horizon {
+            rows.push((
+                end,
+                vec![
+                    Cell::text(format!(
+                        "cadre batch ends ({cadres} {})",
+                        if cadres == 1 { "cadre" } else { "cadres" }
+                    )),
+                    Cell::text(end.to_string()),
+                    Cell::Int((end - day).get_days().into()),
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::text(Role::Cadre.code()),
+                    Cell::count(u64::from(batch)),
+                    Cell::text(provenance),
+                ],
+            ));
+        }
+    }
+    rows.sort_by_key(|row| row.0);
+    let mut section = Section::new(
+        "calendar",
+        format!("Rotation calendar: the {LOOKAHEAD_DAYS} days from {day}"),
+        vec![
+            col("warning", "warning", None),
+            col("date", "ends on", None),
+            col("days", "days left", None),
+            col("post", "post", None),
+            col("host", "host institution", None),
+            col("recipient", "recipient", None),
+            col("person", "person", None),
+            col("role", "role", None),
+            col("batch", "batch", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    for (_, row) in rows.into_iter().take(limit) {
+        section.push(row);
+    }
+    section
 }
 
 /// Why this posting: the rule that made it a candidate and the parts of its cost.

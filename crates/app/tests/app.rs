@@ -2297,6 +2297,7 @@ async fn a_placement_round_follows_the_rules() {
         person("s3", "shanghai", "mathematics"),
         person("b1", "beijing", "ultrasound"),
         person("b2", "beijing", "mathematics"),
+        person("c1", "beijing", "ultrasound"),
     ];
     records.posts = vec![
         post("a", "kashgar.shache-county", "ultrasound", 1),
@@ -2308,6 +2309,13 @@ async fn a_placement_round_follows_the_rules() {
         posting("p1", "s2", "a", "2018-01-01", "2018-12-31"),
         // s3 is away at post c through the round's first day, which fills it.
         posting("p2", "s3", "c", "2019-06-01", "2021-05-31"),
+        // A cadre of batch 7 holds one of b's two seats until March: b has one seat open, and
+        // the calendar warns that c1's seat falls vacant and batch 7 ends.
+        Posting {
+            role: Role::Cadre,
+            batch: Some(7),
+            ..posting("p3", "c1", "b", "2019-04-01", "2020-03-31")
+        },
     ];
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), &records).await;
@@ -2317,9 +2325,9 @@ async fn a_placement_round_follows_the_rules() {
     };
     let (report, times) = place::place(&store, &options).await.unwrap();
     let value = |label: &str| number(&report, "round", label, "value") as i64;
-    assert_eq!(value("people available"), 4, "s3 is away");
+    assert_eq!(value("people available"), 4, "s3 and c1 are away");
     assert_eq!(value("posts with open seats"), 2, "c is full");
-    assert_eq!(value("open seats"), 3);
+    assert_eq!(value("open seats"), 2);
     assert_eq!(value("people placed"), 2);
     assert_eq!(
         value(
@@ -2328,7 +2336,7 @@ async fn a_placement_round_follows_the_rules() {
         1,
         "b2: no mathematics post in Beijing's areas"
     );
-    assert_eq!(value("seats left open"), 1);
+    assert_eq!(value("seats left open"), 0);
     assert_eq!(times.people, 3, "b2 is left out of the solver");
     let postings = report.section("postings").unwrap();
     let placed: BTreeMap<String, String> = postings
@@ -2355,6 +2363,26 @@ async fn a_placement_round_follows_the_rules() {
         other => panic!("why is text: {other:?}"),
     }
     assert!(report.notes.iter().any(|n| n.contains("simulated")));
+    // The rotation calendar: c1's seat at b falls vacant on 31 March with nobody booked to
+    // follow, and batch 7 ends with it; s3's posting runs past the six months.
+    let calendar = report.section("calendar").unwrap();
+    let warnings: Vec<(Cell, Cell)> = calendar
+        .rows
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            (Cell::text("seat falling vacant"), Cell::text("2020-03-31")),
+            (
+                Cell::text("cadre batch ends (1 cadre)"),
+                Cell::text("2020-03-31")
+            ),
+        ]
+    );
+    assert_eq!(calendar.rows[0][6], Cell::text("c1"));
+    assert_eq!(calendar.rows[0][2], Cell::Int(90), "days from 1 January");
 }
 
 /// The annual assessment: one row per pair active in the year, plus a row for what a provider
