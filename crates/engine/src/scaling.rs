@@ -17,7 +17,8 @@ pub const ALPHA: i64 = 8;
 pub enum Refused {
     /// The two sides differ in size: cost scaling here solves square problems.
     NotSquare,
-    /// Prices rose past any bound a perfect matching allows: there is none.
+    /// A price rose past the bound a phase with a perfect matching keeps to: probably there
+    /// is none (a maximum matching decides, then a `proven` run ignores the bound).
     NoPerfectMatching,
     /// A phase took far more bids than usual and no perfect matching was known to exist:
     /// check with a maximum matching, then call again with `proven`.
@@ -55,8 +56,8 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
         .iter()
         .fold((i64::MAX, i64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
     let range = (high - low).max(1);
-    // Above this, a price proves that no perfect matching exists (a price can rise by at most
-    // the cost range plus ε per left node on any augmenting path).
+    // Above this within a phase, a price suggests that no perfect matching exists (a price can
+    // rise by at most the cost range plus ε per left node on any augmenting path).
     let ceiling = (2 * n as i64 + 2).saturating_mul(range + scale);
 
     let mut price = vec![0i64; n];
@@ -101,7 +102,10 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
                 second - best + epsilon
             };
             price[j] += raise;
-            if price[j] > ceiling {
+            // Once a perfect matching is known to exist the auction ends; the bound is only a
+            // cheap early sign of infeasibility (prices also carry over from phase to phase, so
+            // a feasible problem can pass it).
+            if !proven && price[j] > ceiling {
                 return Err(Refused::NoPerfectMatching);
             }
             let previous = owner[j];
