@@ -145,13 +145,12 @@ pub async fn place(
     let mut open_posts: HashMap<(&RegionCode, &str), Vec<u32>> = HashMap::new();
     let mut seats = Vec::new();
     let mut post_of_slot = Vec::new();
-    let mut slot_of_post = vec![u32::MAX; posts.len()];
     for (q, post) in posts.iter().enumerate() {
         let open = post.seats.saturating_sub(filled[q]);
         if open == 0 {
             continue;
         }
-        slot_of_post[q] = seats.len() as u32;
+        let slot = seats.len() as u32;
         seats.push(open);
         post_of_slot.push(q);
         for (provider, areas) in &paired {
@@ -162,7 +161,7 @@ pub async fn place(
                 open_posts
                     .entry((*provider, post.specialty.as_str()))
                     .or_default()
-                    .push(slot_of_post[q]);
+                    .push(slot);
             }
         }
     }

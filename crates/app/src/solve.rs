@@ -26,12 +26,6 @@ pub enum SolveError {
     Certificate(#[from] CertificateError),
 }
 
-/// From how many nodes a min-cost flow problem goes to cost scaling rather than the network
-/// simplex. The simplex wins on program-size problems however many arcs they have (500 × 5,000
-/// with every pair); cost scaling on the large sparse ones (100,000 people and 45,000 posts).
-/// Measured by `bench/solvers.sh`.
-pub const SCALING_FROM_NODES: usize = 20_000;
-
 /// Parse and solve DIMACS text (`p min` or `p asn`).
 pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     let problem = dimacs::parse(text)?;
@@ -61,20 +55,13 @@ pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     };
     match problem {
         Problem::MinCost(net) => {
-            let (solution, method) = if net.nodes() >= SCALING_FROM_NODES {
-                (
-                    counterpart_engine::push_relabel::solve(&net),
-                    "cost-scaling push-relabel",
-                )
-            } else {
-                (counterpart_engine::simplex::solve(&net), "network simplex")
-            };
+            let (solution, method) = counterpart_engine::push_relabel::solve_by_size(&net);
             let solution = solution.map_err(|e| infeasible(e, &|v| v + 1))?;
             network::verify(&net, &solution)?;
             let elapsed = started.elapsed();
             Ok(Solved {
                 output: dimacs::write_flow(&net, &solution, quiet),
-                method: method.into(),
+                method: method.to_string(),
                 elapsed,
             })
         }

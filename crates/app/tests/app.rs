@@ -2393,7 +2393,7 @@ async fn the_annual_assessment_scores_every_pair() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), demo_records()).await;
     let year = Year::new(2019).unwrap();
-    let all = report::assessment(&store, year, None).await.unwrap();
+    let all = report::assessment(&store, Some(year), None).await.unwrap();
     let pairs = all.section("pairs").unwrap();
     let active = demo_records()
         .pairs
@@ -2435,7 +2435,7 @@ async fn the_annual_assessment_scores_every_pair() {
         money(with_ratio, "disbursed") / lifted
     );
 
-    let shanghai = report::assessment(&store, year, Some("上海市"))
+    let shanghai = report::assessment(&store, Some(year), Some("上海市"))
         .await
         .unwrap();
     let rows = &shanghai.section("pairs").unwrap().rows;
@@ -2446,8 +2446,15 @@ async fn the_annual_assessment_scores_every_pair() {
     );
     assert!(rows.iter().all(|r| r[0] == Cell::text("Shanghai 上海市")));
     assert!(
-        report::assessment(&store, Year::new(2035).unwrap(), None)
+        report::assessment(&store, Some(Year::new(2035).unwrap()), None)
             .await
             .is_err()
+    );
+    let latest = report::assessment(&store, None, None).await.unwrap();
+    let last = demo_records().program.as_ref().unwrap().last_year;
+    assert_eq!(
+        latest.title,
+        format!("Annual assessment {last}"),
+        "the program's last year by default"
     );
 }

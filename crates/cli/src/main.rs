@@ -318,8 +318,9 @@ enum ReportCommand {
     Provider { name: String },
     /// One recipient area, by name or code (e.g. Kashgar, "Shache County", 莎车县).
     Recipient { name: String },
-    /// The annual assessment (--year required): a scorecard per pair over funds, projects,
-    /// people, consumption, exchanges and the change in registered poor.
+    /// The annual assessment (of --year, the program's last year by default): a scorecard per
+    /// pair over funds, projects, people, consumption, exchanges and the change in registered
+    /// poor.
     Assessment {
         /// Only this provider's pairs (name or code).
         #[arg(long)]
@@ -822,9 +823,6 @@ async fn run(cli: Cli) -> Result<()> {
                 ReportCommand::Provider { name } => report::provider(store, &name, year).await?,
                 ReportCommand::Recipient { name } => report::recipient(store, &name, year).await?,
                 ReportCommand::Assessment { provider } => {
-                    let Some(year) = year else {
-                        bail!("report assessment needs --year, e.g. --year 2019")
-                    };
                     report::assessment(store, year, provider.as_deref()).await?
                 }
                 ReportCommand::Annual { .. } => unreachable!("handled above"),

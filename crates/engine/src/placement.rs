@@ -1,8 +1,8 @@
 //! Placing people in posts with several seats: a capacitated assignment, solved as a min-cost
 //! flow — each person supplies one unit, each candidate pair is an arc of capacity one, each
 //! post passes at most its open seats to a sink, and each person may instead go unplaced at a
-//! price higher than any posting costs, so the most seats are filled first and at least cost
-//! second. A post is one node however many seats it has.
+//! price (set far above any posting's cost, seats are filled before costs are saved). A post is
+//! one node however many seats it has.
 //!
 //! Program-size rounds go to the network simplex, large ones (a program-wide round of tens of
 //! thousands of people) to cost-scaling push-relabel; every answer's certificate is checked.
@@ -20,24 +20,7 @@ pub struct Round {
     pub unplaced: i64,
 }
 
-/// Which solver placed a round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    NetworkSimplex,
-    CostScaling,
-}
-
-impl std::fmt::Display for Method {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Method::NetworkSimplex => "network simplex",
-            Method::CostScaling => "cost-scaling push-relabel",
-        })
-    }
-}
-
-/// From how many nodes a round goes to cost scaling.
-pub const SCALING_FROM_NODES: usize = 20_000;
+pub use crate::push_relabel::Method;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Placed {
@@ -82,15 +65,7 @@ impl Round {
 pub fn place(round: &Round) -> Result<Placed, CertificateError> {
     let network = round.network();
     let started = Instant::now();
-    let method = if network.nodes() >= SCALING_FROM_NODES {
-        Method::CostScaling
-    } else {
-        Method::NetworkSimplex
-    };
-    let solved = match method {
-        Method::CostScaling => crate::push_relabel::solve(&network),
-        Method::NetworkSimplex => crate::simplex::solve(&network),
-    };
+    let (solved, method) = crate::push_relabel::solve_by_size(&network);
     // Every person has an unplaced arc to the sink, which takes everyone: never infeasible.
     let flow = solved.map_err(|_| CertificateError::Shape {
         what: "a feasible flow (every person can stay unplaced)",

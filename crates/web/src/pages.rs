@@ -925,12 +925,13 @@ async fn assessment(
             .program
             .clone()
             .ok_or_else(|| ApiError::not_found("the database holds no program yet"))?;
-        let year = match q.year {
-            Some(y) => Year::new(y).map_err(|e| ApiError::bad_request(format!("year: {e}")))?,
-            None => program.last_year,
-        };
+        let year = q
+            .year
+            .map(Year::new)
+            .transpose()
+            .map_err(|e| ApiError::bad_request(format!("year: {e}")))?;
         let provider = q.provider.filter(|p| !p.is_empty());
-        let key = format!("assessment/{year}/{}", provider.as_deref().unwrap_or(""));
+        let key = format!("assessment/{year:?}/{}", provider.as_deref().unwrap_or(""));
         let store = state.store.clone();
         let wanted = provider.clone();
         let report = state
@@ -938,9 +939,10 @@ async fn assessment(
                 counterpart_app::report::assessment(store.as_ref(), year, wanted.as_deref()).await
             })
             .await?;
+        let shown = year.unwrap_or(program.last_year);
         let body = html! {
             form.filters method="get" action="/assessment" {
-                label { (ui.t("year")) " " input type="number" name="year" value=(year.get())
+                label { (ui.t("year")) " " input type="number" name="year" value=(shown.get())
                     min=(program.first_year.get()) max=(program.last_year.get()); }
                 label { (ui.t("provider")) " " input type="text" name="provider"
                     value=(provider.clone().unwrap_or_default()); }

@@ -6,19 +6,22 @@
 
 use super::context::{Context, computed};
 use super::recipient::region_value;
+use super::summary::books_by_year;
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::IndicatorKind;
-use counterpart_domain::project::{ProjectStatus, TransferKind};
+use counterpart_domain::project::ProjectStatus;
 use counterpart_domain::{Fen, RegionCode, Year};
 use counterpart_store::Store;
 
-/// The assessment of `year`, for every pair or one provider's.
+/// The assessment of `year` (the program's last year by default), for every pair or one
+/// provider's.
 pub async fn assessment(
     store: &dyn Store,
-    year: Year,
+    year: Option<Year>,
     provider: Option<&str>,
 ) -> Result<Report, ReportError> {
     let ctx = Context::load(store).await?;
+    let year = year.unwrap_or(ctx.program.last_year);
     if !ctx.program.contains_year(year) {
         return Err(ReportError::Invalid(format!(
             "{year} is outside the program ({}–{})",
@@ -109,34 +112,26 @@ pub async fn assessment(
             }
         };
 
-        let mut simulated = false;
-        let (mut committed, mut disbursed, mut spent) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
-        for row in funds
+        // The year's money and projects, classified as the summary and scorecards do.
+        let books = books_by_year(&funds, &projects, |p, r| p == provider && inside(r))
+            .remove(&year)
+            .unwrap_or_default();
+        let mut simulated = books.simulated;
+        let finished: u64 = projects
             .iter()
-            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
-        {
-            match row.kind {
-                TransferKind::Commit => committed += row.amount,
-                TransferKind::Disburse => disbursed += row.amount,
-                TransferKind::Spend => spent += row.amount,
-                _ => {}
-            }
-            simulated |= row.simulated;
-        }
-        let (mut started, mut finished) = (0u64, 0u64);
-        for row in projects
-            .iter()
-            .filter(|r| r.year == year && &r.provider == provider && inside(&r.recipient))
-        {
-            started += row.projects;
-            if matches!(
-                row.status,
-                ProjectStatus::Completed | ProjectStatus::HandedOver | ProjectStatus::InOperation
-            ) {
-                finished += row.projects;
-            }
-            simulated |= row.simulated;
-        }
+            .filter(|r| {
+                r.year == year
+                    && &r.provider == provider
+                    && inside(&r.recipient)
+                    && matches!(
+                        r.status,
+                        ProjectStatus::Completed
+                            | ProjectStatus::HandedOver
+                            | ProjectStatus::InOperation
+                    )
+            })
+            .map(|r| r.projects)
+            .sum();
         let mut begun = 0u64;
         for row in postings
             .iter()
@@ -163,8 +158,8 @@ pub async fn assessment(
             _ => None,
         };
         let per_person = lifted
-            .filter(|&l| l > 0 && disbursed > Fen::ZERO)
-            .map(|l| Fen::new(disbursed.get() / l));
+            .filter(|&l| l > 0 && books.disbursed > Fen::ZERO)
+            .map(|l| Fen::new(books.disbursed.get() / l));
         any_simulated |= simulated;
         section.push(vec![
             Cell::text(ctx.name(provider)),
@@ -173,10 +168,10 @@ pub async fn assessment(
             } else {
                 ctx.name(recipient)
             }),
-            Cell::money(committed),
-            Cell::money(disbursed),
-            Cell::money(spent),
-            Cell::count(started),
+            Cell::money(books.committed),
+            Cell::money(books.disbursed),
+            Cell::money(books.spent),
+            Cell::count(books.projects),
             Cell::count(finished),
             Cell::count(begun),
             Cell::money(purchases),
