@@ -266,7 +266,7 @@ pub async fn place(
     );
     line("seats left open", Cell::count(open_left));
     line("total cost of the postings", Cell::Int(placed.cost as i64));
-    line("solver", Cell::text(placed.method.to_string()));
+    line("solver", Cell::text(placed.solver()));
 
     let mut section = Section::new(
         "postings",
@@ -346,7 +346,7 @@ pub async fn place(
         people: in_round.len(),
         posts: round_problem.seats.len(),
         arcs: round_problem.arcs.len(),
-        method: placed.method.to_string(),
+        method: placed.solver(),
     };
     let mut notes = vec![format!(
         "A proposal: nothing is written. Cost of a posting = {BASE} − {SAME_HOST} for a host \

@@ -327,6 +327,49 @@ proptest! {
         }
     }
 
+    /// A round of separate blocks (as a program's providers and specialties make one) is split
+    /// into its groups, each solved alone: the total equals the whole round solved as one
+    /// network by the reference, and the stitched certificate holds on the whole round.
+    #[test]
+    fn a_round_in_blocks_costs_what_the_whole_costs(
+        seed in any::<u64>(),
+        blocks in 1..=12usize,
+        lonely in 0..=3usize,
+    ) {
+        use counterpart_engine::placement::{self, Round};
+        let mut next = xorshift(seed);
+        let mut round = Round { people: 0, seats: vec![], arcs: vec![], unplaced: 500 };
+        let mut connected = 0;
+        for _ in 0..blocks {
+            let (people, posts) = (1 + next(15) as usize, 1 + next(6) as usize);
+            let (p0, q0) = (round.people as u32, round.seats.len() as u32);
+            round.people += people;
+            round.seats.extend((0..posts).map(|_| 1 + next(3) as u32));
+            let before = round.arcs.len();
+            for p in 0..people as u32 {
+                for q in 0..posts as u32 {
+                    if next(3) > 0 {
+                        round.arcs.push((p0 + p, q0 + q, next(200) as i64));
+                    }
+                }
+            }
+            connected += usize::from(round.arcs.len() > before);
+        }
+        // People and posts with no candidate at all.
+        round.people += lonely;
+        round.seats.extend((0..lonely).map(|_| 2));
+        let placed = placement::place(&round).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let network = round.network();
+        let whole = ssp::solve(&network).expect("anyone may stay unplaced");
+        prop_assert_eq!(placed.flow.cost, whole.cost);
+        network::verify(&network, &placed.flow).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // Blocks share nothing, so each block with an arc is at least one group.
+        prop_assert!(placed.groups >= connected && placed.groups <= round.arcs.len());
+        let placed_count = placed.arc_of.iter().flatten().count() as i64;
+        let unplaced_flow: i64 = placed.flow.flow[round.arcs.len() + round.seats.len()..].iter().sum();
+        prop_assert_eq!(placed_count + unplaced_flow, round.people as i64);
+    }
+
     /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
     #[test]
     fn scaling_agrees_with_the_reference(p in assignment_problem(200, 0, 0.1, 1_000_000)) {
