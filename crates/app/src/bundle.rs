@@ -303,7 +303,8 @@ fn parse_table(
         }
     }
     for (c, p) in positions.iter().enumerate() {
-        if *p == usize::MAX {
+        let optional = counterpart_store::OPTIONAL_COLUMNS.contains(&(table.name, expected[c]));
+        if *p == usize::MAX && !optional {
             problems.push(
                 &file,
                 Some(1),
@@ -348,7 +349,9 @@ fn parse_table(
         let mut values = Vec::with_capacity(expected.len());
         let mut row_ok = true;
         for (c, (name, ty)) in table.columns.iter().enumerate() {
-            match cell(name, *ty, &record[positions[c]]) {
+            // A column added after the table was first published may be left out: empty.
+            let text = record.get(positions[c]).unwrap_or("");
+            match cell(name, *ty, text) {
                 Ok(v) => values.push(v),
                 Err(message) => {
                     problems.push(&file, Some(line), Some(name), message);

@@ -10,9 +10,11 @@
 use crate::bundle::{self, Bundle, Problems};
 use counterpart_domain::indicator::{IndicatorKind, IndicatorValue, Statistics};
 use counterpart_domain::ledger::Phase;
-use counterpart_domain::people::{Person, Post, Posting, Role};
+use counterpart_domain::people::{
+    InstitutionKind, InstitutionPair, Languages, Person, Post, Posting, Role, Title, Training,
+};
 use counterpart_domain::project::{
-    Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
+    Category, Outputs, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
 };
 use counterpart_domain::quota::{ProviderRate, QuotaInputs, quota_for};
 use counterpart_domain::records::Records;
@@ -24,7 +26,7 @@ use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The generator's seed. Change it and every simulated record changes; keep it and the demo is
 /// the same on every machine.
@@ -178,6 +180,150 @@ impl Generator {
         self.poverty(r);
         self.trade(r);
         self.need_elsewhere(r);
+        // Its own random stream, so that the figures above stay as they were before these
+        // details were kept.
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x7065_6f70_6c65);
+        self.people_detail(r, &mut rng);
+        self.project_steps(r, &mut rng);
+        self.institutions(r, &mut rng);
+    }
+
+    /// Titles and languages of people, the languages posts work in: everyone speaks Mandarin,
+    /// about one in ten also Uyghur; agriculture bureaus (fieldwork with farmers) ask for
+    /// Uyghur. Cadres hold ranks, not professional titles.
+    fn people_detail(&mut self, r: &mut Records, rng: &mut ChaCha8Rng) {
+        let roles: HashMap<&RecordId, Role> =
+            r.postings.iter().map(|p| (&p.person, p.role)).collect();
+        let titles = [
+            (Title::Junior, 0.1),
+            (Title::Intermediate, 0.5),
+            (Title::AssociateSenior, 0.3),
+            (Title::Senior, 0.1),
+        ];
+        let pick = WeightedIndex::new(titles.iter().map(|t| t.1)).expect("positive weights");
+        for person in &mut r.people {
+            if person.title.is_none() && roles.get(&person.id) == Some(&Role::Professional) {
+                person.title = Some(titles[pick.sample(rng)].0);
+            }
+            let speaks = if rng.random_bool(0.1) { "zh ug" } else { "zh" };
+            person.languages = Languages::parse(speaks).expect("valid codes");
+        }
+        for post in &mut r.posts {
+            let needs = if post.host_institution.contains("Agriculture Bureau") {
+                "ug"
+            } else {
+                "zh"
+            };
+            post.languages = Languages::parse(needs).expect("valid codes");
+        }
+    }
+
+    /// The dated steps of each project up to its status: approved early in its year,
+    /// construction a few weeks later, completed the next year, handed over and in operation
+    /// within months.
+    fn project_steps(&mut self, r: &mut Records, rng: &mut ChaCha8Rng) {
+        use ProjectStatus::*;
+        let last_day = date(self.last_year, 364);
+        for project in &r.projects {
+            let y = project.year.get();
+            let approved = date(y, rng.random_range(0..60));
+            let construction = approved + jiff::Span::new().days(rng.random_range(20..90));
+            let completed = date(y + 1, rng.random_range(90..300)).min(last_day);
+            let handed = (completed + jiff::Span::new().days(rng.random_range(10..60))).min(last_day);
+            let operating = (handed + jiff::Span::new().days(rng.random_range(10..90))).min(last_day);
+            let life = [
+                (Approved, approved),
+                (UnderConstruction, construction),
+                (Completed, completed),
+                (HandedOver, handed),
+                (InOperation, operating),
+            ];
+            for (status, day) in life {
+                if status > project.status {
+                    break;
+                }
+                r.project_steps.push(ProjectStep {
+                    project: project.id.clone(),
+                    status,
+                    date: day,
+                    provenance: Provenance::Simulated,
+                });
+            }
+        }
+    }
+
+    /// Institution pairs under the county pairs (each unit's People's Hospital and senior
+    /// middle school with one of the provider's), and local staff trained by the
+    /// professionals posted to each host institution and specialty.
+    fn institutions(&mut self, r: &mut Records, rng: &mut ChaCha8Rng) {
+        for pair in r.pairs.clone() {
+            let Some(units) = self.units.get(&pair.provider) else {
+                continue;
+            };
+            if !units.contains(&pair.recipient) {
+                continue;
+            }
+            let giver = self.tree.get(&pair.provider).expect("provider").name_en.clone();
+            let place = self.tree.get(&pair.recipient).expect("recipient").clone();
+            for (kind, host_en, host_zh, home) in [
+                (InstitutionKind::Hospital, "People's Hospital", "人民医院", "hospital"),
+                (
+                    InstitutionKind::School,
+                    "No. 1 Senior Middle School",
+                    "第一高级中学",
+                    "senior middle school",
+                ),
+            ] {
+                r.institution_pairs.push(InstitutionPair {
+                    id: id(format!("sim.ipair.{}.{}", pair.recipient, kind.code())),
+                    provider: pair.provider.clone(),
+                    provider_institution: format!(
+                        "{giver} {home} no. {}",
+                        rng.random_range(1..30)
+                    ),
+                    recipient: pair.recipient.clone(),
+                    host_institution: format!(
+                        "{} {host_en} ({}{host_zh})",
+                        place.name_en, place.name_zh
+                    ),
+                    kind,
+                    first_year: pair.first_year.max(year(self.first_year)),
+                    last_year: pair.last_year,
+                    provenance: Provenance::Simulated,
+                });
+            }
+        }
+        let posts: HashMap<&RecordId, &Post> = r.posts.iter().map(|p| (&p.id, p)).collect();
+        let providers: HashMap<&RecordId, &RegionCode> =
+            r.people.iter().map(|p| (&p.id, &p.provider)).collect();
+        let mut trained: BTreeMap<(RegionCode, RegionCode, String, String, u16), u64> =
+            BTreeMap::new();
+        for posting in r.postings.iter().filter(|p| p.role == Role::Professional) {
+            let post = posts[&posting.post];
+            *trained
+                .entry((
+                    providers[&posting.person].clone(),
+                    post.recipient.clone(),
+                    post.host_institution.clone(),
+                    post.specialty.clone(),
+                    posting.start.year() as u16,
+                ))
+                .or_default() += rng.random_range(2..12);
+        }
+        for (n, ((provider, recipient, host, specialty, y), count)) in
+            trained.into_iter().enumerate()
+        {
+            r.trainings.push(Training {
+                id: id(format!("sim.training.{:06}", n + 1)),
+                provider,
+                recipient,
+                host_institution: host,
+                specialty,
+                year: year(y),
+                trained: count,
+                provenance: Provenance::Simulated,
+            });
+        }
     }
 
     fn uniform(&mut self, low: f64, high: f64) -> f64 {
@@ -493,6 +639,7 @@ impl Generator {
                         ),
                         specialty: (*specialty).to_owned(),
                         seats: self.rng.random_range(2..7),
+                        languages: Languages::default(),
                         provenance: Provenance::Simulated,
                     });
                 }
@@ -550,6 +697,7 @@ impl Generator {
                         .collect();
                     let start = date(y, 60);
                     let end = start + jiff::Span::new().months(6) - jiff::Span::new().days(1);
+                    let team = id(format!("sim.team.{provider}.{y}"));
                     for k in 0..self.rng.random_range(5..9) {
                         let post = hospital[k % hospital.len()];
                         self.posting(
@@ -562,6 +710,14 @@ impl Generator {
                             end,
                             None,
                         );
+                        let member = r.postings.last_mut().expect("just posted");
+                        member.team = Some(team.clone());
+                        let person = r.people.last_mut().expect("just added");
+                        person.title = Some(if k == 0 {
+                            Title::Senior
+                        } else {
+                            Title::AssociateSenior
+                        });
                     }
                 }
             }
@@ -619,6 +775,8 @@ impl Generator {
             provider: provider.clone(),
             home_institution: home,
             specialty,
+            title: None,
+            languages: Languages::default(),
             provenance: Provenance::Simulated,
         });
         r.postings.push(Posting {
@@ -629,6 +787,7 @@ impl Generator {
             start,
             end,
             batch,
+            team: None,
             provenance: Provenance::Simulated,
         });
     }

@@ -7,7 +7,9 @@ use counterpart_domain::pair::{Pair, serves};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{Region, RegionTree};
 use counterpart_store::Keys;
-use std::collections::HashSet;
+use counterpart_domain::people::{Person, Post, TeamMember, check_team, check_term};
+use counterpart_domain::project::Project;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the database already holds that references may point at.
 pub struct Existing<'a> {
@@ -86,6 +88,8 @@ pub fn check(bundle: &Bundle, existing: &Existing<'_>, problems: &mut Problems) 
     check_frame(&mut c);
     check_projects(&mut c);
     check_people(&mut c);
+    check_steps(&mut c);
+    check_institutions(&mut c);
 }
 
 fn check_program(c: &mut Checker<'_>) {
@@ -324,12 +328,161 @@ fn check_people(c: &mut Checker<'_>) {
                 format!("{} is not a post in posts.csv", p.post),
             );
         }
-        if p.end < p.start {
+        if let Err(e) = check_term(p.role, p.start, p.end, p.batch) {
+            let column = if e.contains("batch") && !e.contains("lasts") {
+                "batch"
+            } else {
+                "end_date"
+            };
+            c.report("postings", i, column, e);
+        }
+    }
+    // Group-style medical teams, checked on the bundle's own people and posts.
+    let people: HashMap<&str, &Person> = new.people.iter().map(|p| (p.id.as_str(), p)).collect();
+    let posts: HashMap<&str, &Post> = new.posts.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut teams: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, p) in new.postings.iter().enumerate() {
+        if let Some(team) = &p.team {
+            teams.entry(team.as_str()).or_default().push(i);
+        }
+    }
+    for (team, rows) in teams {
+        let mut members = Vec::new();
+        for &i in &rows {
+            let posting = &new.postings[i];
+            let (Some(person), Some(post)) = (
+                people.get(posting.person.as_str()),
+                posts.get(posting.post.as_str()),
+            ) else {
+                c.report(
+                    "postings",
+                    i,
+                    "team",
+                    format!(
+                        "team {team}: a team comes in one bundle with its people and posts, \
+                         so that the team rule can be checked"
+                    ),
+                );
+                continue;
+            };
+            members.push(TeamMember {
+                title: person.title,
+                recipient: &post.recipient,
+                host_institution: &post.host_institution,
+                start: posting.start,
+                end: posting.end,
+            });
+        }
+        if members.len() == rows.len()
+            && let Err(e) = check_team(&members)
+        {
+            c.report("postings", rows[0], "team", format!("team {team}: {e}"));
+        }
+    }
+}
+
+/// The dated steps of a project's life: they come with the project, in order, dated in order,
+/// and end at the project's status.
+fn check_steps(c: &mut Checker<'_>) {
+    let new = &c.bundle.records;
+    let projects: HashMap<&str, &Project> =
+        new.projects.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut of_project: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, step) in new.project_steps.iter().enumerate() {
+        of_project.entry(step.project.as_str()).or_default().push(i);
+    }
+    for (id, mut rows) in of_project {
+        let Some(project) = projects.get(id) else {
+            let known = c.has_key("projects", false, id);
             c.report(
-                "postings",
+                "project_steps",
+                rows[0],
+                "project",
+                if known {
+                    format!(
+                        "{id} is already in the database: record its next step in the web \
+                         application or the API, where its status moves with it"
+                    )
+                } else {
+                    format!("{id} is not a project")
+                },
+            );
+            continue;
+        };
+        rows.sort_by_key(|&i| (new.project_steps[i].date, new.project_steps[i].status));
+        for w in rows.windows(2) {
+            let (a, b) = (&new.project_steps[w[0]], &new.project_steps[w[1]]);
+            if let Err(e) = a.status.may_go_to(b.status) {
+                c.report(
+                    "project_steps",
+                    w[1],
+                    "status",
+                    format!("{id}: after {} on {}, {e}", a.status.code(), a.date),
+                );
+            }
+        }
+        let last = &new.project_steps[*rows.last().expect("one step at least")];
+        if last.status != project.status {
+            c.report(
+                "project_steps",
+                *rows.last().expect("one step at least"),
+                "status",
+                format!(
+                    "{id}: the latest step is {}, but the project's status is {}",
+                    last.status.code(),
+                    project.status.code()
+                ),
+            );
+        }
+    }
+}
+
+/// Institution pairs sit under a pair of their provider with their area; training is given
+/// where the provider serves.
+fn check_institutions(c: &mut Checker<'_>) {
+    let new = &c.bundle.records;
+    for (i, x) in new.institution_pairs.iter().enumerate() {
+        c.region("institution_pairs", i, "provider", &x.provider);
+        c.region("institution_pairs", i, "recipient", &x.recipient);
+        if x.last_year.is_some_and(|l| l < x.first_year) {
+            c.report(
+                "institution_pairs",
                 i,
-                "end_date",
-                format!("{} is before start_date {}", p.end, p.start),
+                "last_year",
+                "is before first_year".into(),
+            );
+        }
+        if c.tree.contains(&x.provider)
+            && c.tree.contains(&x.recipient)
+            && !serves(&c.pairs, &c.tree, &x.provider, &x.recipient, x.first_year)
+        {
+            c.report(
+                "institution_pairs",
+                i,
+                "recipient",
+                format!(
+                    "an institution pair sits under a county pair: {} has no pair covering {} \
+                     in {}",
+                    x.provider, x.recipient, x.first_year
+                ),
+            );
+        }
+    }
+    for (i, t) in new.trainings.iter().enumerate() {
+        c.region("trainings", i, "provider", &t.provider);
+        c.region("trainings", i, "recipient", &t.recipient);
+        if c.tree.contains(&t.provider)
+            && c.tree.contains(&t.recipient)
+            && !serves(&c.pairs, &c.tree, &t.provider, &t.recipient, t.year)
+        {
+            c.report(
+                "trainings",
+                i,
+                "recipient",
+                format!(
+                    "{} has no pair covering {} in {}",
+                    t.provider, t.recipient, t.year
+                ),
             );
         }
     }

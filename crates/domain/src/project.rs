@@ -157,6 +157,39 @@ impl ProjectStatus {
             })
     }
 
+    /// The step that may follow this one: a project goes through its life in order, one step
+    /// at a time, and may be cancelled until it is completed.
+    pub fn may_go_to(self, next: ProjectStatus) -> Result<(), String> {
+        use ProjectStatus::*;
+        let following = match self {
+            Planned => Some(Approved),
+            Approved => Some(UnderConstruction),
+            UnderConstruction => Some(Completed),
+            Completed => Some(HandedOver),
+            HandedOver => Some(InOperation),
+            InOperation | Cancelled => None,
+        };
+        let cancellable = matches!(self, Planned | Approved | UnderConstruction);
+        if Some(next) == following || (next == Cancelled && cancellable) {
+            return Ok(());
+        }
+        Err(match following {
+            Some(f) if cancellable => format!(
+                "a project {} goes to {} or cancelled next, not {}",
+                self.code(),
+                f.code(),
+                next.code()
+            ),
+            Some(f) => format!(
+                "a project {} goes to {} next, not {}",
+                self.code(),
+                f.code(),
+                next.code()
+            ),
+            None => format!("a project {} takes no further step", self.code()),
+        })
+    }
+
     /// Work has begun (for the "projects started" check).
     pub fn is_started(self) -> bool {
         !matches!(
@@ -199,6 +232,16 @@ pub struct Project {
     pub year: Year,
     pub budget: Fen,
     pub outputs: Outputs,
+    pub provenance: Provenance,
+}
+
+/// A dated step in the life of a project: the day it was approved, construction began, it was
+/// completed, handed over, in operation (or cancelled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectStep {
+    pub project: RecordId,
+    pub status: ProjectStatus,
+    pub date: Date,
     pub provenance: Provenance,
 }
 
@@ -265,4 +308,37 @@ pub struct Transfer {
     /// At once, or reserved now and posted or voided later.
     pub phase: crate::ledger::Phase,
     pub provenance: Provenance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProjectStatus::*;
+
+    #[test]
+    fn a_project_goes_through_its_life_in_order() {
+        let life = [
+            Planned,
+            Approved,
+            UnderConstruction,
+            Completed,
+            HandedOver,
+            InOperation,
+        ];
+        for w in life.windows(2) {
+            assert_eq!(w[0].may_go_to(w[1]), Ok(()), "{:?} → {:?}", w[0], w[1]);
+            assert!(w[1].may_go_to(w[0]).is_err(), "no step back");
+        }
+        // No skipping, no repeating.
+        assert!(Approved.may_go_to(Completed).unwrap_err().contains("under_construction"));
+        assert!(Approved.may_go_to(Approved).is_err());
+        // Cancelled until completed, and nothing after.
+        for s in [Planned, Approved, UnderConstruction] {
+            assert_eq!(s.may_go_to(Cancelled), Ok(()));
+        }
+        for s in [Completed, HandedOver, InOperation, Cancelled] {
+            assert!(s.may_go_to(Cancelled).is_err(), "{s:?}");
+        }
+        assert!(InOperation.may_go_to(Planned).unwrap_err().contains("no further step"));
+        assert!(Cancelled.may_go_to(Approved).is_err());
+    }
 }

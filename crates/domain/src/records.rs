@@ -4,9 +4,9 @@ use crate::fact::Fact;
 use crate::indicator::IndicatorValue;
 use crate::outcome::Target;
 use crate::pair::Pair;
-use crate::people::{Person, Post, Posting};
+use crate::people::{InstitutionPair, Person, Post, Posting, Training};
 use crate::program::Program;
-use crate::project::{Project, Transfer};
+use crate::project::{Project, ProjectStep, Transfer};
 use crate::quota::{ProviderRate, QuotaPeriod};
 use crate::region::{Region, RegionTag};
 use crate::trade::{Exchange, Purchase};
@@ -29,6 +29,9 @@ pub struct Records {
     pub targets: Vec<Target>,
     pub purchases: Vec<Purchase>,
     pub exchanges: Vec<Exchange>,
+    pub project_steps: Vec<ProjectStep>,
+    pub institution_pairs: Vec<InstitutionPair>,
+    pub trainings: Vec<Training>,
 }
 
 impl Records {
@@ -50,6 +53,9 @@ impl Records {
             + self.targets.len()
             + self.purchases.len()
             + self.exchanges.len()
+            + self.project_steps.len()
+            + self.institution_pairs.len()
+            + self.trainings.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -6,10 +6,12 @@ use counterpart_domain::indicator::{IndicatorKind, IndicatorValue};
 use counterpart_domain::ledger::Phase;
 use counterpart_domain::outcome::Target;
 use counterpart_domain::pair::Pair;
-use counterpart_domain::people::{Person, Post, Posting, Role};
+use counterpart_domain::people::{
+    InstitutionKind, InstitutionPair, Languages, Person, Post, Posting, Role, Title, Training,
+};
 use counterpart_domain::program::Program;
 use counterpart_domain::project::{
-    Category, Outputs, Project, ProjectStatus, Transfer, TransferKind,
+    Category, Outputs, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
 };
 use counterpart_domain::quota::{ProviderRate, QuotaBase, QuotaPeriod};
 use counterpart_domain::records::Records;
@@ -114,18 +116,20 @@ pub const TRANSFERS: Table = Table {
 };
 pub const PEOPLE: Table = Table {
     name: "people",
-    columns: columns!("id": Text, "provider": Text, "home_institution": Text, "specialty": Text; provenance),
+    columns: columns!("id": Text, "provider": Text, "home_institution": Text, "specialty": Text,
+        "title": Text, "languages": Text; provenance),
     key: &["id"],
 };
 pub const POSTS: Table = Table {
     name: "posts",
-    columns: columns!("id": Text, "recipient": Text, "host_institution": Text, "specialty": Text, "seats": Int; provenance),
+    columns: columns!("id": Text, "recipient": Text, "host_institution": Text, "specialty": Text, "seats": Int,
+        "languages": Text; provenance),
     key: &["id"],
 };
 pub const POSTINGS: Table = Table {
     name: "postings",
     columns: columns!("id": Text, "person": Text, "post": Text, "role": Text, "start_date": Text,
-        "end_date": Text, "batch": Int; provenance),
+        "end_date": Text, "batch": Int, "team": Text; provenance),
     key: &["id"],
 };
 pub const TARGETS: Table = Table {
@@ -144,9 +148,34 @@ pub const EXCHANGES: Table = Table {
     columns: columns!("id": Text, "recipient": Text, "provider": Text, "year": Int, "kind": Text, "people": Int; provenance),
     key: &["id"],
 };
+pub const PROJECT_STEPS: Table = Table {
+    name: "project_steps",
+    columns: columns!("project": Text, "status": Text, "date": Text; provenance),
+    key: &["project", "status"],
+};
+pub const INSTITUTION_PAIRS: Table = Table {
+    name: "institution_pairs",
+    columns: columns!("id": Text, "provider": Text, "provider_institution": Text, "recipient": Text,
+        "host_institution": Text, "kind": Text, "first_year": Int, "last_year": Int; provenance),
+    key: &["id"],
+};
+pub const TRAININGS: Table = Table {
+    name: "trainings",
+    columns: columns!("id": Text, "provider": Text, "recipient": Text, "host_institution": Text,
+        "specialty": Text, "year": Int, "trained": Int; provenance),
+    key: &["id"],
+};
+
+/// Columns added after a table was first published: a bundle may leave them out (empty).
+pub const OPTIONAL_COLUMNS: [(&str, &str); 4] = [
+    ("people", "title"),
+    ("people", "languages"),
+    ("posts", "languages"),
+    ("postings", "team"),
+];
 
 /// Every table, parents before children (the insert order).
-pub const TABLES: [&Table; 16] = [
+pub const TABLES: [&Table; 19] = [
     &PROGRAM,
     &QUOTA_PERIODS,
     &REGIONS,
@@ -163,6 +192,9 @@ pub const TABLES: [&Table; 16] = [
     &TARGETS,
     &PURCHASES,
     &EXCHANGES,
+    &PROJECT_STEPS,
+    &INSTITUTION_PAIRS,
+    &TRAININGS,
 ];
 
 /// The tables [`crate::Store::frame`] reads.
@@ -365,6 +397,8 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
                 text(p.provider.as_str()),
                 text(&p.home_institution),
                 text(&p.specialty),
+                opt_text(p.title.map(|t| t.code())),
+                text(p.languages.to_string()),
             ],
             &p.provenance,
         )
@@ -377,6 +411,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
                 text(&p.host_institution),
                 text(&p.specialty),
                 int(p.seats),
+                text(p.languages.to_string()),
             ],
             &p.provenance,
         )
@@ -391,6 +426,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
                 text(p.start.to_string()),
                 text(p.end.to_string()),
                 p.batch.map_or(Value::Null, int),
+                opt_text(p.team.as_ref().map(|t| t.as_str())),
             ],
             &p.provenance,
         )
@@ -434,6 +470,45 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
             &e.provenance,
         )
     });
+    let steps = r.project_steps.iter().map(|st| {
+        with_provenance(
+            vec![
+                text(st.project.as_str()),
+                text(st.status.code()),
+                text(st.date.to_string()),
+            ],
+            &st.provenance,
+        )
+    });
+    let institution_pairs = r.institution_pairs.iter().map(|x| {
+        with_provenance(
+            vec![
+                text(x.id.as_str()),
+                text(x.provider.as_str()),
+                text(&x.provider_institution),
+                text(x.recipient.as_str()),
+                text(&x.host_institution),
+                text(x.kind.code()),
+                int(x.first_year.get()),
+                x.last_year.map_or(Value::Null, |y| int(y.get())),
+            ],
+            &x.provenance,
+        )
+    });
+    let trainings = r.trainings.iter().map(|t| {
+        with_provenance(
+            vec![
+                text(t.id.as_str()),
+                text(t.provider.as_str()),
+                text(t.recipient.as_str()),
+                text(&t.host_institution),
+                text(&t.specialty),
+                int(t.year.get()),
+                count(t.trained),
+            ],
+            &t.provenance,
+        )
+    });
     vec![
         (&PROGRAM, program.collect()),
         (&QUOTA_PERIODS, periods.collect()),
@@ -451,6 +526,9 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
         (&TARGETS, targets.collect()),
         (&PURCHASES, purchases.collect()),
         (&EXCHANGES, exchanges.collect()),
+        (&PROJECT_STEPS, steps.collect()),
+        (&INSTITUTION_PAIRS, institution_pairs.collect()),
+        (&TRAININGS, trainings.collect()),
     ]
 }
 
@@ -578,6 +656,10 @@ impl<'a> Cells<'a> {
     }
     fn id(&mut self) -> Result<RecordId, DecodeError> {
         self.parse(RecordId::parse)
+    }
+    fn languages(&mut self) -> Result<Languages, DecodeError> {
+        let text = self.opt_text().unwrap_or("");
+        Languages::parse(text).map_err(|e| self.corrupt(e))
     }
     fn provenance(&mut self) -> Result<Provenance, DecodeError> {
         let kind = self.text()?;
@@ -740,6 +822,12 @@ pub fn decode_row(
             provider: c.region()?,
             home_institution: c.text()?,
             specialty: c.text()?,
+            title: c
+                .opt_text()
+                .map(Title::parse)
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
+            languages: c.languages()?,
             provenance: c.provenance()?,
         }),
         "posts" => r.posts.push(Post {
@@ -748,6 +836,7 @@ pub fn decode_row(
             host_institution: c.text()?,
             specialty: c.text()?,
             seats: c.int()? as u32,
+            languages: c.languages()?,
             provenance: c.provenance()?,
         }),
         "postings" => r.postings.push(Posting {
@@ -758,6 +847,11 @@ pub fn decode_row(
             start: c.parse(parse_date)?,
             end: c.parse(parse_date)?,
             batch: c.opt_int().map(|b| b as u32),
+            team: c
+                .opt_text()
+                .map(RecordId::parse)
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
             provenance: c.provenance()?,
         }),
         "targets" => r.targets.push(Target {
@@ -785,6 +879,37 @@ pub fn decode_row(
             year: c.year()?,
             kind: c.parse(ExchangeKind::parse)?,
             people: c.count()?,
+            provenance: c.provenance()?,
+        }),
+        "project_steps" => r.project_steps.push(ProjectStep {
+            project: c.id()?,
+            status: c.parse(ProjectStatus::parse)?,
+            date: c.parse(parse_date)?,
+            provenance: c.provenance()?,
+        }),
+        "institution_pairs" => r.institution_pairs.push(InstitutionPair {
+            id: c.id()?,
+            provider: c.region()?,
+            provider_institution: c.text()?,
+            recipient: c.region()?,
+            host_institution: c.text()?,
+            kind: c.parse(InstitutionKind::parse)?,
+            first_year: c.year()?,
+            last_year: c
+                .opt_int()
+                .map(|y| Year::new(y as u16))
+                .transpose()
+                .map_err(|e| c.corrupt(e))?,
+            provenance: c.provenance()?,
+        }),
+        "trainings" => r.trainings.push(Training {
+            id: c.id()?,
+            provider: c.region()?,
+            recipient: c.region()?,
+            host_institution: c.text()?,
+            specialty: c.text()?,
+            year: c.year()?,
+            trained: c.count()?,
             provenance: c.provenance()?,
         }),
         other => {

@@ -21,7 +21,9 @@ pub use access::{
     Access, AuditEntry, AuditRow, Page, ProjectFilter, Session, SignOff, TransferFilter, User,
 };
 pub use codec::ColumnType;
-pub use codec::{DecodeError, FRAME_TABLES, TABLES, Table, Value, decode_row, encode};
+pub use codec::{
+    DecodeError, FRAME_TABLES, OPTIONAL_COLUMNS, TABLES, Table, Value, decode_row, encode,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
