@@ -11,9 +11,9 @@
 //!
 //! Cost of a posting (lower is better): [`BASE`], less [`SAME_HOST`] for returning to a host
 //! institution the person served, less [`SAME_AREA`] for an area they served, plus up to
-//! [`OCCUPANCY`] by how full the post already is (emptier posts first). Leaving a person
-//! unplaced costs [`UNPLACED`], far above any posting's cost (60–130): seats are filled before
-//! costs are saved.
+//! [`OCCUPANCY`] by how full the post already is (emptier posts first), plus [`LANGUAGE`] when
+//! the post works in languages the person does not speak. Leaving a person unplaced costs
+//! [`UNPLACED`], far above any posting's cost (60–155): seats are filled before costs are saved.
 //!
 //! Terms follow the person's last role: cadres a three-year batch (numbered after the last),
 //! professionals twelve months (within the 6–18-month rule).
@@ -35,6 +35,7 @@ pub const BASE: i64 = 100;
 pub const SAME_HOST: i64 = 40;
 pub const SAME_AREA: i64 = 20;
 pub const OCCUPANCY: i64 = 30;
+pub const LANGUAGE: i64 = 25;
 pub const UNPLACED: i64 = 1_000;
 pub const MAX_CANDIDATES: usize = 50;
 
@@ -67,6 +68,7 @@ struct Candidate {
     same_host: bool,
     same_area: bool,
     occupancy: i64,
+    speaks: bool,
 }
 
 pub async fn place(
@@ -192,15 +194,18 @@ pub async fn place(
                         let same_host = served.contains(&q);
                         let same_area = !same_host && areas.contains(&post.recipient);
                         let occupancy = OCCUPANCY * i64::from(filled[q]) / i64::from(post.seats);
+                        let speaks = person.languages.meets(&post.languages);
                         Candidate {
                             post: s,
                             cost: BASE
                                 - if same_host { SAME_HOST } else { 0 }
                                 - if same_area { SAME_AREA } else { 0 }
-                                + occupancy,
+                                + occupancy
+                                + if speaks { 0 } else { LANGUAGE },
                             same_host,
                             same_area,
                             occupancy,
+                            speaks,
                         }
                     })
                     .collect()
@@ -351,7 +356,8 @@ pub async fn place(
     let mut notes = vec![format!(
         "A proposal: nothing is written. Cost of a posting = {BASE} − {SAME_HOST} for a host \
          the person served − {SAME_AREA} for an area they served + up to {OCCUPANCY} by how \
-         full the post is; leaving a person unplaced costs {UNPLACED}, far above any posting's, \
+         full the post is + {LANGUAGE} when the person speaks none of the post's languages; \
+         leaving a person unplaced costs {UNPLACED}, far above any posting's, \
          so seats are filled before costs are saved. Candidates: the person's specialty, in areas paired with their provider \
          in {round}. The solver's optimality certificate was checked."
     )];
@@ -498,6 +504,16 @@ fn why(person: &Person, post: &Post, c: &Candidate) -> String {
         parts.push(format!(
             "post partly filled (+{}, of {} seats)",
             c.occupancy, post.seats
+        ));
+    }
+    if c.speaks {
+        if !post.languages.is_empty() {
+            parts.push(format!("speaks the post's language ({})", post.languages));
+        }
+    } else {
+        parts.push(format!(
+            "does not speak the post's language {} (+{LANGUAGE})",
+            post.languages
         ));
     }
     parts.join("; ")

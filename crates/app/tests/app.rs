@@ -2248,7 +2248,7 @@ async fn the_annual_report_prints_to_pdf_pages_that_are_not_blank() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_placement_round_follows_the_rules() {
     use counterpart_app::place::{self, PlaceOptions};
-    use counterpart_domain::people::{Person, Post, Posting, Role};
+    use counterpart_domain::people::{Languages, Person, Post, Posting, Role};
     use counterpart_domain::{Provenance, RecordId};
     let demo = demo_records();
     let frame = Records {
@@ -2270,6 +2270,8 @@ async fn a_placement_round_follows_the_rules() {
         provider: code(provider),
         home_institution: "Institution".into(),
         specialty: specialty.into(),
+        title: None,
+        languages: Languages::parse("zh").unwrap(),
         provenance: Provenance::Simulated,
     };
     let post = |name: &str, recipient: &str, specialty: &str, seats: u32| Post {
@@ -2278,6 +2280,7 @@ async fn a_placement_round_follows_the_rules() {
         host_institution: format!("Host of {name}"),
         specialty: specialty.into(),
         seats,
+        languages: Languages::default(),
         provenance: Provenance::Simulated,
     };
     let posting = |name: &str, who: &str, at: &str, start: &str, end: &str| Posting {
@@ -2288,6 +2291,7 @@ async fn a_placement_round_follows_the_rules() {
         start: date(start),
         end: date(end),
         batch: None,
+        team: None,
         provenance: Provenance::Simulated,
     };
     let mut records = frame;
@@ -2298,10 +2302,18 @@ async fn a_placement_round_follows_the_rules() {
         person("b1", "beijing", "ultrasound"),
         person("b2", "beijing", "mathematics"),
         person("c1", "beijing", "ultrasound"),
+        // Speaks Uyghur, the language post b works in: b3 takes its one open seat over b1.
+        Person {
+            languages: Languages::parse("zh ug").unwrap(),
+            ..person("b3", "beijing", "ultrasound")
+        },
     ];
     records.posts = vec![
         post("a", "kashgar.shache-county", "ultrasound", 1),
-        post("b", "hotan.hotan-city", "ultrasound", 2),
+        Post {
+            languages: Languages::parse("ug").unwrap(),
+            ..post("b", "hotan.hotan-city", "ultrasound", 2)
+        },
         post("c", "kashgar.shache-county", "mathematics", 1),
     ];
     records.postings = vec![
@@ -2325,7 +2337,7 @@ async fn a_placement_round_follows_the_rules() {
     };
     let (report, times) = place::place(&store, &options).await.unwrap();
     let value = |label: &str| number(&report, "round", label, "value") as i64;
-    assert_eq!(value("people available"), 4, "s3 and c1 are away");
+    assert_eq!(value("people available"), 5, "s3 and c1 are away");
     assert_eq!(value("posts with open seats"), 2, "c is full");
     assert_eq!(value("open seats"), 2);
     assert_eq!(value("people placed"), 2);
@@ -2337,7 +2349,8 @@ async fn a_placement_round_follows_the_rules() {
         "b2: no mathematics post in Beijing's areas"
     );
     assert_eq!(value("seats left open"), 0);
-    assert_eq!(times.people, 3, "b2 is left out of the solver");
+    assert_eq!(value("people left unplaced"), 3, "s1, b1 and b2");
+    assert_eq!(times.people, 4, "b2 is left out of the solver");
     let postings = report.section("postings").unwrap();
     let placed: BTreeMap<String, String> = postings
         .rows
@@ -2349,9 +2362,21 @@ async fn a_placement_round_follows_the_rules() {
         .collect();
     assert_eq!(
         placed,
-        BTreeMap::from([("b1".into(), "b".into()), ("s2".into(), "a".into())]),
-        "each to a post in their own provider's pairs; the returning expert wins post a"
+        BTreeMap::from([("b3".into(), "b".into()), ("s2".into(), "a".into())]),
+        "each to a post in their own provider's pairs; the returning expert wins post a; the \
+         Uyghur speaker wins post b"
     );
+    let b3 = postings
+        .rows
+        .iter()
+        .find(|row| row[0] == Cell::text("b3"))
+        .unwrap();
+    // Half of b's seats are filled (+15); b3 speaks its language: no surcharge.
+    assert_eq!(b3[10], Cell::Int(place::BASE + place::OCCUPANCY / 2));
+    match &b3[11] {
+        Cell::Text(why) => assert!(why.contains("speaks the post's language (ug)"), "{why}"),
+        other => panic!("why is text: {other:?}"),
+    }
     let s2 = postings
         .rows
         .iter()
