@@ -654,7 +654,7 @@ impl Generator {
                 let count = (CADRES_PER_BATCH * s).round().max(4.0) as usize;
                 for _ in 0..count {
                     let start = date(start_year, 212);
-                    let end = date(start_year + 3, 211);
+                    let end = start + jiff::Span::new().years(3) - jiff::Span::new().days(1);
                     let post = self.pick_post(r, &posts, provider, true);
                     self.posting(
                         r,

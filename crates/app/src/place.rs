@@ -22,12 +22,14 @@
 //! within [`LOOKAHEAD_DAYS`] and no posting to the same post is booked to follow) and cadre
 //! batches ending in that time.
 
-use crate::report::{Cell, Context, Report, ReportError, Section, col, computed_label};
+use crate::report::{
+    Cell, Context, Report, ReportError, Section, col, computed_label, read_table,
+};
 use counterpart_domain::people::{Person, Post, Posting, Role};
 use counterpart_domain::records::Records;
 use counterpart_domain::{Date, RegionCode, Year};
 use counterpart_engine::placement::{self, Round};
-use counterpart_store::{Store, StoreError, Table, decode_row};
+use counterpart_store::Store;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -517,27 +519,4 @@ fn why(person: &Person, post: &Post, c: &Candidate) -> String {
         ));
     }
     parts.join("; ")
-}
-
-async fn read_table(
-    store: &dyn Store,
-    table: &'static Table,
-    records: &mut Records,
-) -> Result<(), ReportError> {
-    let mut failed = None;
-    store
-        .stream_rows(table, &mut |row| {
-            if let Err(e) = decode_row(records, table, row) {
-                failed.get_or_insert(e);
-            }
-            Ok(())
-        })
-        .await?;
-    match failed {
-        None => Ok(()),
-        Some(e) => Err(ReportError::Store(StoreError::Corrupt {
-            table: table.name,
-            detail: format!("column {}: {}", e.column, e.reason),
-        })),
-    }
 }

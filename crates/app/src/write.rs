@@ -8,10 +8,10 @@ use crate::ledger::{self, Posting, PostingError};
 use crate::validate::{self, Existing};
 use counterpart_domain::access::{Action, Actor, Denied, can};
 use counterpart_domain::ledger::{Applied, Phase};
-use counterpart_domain::project::{Project, TransferKind};
+use counterpart_domain::project::{Project, ProjectStatus, ProjectStep, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::RegionTree;
-use counterpart_domain::{Fen, RecordId, parse_date};
+use counterpart_domain::{Date, Fen, Provenance, RecordId, parse_date};
 use counterpart_store::{Booking, Keys, SignOff, Store, StoreError};
 use std::collections::HashSet;
 
@@ -26,6 +26,9 @@ pub enum WriteError {
     UnknownProject(String),
     #[error("project {0} is already signed off (already_signed_off)")]
     AlreadySignedOff(String),
+    /// Another office moved the project on while this step was being recorded.
+    #[error("project {0} changed status meanwhile: reload and try again (conflict)")]
+    Conflict(String),
     #[error(transparent)]
     Posting(#[from] PostingError),
     #[error(transparent)]
@@ -48,6 +51,7 @@ impl WriteError {
             WriteError::Invalid(_) => "invalid",
             WriteError::UnknownProject(_) => "unknown_project",
             WriteError::AlreadySignedOff(_) => "already_signed_off",
+            WriteError::Conflict(_) => "conflict",
             WriteError::Posting(PostingError::Post(counterpart_store::PostError::Refused(e))) => {
                 e.code()
             }
@@ -304,6 +308,83 @@ pub async fn post_transfer(
         recorded_by: actor.name().to_owned(),
     };
     Ok(ledger::post(store, &posting).await?)
+}
+
+/// A project's next step as typed or sent: the status it reaches and the day.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewStep {
+    pub status: String,
+    pub date: String,
+}
+
+/// Record the next step of a project's life, as its provider's office (or an admin): the step
+/// follows the current status in the project's life, is dated no earlier than the last step and
+/// not after `today`; the project's status moves with it, in the same transaction.
+pub async fn advance_project(
+    store: &dyn Store,
+    actor: &Actor,
+    frame: &Records,
+    project: &str,
+    new: &NewStep,
+    today: Date,
+) -> Result<ProjectStep, WriteError> {
+    let tree = tree(frame)?;
+    let id = RecordId::parse(project.trim()).map_err(|e| WriteError::field("project", e))?;
+    let project = store
+        .project(&id)
+        .await?
+        .ok_or_else(|| WriteError::UnknownProject(id.to_string()))?;
+    can(
+        actor,
+        &Action::WriteProvider {
+            provider: &project.provider,
+        },
+        &tree,
+    )?;
+    let status =
+        ProjectStatus::parse(new.status.trim()).map_err(|e| WriteError::field("status", e))?;
+    let date = parse_date(new.date.trim()).map_err(|e| WriteError::field("date", e))?;
+    project
+        .status
+        .may_go_to(status)
+        .map_err(|e| WriteError::field("status", e))?;
+    let steps = store.project_steps(&id).await?;
+    if let Some(last) = steps.last()
+        && date < last.date
+    {
+        return Err(WriteError::field(
+            "date",
+            format!(
+                "{date} is before the last step ({} on {})",
+                last.status.code(),
+                last.date
+            ),
+        ));
+    }
+    if date > today {
+        return Err(WriteError::field(
+            "date",
+            format!("{date} is in the future: record a step once it has happened"),
+        ));
+    }
+    let step = ProjectStep {
+        project: id.clone(),
+        status,
+        date,
+        provenance: Provenance::Recorded,
+    };
+    let audit = crate::audit::entry(
+        actor.name(),
+        "project.step",
+        id.as_str(),
+        Some(serde_json::json!({ "status": project.status.code() })),
+        Some(serde_json::json!({ "status": status.code(), "date": date.to_string() })),
+    );
+    if store.record_step(&step, project.status, &audit).await? {
+        Ok(step)
+    } else {
+        Err(WriteError::Conflict(id.to_string()))
+    }
 }
 
 /// Sign off a project as the recipient office of its area: it arrived as recorded.

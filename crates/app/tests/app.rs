@@ -1931,6 +1931,7 @@ async fn iati_round_trip_gives_the_same_reports_and_bad_files_write_nothing() {
     let mut rest = demo_records().clone();
     rest.projects.clear();
     rest.transfers.clear();
+    rest.project_steps.clear();
     let b = dir.path().join("b");
     std::fs::create_dir(&b).unwrap();
     let target = store_with(&b, &rest).await;
@@ -2459,6 +2460,50 @@ async fn the_annual_assessment_scores_every_pair() {
         money(with_ratio, "yuan_per_person"),
         money(with_ratio, "disbursed") / lifted
     );
+    // Knowledge transfer: every local staff member trained in the year is in one pair's row
+    // and in one host institution's row; each county pair has its hospital and school pairs.
+    let count = |row: &Vec<Cell>, key: &str| match &row[column(key)] {
+        Cell::Int(n) => *n as u64,
+        other => panic!("{key}: {other:?}"),
+    };
+    let trained: u64 = demo_records()
+        .trainings
+        .iter()
+        .filter(|t| t.year == year)
+        .map(|t| t.trained)
+        .sum();
+    assert!(trained > 0);
+    assert_eq!(pairs.rows.iter().map(|r| count(r, "trained")).sum::<u64>(), trained);
+    let knowledge = all.section("knowledge").unwrap();
+    let k_trained = knowledge.columns.iter().position(|c| c.key == "trained").unwrap();
+    assert_eq!(
+        knowledge
+            .rows
+            .iter()
+            .map(|r| match r[k_trained] {
+                Cell::Int(n) => n as u64,
+                _ => 0,
+            })
+            .sum::<u64>(),
+        trained
+    );
+    let with_trained = pairs
+        .rows
+        .iter()
+        .find(|r| count(r, "trained") > 0 && money(r, "disbursed") > 0)
+        .unwrap();
+    assert_eq!(
+        money(with_trained, "yuan_per_trained"),
+        money(with_trained, "disbursed") / count(with_trained, "trained") as i64
+    );
+    assert!(
+        pairs
+            .rows
+            .iter()
+            .filter(|r| !area_wide(r) && count(r, "institution_pairs") >= 2)
+            .count()
+            > 0
+    );
 
     let shanghai = report::assessment(&store, Some(year), Some("上海市"))
         .await
@@ -2482,4 +2527,110 @@ async fn the_annual_assessment_scores_every_pair() {
         format!("Annual assessment {last}"),
         "the program's last year by default"
     );
+}
+
+/// The rules of people and results on import: terms by role, the medical-team rule, project
+/// steps in order ending at the status, institution pairs under a county pair — each refusal
+/// names file, line and column, and nothing is written. People without the newer columns
+/// (title, languages) still import.
+#[tokio::test]
+async fn people_and_steps_follow_the_rules_on_import() {
+    let people = "id,provider,home_institution,specialty,provenance,source,confidence\n\
+                  d1,shanghai,Ruijin Hospital,ultrasound,recorded,,\n";
+    let titled = |titles: &[&str]| {
+        let mut csv = String::from(
+            "id,provider,home_institution,specialty,title,languages,provenance,source,confidence\n",
+        );
+        for (i, t) in titles.iter().enumerate() {
+            csv += &format!("m{i},shanghai,Ruijin Hospital,paediatrics,{t},zh ug,recorded,,\n");
+        }
+        csv
+    };
+    let posts = "id,recipient,host_institution,specialty,seats,provenance,source,confidence\n\
+                 h1,kashgar.shache-county,Shache People's Hospital,ultrasound,6,recorded,,\n\
+                 h2,kashgar.shache-county,Shache No. 2 Hospital,ultrasound,6,recorded,,\n";
+    let postings_header =
+        "id,person,post,role,start_date,end_date,batch,team,provenance,source,confidence\n";
+    // A professional for three months; a cadre without a batch.
+    refused(
+        &[
+            ("people.csv", people.as_bytes().to_vec()),
+            ("posts.csv", posts.as_bytes().to_vec()),
+            (
+                "postings.csv",
+                format!(
+                    "{postings_header}\
+                     x1,d1,h1,professional,2017-03-01,2017-05-31,,,recorded,,\n\
+                     x2,d1,h1,cadre,2017-03-01,2020-02-28,,,recorded,,\n"
+                )
+                .into_bytes(),
+            ),
+        ],
+        &[
+            "postings.csv:2: column end_date: a professional serves 6 to 18 months",
+            "postings.csv:3: column batch: a cadre posting belongs to a numbered batch",
+        ],
+    )
+    .await;
+    // A medical team of five, one of them intermediate and one at another hospital.
+    let team: String = (0..5)
+        .map(|i| {
+            let post = if i == 4 { "h2" } else { "h1" };
+            format!("t{i},m{i},{post},professional,2017-03-01,2017-08-31,,team.1,recorded,,\n")
+        })
+        .collect();
+    refused(
+        &[
+            (
+                "people.csv",
+                titled(&["senior", "associate_senior", "senior", "intermediate", "senior"])
+                    .into_bytes(),
+            ),
+            ("posts.csv", posts.as_bytes().to_vec()),
+            ("postings.csv", format!("{postings_header}{team}").into_bytes()),
+        ],
+        &["postings.csv:2: column team: team team.1: a medical team serves at one hospital"],
+    )
+    .await;
+    let team = team.replace(",h2,", ",h1,");
+    refused(
+        &[
+            (
+                "people.csv",
+                titled(&["senior", "associate_senior", "senior", "intermediate", "senior"])
+                    .into_bytes(),
+            ),
+            ("posts.csv", posts.as_bytes().to_vec()),
+            ("postings.csv", format!("{postings_header}{team}").into_bytes()),
+        ],
+        &["this one has 4"],
+    )
+    .await;
+    // Steps out of order and not ending at the project's status; an institution pair with
+    // an area its provider is not paired with.
+    let project = project_row("p1", "shanghai", "kashgar.shache-county", "100");
+    refused(
+        &[
+            ("projects.csv", projects_csv(&[project.clone()])),
+            (
+                "project_steps.csv",
+                b"project,status,date,provenance,source,confidence\n\
+                  p1,approved,2015-02-01,recorded,,\n\
+                  p1,completed,2015-03-01,recorded,,\n"
+                    .to_vec(),
+            ),
+            (
+                "institution_pairs.csv",
+                b"id,provider,provider_institution,recipient,host_institution,kind,first_year,last_year,provenance,source,confidence\n\
+                  i1,shanghai,Ruijin Hospital,hotan.lop-county,Lop People's Hospital,hospital,2015,,recorded,,\n"
+                    .to_vec(),
+            ),
+        ],
+        &[
+            "project_steps.csv:3: column status: p1: after approved on 2015-02-01, a project approved goes to under_construction or cancelled next, not completed",
+            "project_steps.csv:3: column status: p1: the latest step is completed, but the project's status is approved",
+            "institution_pairs.csv:2: column recipient: an institution pair sits under a county pair",
+        ],
+    )
+    .await;
 }

@@ -6,7 +6,9 @@
 use crate::StoreError;
 use async_trait::async_trait;
 use counterpart_domain::access::AccountRole;
-use counterpart_domain::project::{Category, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::project::{
+    Category, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
+};
 use counterpart_domain::{RecordId, RegionCode, Year};
 
 /// An account of the web application.
@@ -124,6 +126,17 @@ pub trait Access: Send + Sync {
     /// Record a sign-off; `false` when the project was already signed off (nothing written).
     async fn sign_off(&self, signoff: &SignOff, audit: &AuditEntry) -> Result<bool, StoreError>;
     async fn signoff(&self, project: &RecordId) -> Result<Option<SignOff>, StoreError>;
+    /// Record the next step of a project's life and move its status there, in one transaction;
+    /// `false` when the project's status is no longer `from` (another office moved it first:
+    /// nothing written).
+    async fn record_step(
+        &self,
+        step: &ProjectStep,
+        from: ProjectStatus,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// A project's recorded steps, in the order of its life.
+    async fn project_steps(&self, project: &RecordId) -> Result<Vec<ProjectStep>, StoreError>;
     /// Projects matching `filter`, newest year first, then by id.
     async fn projects_page(
         &self,
@@ -501,6 +514,73 @@ macro_rules! access_store {
                     tx.commit().await?;
                 }
                 Ok(added)
+            }
+
+            async fn record_step(
+                &self,
+                step: &counterpart_domain::project::ProjectStep,
+                from: counterpart_domain::project::ProjectStatus,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let moved = sqlx::query("UPDATE projects SET status = $1 WHERE id = $2 AND status = $3")
+                    .bind(step.status.code())
+                    .bind(step.project.to_string())
+                    .bind(from.code())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !moved {
+                    return Ok(false);
+                }
+                let table = &$crate::codec::PROJECT_STEPS;
+                let rows = $crate::codec::encode(&counterpart_domain::records::Records {
+                    project_steps: vec![step.clone()],
+                    ..Default::default()
+                });
+                let row = rows
+                    .into_iter()
+                    .find(|(t, _)| t.name == table.name)
+                    .and_then(|(_, mut rows)| rows.pop())
+                    .expect("one step encodes to one row");
+                let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+                let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
+                    "INSERT INTO {} ({}) ",
+                    table.name,
+                    names.join(", ")
+                ));
+                insert.push_values([row], |mut b, row| {
+                    for value in row {
+                        match value {
+                            $crate::Value::Int(i) => b.push_bind(i),
+                            $crate::Value::Text(t) => b.push_bind(t),
+                            $crate::Value::Null => b.push_bind(None::<String>),
+                        };
+                    }
+                });
+                insert.build().execute(&mut *tx).await?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn project_steps(
+                &self,
+                project: &counterpart_domain::RecordId,
+            ) -> Result<Vec<counterpart_domain::project::ProjectStep>, $crate::StoreError> {
+                let table = &$crate::codec::PROJECT_STEPS;
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM project_steps s WHERE s.project = $1",
+                    Self::columns_of(table, "s")
+                ))
+                .bind(project.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut steps = self.decode_rows(table, &rows).await?.project_steps;
+                steps.sort_by_key(|s| (s.date, s.status));
+                Ok(steps)
             }
 
             async fn signoff(

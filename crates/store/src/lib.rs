@@ -22,7 +22,8 @@ pub use access::{
 };
 pub use codec::ColumnType;
 pub use codec::{
-    DecodeError, FRAME_TABLES, OPTIONAL_COLUMNS, TABLES, Table, Value, decode_row, encode,
+    DecodeError, FRAME_TABLES, INSTITUTION_PAIRS, OPTIONAL_COLUMNS, TABLES, TRAININGS, Table,
+    Value, decode_row, encode,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -17,10 +17,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use counterpart_app::report::{self};
-use counterpart_app::write::{self, NewProject, NewTransfer};
+use counterpart_app::write::{self, NewProject, NewStep, NewTransfer};
 use counterpart_domain::access::{Action, can};
 use counterpart_domain::ledger::Applied;
-use counterpart_domain::project::{Category, Project, ProjectStatus, Transfer, TransferKind};
+use counterpart_domain::project::{
+    Category, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
+};
 use counterpart_domain::region::RegionTree;
 use counterpart_domain::{RecordId, Year};
 use counterpart_store::{ProjectFilter, Store, TransferFilter};
@@ -74,6 +76,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/projects", get(projects).post(create_project))
         .route("/projects/{id}", get(project))
         .route("/projects/{id}/signoff", post(sign_off))
+        .route("/projects/{id}/steps", post(create_step))
         .route("/transfers", get(transfers).post(create_transfer))
         .route("/audit", get(audit))
         .route("/tables/{file}", get(table_file))
@@ -93,11 +96,11 @@ async fn not_found() -> ApiError {
     ),
     paths(
         summary, compliance, provider, recipient, projects, project, create_project, sign_off,
-        transfers, create_transfer, audit, table_file
+        create_step, transfers, create_transfer, audit, table_file
     ),
     components(schemas(
         ErrorBody, ReportFormat, ProjectView, TransferView, ProjectPage, TransferPage, ProjectDetail,
-        SignOffView, AuditView, Posted, NewProjectBody, NewTransferBody
+        SignOffView, StepView, NewStepBody, AuditView, Posted, NewProjectBody, NewTransferBody
     )),
     modifiers(&Security)
 )]
@@ -366,8 +369,38 @@ pub struct SignOffView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectDetail {
     pub project: ProjectView,
+    /// The dated steps of the project's life, in order.
+    pub steps: Vec<StepView>,
     pub transfers: Vec<TransferView>,
     pub signoff: Option<SignOffView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepView {
+    /// approved, under_construction, completed, handed_over, in_operation or cancelled.
+    pub status: String,
+    pub date: String,
+    pub provenance: String,
+}
+
+impl From<&ProjectStep> for StepView {
+    fn from(s: &ProjectStep) -> Self {
+        StepView {
+            status: s.status.code().to_owned(),
+            date: s.date.to_string(),
+            provenance: s.provenance.kind().to_owned(),
+        }
+    }
+}
+
+/// The next step of a project's life.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewStepBody {
+    /// The status reached: the one after the project's current status (or cancelled, before
+    /// completion).
+    pub status: String,
+    /// The day it happened, YYYY-MM-DD: not before the last step, not in the future.
+    pub date: String,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -501,8 +534,10 @@ pub async fn project_detail(store: &dyn Store, id: &str) -> Result<ProjectDetail
     };
     let transfers = store.transfers_page(&filter, 0, 10_000).await?;
     let signoff = store.signoff(&id).await?;
+    let steps = store.project_steps(&id).await?;
     Ok(ProjectDetail {
         project: ProjectView::from(&project),
+        steps: steps.iter().map(StepView::from).collect(),
         transfers: transfers.iter().map(TransferView::from).collect(),
         signoff: signoff.map(|s| SignOffView {
             office: s.office.to_string(),
@@ -609,6 +644,50 @@ async fn sign_off(
             at: signoff.at,
         }),
     ))
+}
+
+/// Record the next step of a project's life (admin, or the office of its provider); the
+/// project's status moves with it.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/steps", tag = "writes", request_body = NewStepBody,
+    params(("id" = String, Path, description = "Project id")),
+    security(("token" = [])),
+    responses((status = 201, body = StepView),
+              (status = 400, description = "A body that is not JSON", body = ErrorBody),
+              (status = 401, description = "Sign in first", body = ErrorBody),
+              (status = 403, description = "Not this account's provider", body = ErrorBody),
+              (status = 404, description = "No such project", body = ErrorBody),
+              (status = 409, description = "The project changed status meanwhile", body = ErrorBody),
+              (status = 422, description = "A step out of order or a date out of place; nothing written", body = ErrorBody)))]
+async fn create_step(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    P(id): P<String>,
+    body: Result<Json<NewStepBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<StepView>), ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let Json(body) = body.map_err(json_rejection)?;
+    let frame = state.frame().await?;
+    let step = write::advance_project(
+        state.store.as_ref(),
+        &viewer.actor,
+        &frame.records,
+        &id,
+        &NewStep {
+            status: body.status,
+            date: body.date,
+        },
+        today(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(StepView::from(&step))))
+}
+
+/// Today in UTC.
+pub fn today() -> counterpart_domain::Date {
+    jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -131,7 +131,7 @@ impl From<WriteError> for ApiError {
             WriteError::UnknownProject(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, code, e.to_string())
             }
-            WriteError::AlreadySignedOff(_) => {
+            WriteError::AlreadySignedOff(_) | WriteError::Conflict(_) => {
                 ApiError::new(StatusCode::CONFLICT, code, e.to_string())
             }
             WriteError::Posting(ref p) if code != "internal" => {

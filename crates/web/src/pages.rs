@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use counterpart_app::publish::section_html;
 use counterpart_app::report::Report;
-use counterpart_app::write::{self, NewProject, NewTransfer};
+use counterpart_app::write::{self, NewProject, NewStep, NewTransfer};
 use counterpart_domain::access::{AccountRole, Action, Actor, can};
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/projects/{id}", get(project))
         .route("/projects/{id}/transfers", post(post_transfer))
         .route("/projects/{id}/signoff", post(sign_off))
+        .route("/projects/{id}/steps", post(record_step))
         .route("/ledger", get(ledger))
         .route("/pairing", get(pairing))
         .route("/assessment", get(assessment))
@@ -504,6 +505,11 @@ async fn project_page(
         tree,
     )
     .is_ok();
+    let current = ProjectStatus::parse(&p.status).map_err(|e| ApiError::internal(&e))?;
+    let next_steps: Vec<ProjectStatus> = ProjectStatus::ALL
+        .into_iter()
+        .filter(|s| current.may_go_to(*s).is_ok())
+        .collect();
     let may_sign = detail.signoff.is_none()
         && can(
             &viewer.actor,
@@ -539,6 +545,21 @@ async fn project_page(
                     None => { (ui.t("not_signed_off")) }
                 }
             } }
+        }
+        h2 { (ui.t("steps")) }
+        table #steps {
+            thead { tr { th { (ui.t("status")) } th { (ui.t("date")) } th { (ui.t("provenance")) } } }
+            tbody { @for st in &detail.steps { tr { td { (st.status) } td { (st.date) } td { (st.provenance) } } } }
+        }
+        @if may_post && !next_steps.is_empty() {
+            form.stack #record-step method="post" action={ "/projects/" (p.id) "/steps" } {
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                label { span { (ui.t("next_step")) } select name="status" {
+                    @for k in &next_steps { option value=(k.code()) { (k.code()) } }
+                } }
+                label { span { (ui.t("date")) } input name="date" type="date" required; }
+                button { (ui.t("record_step")) }
+            }
         }
         h2 { (ui.t("transfers")) }
         table #transfers {
@@ -577,6 +598,50 @@ async fn project_page(
         &format!("{} {}", ui.t("project"), p.id),
         body,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    date: String,
+}
+
+async fn record_step(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StepForm>,
+) -> Response {
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        let frame = state.frame().await?;
+        let new = NewStep {
+            status: form.status.clone(),
+            date: form.date.clone(),
+        };
+        let step = write::advance_project(
+            state.store.as_ref(),
+            &viewer.actor,
+            &frame.records,
+            &id,
+            &new,
+            api::today(),
+        )
+        .await?;
+        Ok::<_, ApiError>(format!(
+            "{}: {} {}",
+            ui.t("step_recorded"),
+            step.status.code(),
+            step.date
+        ))
+    }
+    .await;
+    form_outcome(&state, &ui, &viewer, &id, outcome).await
 }
 
 #[derive(Debug, Deserialize)]

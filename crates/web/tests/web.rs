@@ -796,11 +796,77 @@ async fn the_api() {
             .json();
         assert_eq!(transfers["total"], 1);
         assert_eq!(transfers["items"][0]["amount_fen"], 1_000_050);
+        // A project's life, step by step, by its provider's office: in order, dated in order,
+        // not in the future; the recipient's office may not move it; the status follows.
+        let shanghai = Credential::Token(token(store, "shanghai").await);
+        let kashgar = Credential::Token(token(store, "kashgar").await);
+        let step = |who: &Credential, status: &str, date: &str| {
+            post_json(
+                "/api/v1/projects/page.1/steps",
+                who,
+                &json!({"status": status, "date": date}),
+            )
+        };
+        let skip = send(&app, step(&shanghai, "completed", "2017-05-01")).await;
+        assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", skip.body);
+        assert!(skip.body.contains("under_construction"), "{}", skip.body);
+        let wrong_office = send(&app, step(&kashgar, "under_construction", "2017-05-01")).await;
+        assert_eq!(wrong_office.status, StatusCode::FORBIDDEN, "{}", wrong_office.body);
+        let built = send(&app, step(&shanghai, "under_construction", "2017-05-01")).await;
+        assert_eq!(built.status, StatusCode::CREATED, "{}", built.body);
+        assert_eq!(built.json()["provenance"], "recorded");
+        let earlier = send(&app, step(&shanghai, "completed", "2017-04-30")).await;
+        assert_eq!(earlier.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(earlier.json()["error"]["fields"][0]["field"], "date", "{}", earlier.body);
+        let future = send(&app, step(&shanghai, "completed", "2999-01-01")).await;
+        assert!(future.body.contains("in the future"), "{}", future.body);
+        let done = send(&app, step(&shanghai, "completed", "2018-06-30")).await;
+        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+        let late_cancel = send(&app, step(&shanghai, "cancelled", "2018-07-01")).await;
+        assert_eq!(late_cancel.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let detail = send(&app, read("/api/v1/projects/page.1")).await.json();
+        assert_eq!(detail["project"]["status"], "completed");
+        assert!(doc["paths"]["/api/v1/projects/{id}/steps"].is_object());
+        let steps: Vec<(String, String)> = detail["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["status"].as_str().unwrap().into(), s["date"].as_str().unwrap().into()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("under_construction".to_owned(), "2017-05-01".to_owned()),
+                ("completed".to_owned(), "2018-06-30".to_owned())
+            ]
+        );
+        let audit = send(&app, read("/api/v1/audit?limit=1")).await.json();
+        assert_eq!(audit[0]["action"], "project.step");
+        assert_eq!(audit[0]["before"]["status"], "under_construction");
+        assert_eq!(audit[0]["after"]["status"], "completed");
+        // The page shows the steps and offers the provider the next one.
+        let browser = session(store, "shanghai").await;
+        let page = send(
+            &app,
+            browser.apply(Request::get("/projects/page.1")).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert!(page.body.contains(r#"id="steps""#) && page.body.contains("2018-06-30"));
+        assert!(page.body.contains(r#"id="record-step""#) && page.body.contains("handed_over"));
+        let form = post_form(
+            "/projects/page.1/steps",
+            &browser,
+            &[("csrf", browser.csrf()), ("status", "handed_over"), ("date", "2018-07-15")],
+        );
+        let sent = send(&app, form).await;
+        assert!(sent.body.contains("Step recorded: handed_over 2018-07-15"), "{}", sent.body);
+        // Money again, for the audit line below.
+        let commit = json!({"id": "page.0.c2", "project": "page.0", "kind": "commit", "amount_yuan": "10000.50", "value_date": "2017-03-02"});
+        assert_eq!(send(&app, post_json("/api/v1/transfers", &admin, &commit)).await.status, StatusCode::CREATED);
         // The audit log: reads for admin and auditor only, before and after as JSON.
         let audit = send(&app, read("/api/v1/audit?limit=5")).await.json();
         assert_eq!(audit[0]["action"], "transfer.post");
         assert_eq!(audit[0]["after"]["amount_fen"], 1_000_050);
-        let shanghai = Credential::Token(token(store, "shanghai").await);
         let denied = send(
             &app,
             shanghai

@@ -11,7 +11,11 @@ use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::IndicatorKind;
 use counterpart_domain::project::ProjectStatus;
 use counterpart_domain::{Fen, RegionCode, Year};
+use super::read_table;
+use counterpart_domain::people::Training;
 use counterpart_store::Store;
+use counterpart_store::{INSTITUTION_PAIRS, TRAININGS};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The assessment of `year` (the program's last year by default), for every pair or one
 /// provider's.
@@ -40,6 +44,15 @@ pub async fn assessment(
     let projects = store.projects_summary().await?;
     let postings = store.postings_summary().await?;
     let trade = store.trade().await?;
+    let mut people = counterpart_domain::records::Records::default();
+    for table in [&INSTITUTION_PAIRS, &TRAININGS] {
+        read_table(store, table, &mut people).await?;
+    }
+    let trainings: Vec<&Training> = people
+        .trainings
+        .iter()
+        .filter(|t| t.year == year && only.as_ref().is_none_or(|o| *o == t.provider))
+        .collect();
 
     let mut section = Section::new(
         "pairs",
@@ -53,6 +66,8 @@ pub async fn assessment(
             col("projects", "projects of the year", None),
             col("finished", "of them completed or handed over", None),
             col("postings", "postings begun", None),
+            col("institution_pairs", "institution pairs", None),
+            col("trained", "local staff trained", None),
             col("purchases", "purchases (yuan)", Some("fen")),
             col("visitors", "visitors", None),
             col("poor_before", "registered poor, year before", None),
@@ -61,6 +76,11 @@ pub async fn assessment(
             col(
                 "yuan_per_person",
                 "disbursed per person fewer (yuan)",
+                Some("fen"),
+            ),
+            col(
+                "yuan_per_trained",
+                "disbursed per local staff trained (yuan)",
                 Some("fen"),
             ),
             col("provenance", "provenance", None),
@@ -86,6 +106,7 @@ pub async fn assessment(
         .map(|r| (r.year, &r.provider, &r.recipient))
         .chain(projects.iter().map(|r| (r.year, &r.provider, &r.recipient)))
         .chain(postings.iter().map(|r| (r.year, &r.provider, &r.recipient)))
+        .chain(trainings.iter().map(|t| (t.year, &t.provider, &t.recipient)))
         .chain(trade.iter().map(|r| (r.year, &r.provider, &r.recipient)));
     let mut outside: Vec<(RegionCode, RegionCode, bool)> = touched
         .filter(|(y, p, r)| {
@@ -140,6 +161,26 @@ pub async fn assessment(
             begun += row.postings;
             simulated |= row.simulated;
         }
+        let mut institution_pairs = 0u64;
+        for x in people.institution_pairs.iter().filter(|x| {
+            &x.provider == provider
+                && inside(&x.recipient)
+                && x.first_year <= year
+                && x.last_year.is_none_or(|l| year <= l)
+        }) {
+            institution_pairs += 1;
+            simulated |= x.provenance.is_simulated();
+        }
+        let mut trained = 0u64;
+        for t in trainings
+            .iter()
+            .filter(|t| &t.provider == provider && inside(&t.recipient))
+        {
+            trained += t.trained;
+            simulated |= t.provenance.is_simulated();
+        }
+        let per_trained = (trained > 0 && books.disbursed > Fen::ZERO)
+            .then(|| Fen::new(books.disbursed.get() / trained as i64));
         let (mut purchases, mut visitors) = (Fen::ZERO, 0u64);
         for row in trade
             .iter()
@@ -174,21 +215,60 @@ pub async fn assessment(
             Cell::count(books.projects),
             Cell::count(finished),
             Cell::count(begun),
+            Cell::count(institution_pairs),
+            Cell::count(trained),
             Cell::money(purchases),
             Cell::count(visitors),
             Cell::opt(before.map(|b| Cell::Int(b.0))),
             Cell::opt(after.map(|a| Cell::Int(a.0))),
             Cell::opt(lifted.map(Cell::Int)),
             Cell::opt(per_person.map(Cell::money)),
+            Cell::opt(per_trained.map(Cell::money)),
             Cell::text(computed(simulated)),
         ]);
     }
     if section.rows.is_empty() {
         return Err(ReportError::Invalid(format!("no pair is active in {year}")));
     }
+    // Knowledge transfer: local staff trained in the year, by host institution and specialty.
+    let mut knowledge = Section::new(
+        "knowledge",
+        format!("Local staff trained in {year}, by host institution and specialty"),
+        vec![
+            col("recipient", "recipient", None),
+            col("host", "host institution", None),
+            col("specialty", "specialty", None),
+            col("providers", "trained by", None),
+            col("trained", "local staff trained", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    let mut by_host: BTreeMap<(&RegionCode, &str, &str), (u64, BTreeSet<&RegionCode>, bool)> =
+        BTreeMap::new();
+    for t in &trainings {
+        let row = by_host
+            .entry((&t.recipient, &t.host_institution, &t.specialty))
+            .or_default();
+        row.0 += t.trained;
+        row.1.insert(&t.provider);
+        row.2 |= t.provenance.is_simulated();
+    }
+    for ((recipient, host, specialty), (trained, providers, simulated)) in by_host {
+        any_simulated |= simulated;
+        let names: Vec<String> = providers.iter().map(|p| ctx.name(p)).collect();
+        knowledge.push(vec![
+            Cell::text(ctx.name(recipient)),
+            Cell::text(host),
+            Cell::text(specialty),
+            Cell::text(names.join(", ")),
+            Cell::count(trained),
+            Cell::text(computed(simulated)),
+        ]);
+    }
     let mut notes = vec![
-        "Inputs beside results: a pair's money, projects, people, purchases and visitors in the \
-         year, and the change in its area's registered poor. They go together; the table does \
+        "Inputs beside results: a pair's money, projects, people, institution pairs, local staff \
+         trained, purchases and visitors in the year, and the change in its area's registered \
+         poor. They go together; the table does \
          not say one caused the other."
             .to_owned(),
     ];
@@ -203,6 +283,6 @@ pub async fn assessment(
         },
         program: ctx.program.name_en.clone(),
         notes,
-        sections: vec![section],
+        sections: vec![section, knowledge],
     })
 }

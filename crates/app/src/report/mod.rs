@@ -19,7 +19,8 @@ pub use recipient::recipient;
 pub use summary::summary;
 
 use counterpart_domain::{Fen, Share};
-use counterpart_store::StoreError;
+use counterpart_domain::records::Records;
+use counterpart_store::{Store, StoreError, Table, decode_row};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -214,4 +215,28 @@ pub fn write_csv(report: &Report, out: impl std::io::Write) -> std::io::Result<(
         }
     }
     writer.flush()
+}
+
+/// Read one table's rows into `records`, naming the first row that does not decode.
+pub(crate) async fn read_table(
+    store: &dyn Store,
+    table: &'static Table,
+    records: &mut Records,
+) -> Result<(), ReportError> {
+    let mut failed = None;
+    store
+        .stream_rows(table, &mut |row| {
+            if let Err(e) = decode_row(records, table, row) {
+                failed.get_or_insert(e);
+            }
+            Ok(())
+        })
+        .await?;
+    match failed {
+        None => Ok(()),
+        Some(e) => Err(ReportError::Store(StoreError::Corrupt {
+            table: table.name,
+            detail: format!("column {}: {}", e.column, e.reason),
+        })),
+    }
 }
