@@ -229,8 +229,10 @@ impl Generator {
             let approved = date(y, rng.random_range(0..60));
             let construction = approved + jiff::Span::new().days(rng.random_range(20..90));
             let completed = date(y + 1, rng.random_range(90..300)).min(last_day);
-            let handed = (completed + jiff::Span::new().days(rng.random_range(10..60))).min(last_day);
-            let operating = (handed + jiff::Span::new().days(rng.random_range(10..90))).min(last_day);
+            let handed =
+                (completed + jiff::Span::new().days(rng.random_range(10..60))).min(last_day);
+            let operating =
+                (handed + jiff::Span::new().days(rng.random_range(10..90))).min(last_day);
             let life = [
                 (Approved, approved),
                 (UnderConstruction, construction),
@@ -263,10 +265,20 @@ impl Generator {
             if !units.contains(&pair.recipient) {
                 continue;
             }
-            let giver = self.tree.get(&pair.provider).expect("provider").name_en.clone();
+            let giver = self
+                .tree
+                .get(&pair.provider)
+                .expect("provider")
+                .name_en
+                .clone();
             let place = self.tree.get(&pair.recipient).expect("recipient").clone();
             for (kind, host_en, host_zh, home) in [
-                (InstitutionKind::Hospital, "People's Hospital", "人民医院", "hospital"),
+                (
+                    InstitutionKind::Hospital,
+                    "People's Hospital",
+                    "人民医院",
+                    "hospital",
+                ),
                 (
                     InstitutionKind::School,
                     "No. 1 Senior Middle School",
@@ -277,10 +289,7 @@ impl Generator {
                 r.institution_pairs.push(InstitutionPair {
                     id: id(format!("sim.ipair.{}.{}", pair.recipient, kind.code())),
                     provider: pair.provider.clone(),
-                    provider_institution: format!(
-                        "{giver} {home} no. {}",
-                        rng.random_range(1..30)
-                    ),
+                    provider_institution: format!("{giver} {home} no. {}", rng.random_range(1..30)),
                     recipient: pair.recipient.clone(),
                     host_institution: format!(
                         "{} {host_en} ({}{host_zh})",

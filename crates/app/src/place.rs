@@ -22,9 +22,7 @@
 //! within [`LOOKAHEAD_DAYS`] and no posting to the same post is booked to follow) and cadre
 //! batches ending in that time.
 
-use crate::report::{
-    Cell, Context, Report, ReportError, Section, col, computed_label, read_table,
-};
+use crate::report::{Cell, Context, Report, ReportError, Section, col, computed_label, read_table};
 use counterpart_domain::people::{Person, Post, Posting, Role};
 use counterpart_domain::records::Records;
 use counterpart_domain::{Date, RegionCode, Year};

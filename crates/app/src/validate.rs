@@ -4,11 +4,11 @@
 use crate::bundle::{Bundle, Problems};
 use counterpart_domain::RegionCode;
 use counterpart_domain::pair::{Pair, serves};
+use counterpart_domain::people::{Person, Post, TeamMember, check_team, check_term};
+use counterpart_domain::project::Project;
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{Region, RegionTree};
 use counterpart_store::Keys;
-use counterpart_domain::people::{Person, Post, TeamMember, check_team, check_term};
-use counterpart_domain::project::Project;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the database already holds that references may point at.

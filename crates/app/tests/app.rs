@@ -2473,9 +2473,16 @@ async fn the_annual_assessment_scores_every_pair() {
         .map(|t| t.trained)
         .sum();
     assert!(trained > 0);
-    assert_eq!(pairs.rows.iter().map(|r| count(r, "trained")).sum::<u64>(), trained);
+    assert_eq!(
+        pairs.rows.iter().map(|r| count(r, "trained")).sum::<u64>(),
+        trained
+    );
     let knowledge = all.section("knowledge").unwrap();
-    let k_trained = knowledge.columns.iter().position(|c| c.key == "trained").unwrap();
+    let k_trained = knowledge
+        .columns
+        .iter()
+        .position(|c| c.key == "trained")
+        .unwrap();
     assert_eq!(
         knowledge
             .rows
@@ -2583,11 +2590,20 @@ async fn people_and_steps_follow_the_rules_on_import() {
         &[
             (
                 "people.csv",
-                titled(&["senior", "associate_senior", "senior", "intermediate", "senior"])
-                    .into_bytes(),
+                titled(&[
+                    "senior",
+                    "associate_senior",
+                    "senior",
+                    "intermediate",
+                    "senior",
+                ])
+                .into_bytes(),
             ),
             ("posts.csv", posts.as_bytes().to_vec()),
-            ("postings.csv", format!("{postings_header}{team}").into_bytes()),
+            (
+                "postings.csv",
+                format!("{postings_header}{team}").into_bytes(),
+            ),
         ],
         &["postings.csv:2: column team: team team.1: a medical team serves at one hospital"],
     )
@@ -2597,11 +2613,20 @@ async fn people_and_steps_follow_the_rules_on_import() {
         &[
             (
                 "people.csv",
-                titled(&["senior", "associate_senior", "senior", "intermediate", "senior"])
-                    .into_bytes(),
+                titled(&[
+                    "senior",
+                    "associate_senior",
+                    "senior",
+                    "intermediate",
+                    "senior",
+                ])
+                .into_bytes(),
             ),
             ("posts.csv", posts.as_bytes().to_vec()),
-            ("postings.csv", format!("{postings_header}{team}").into_bytes()),
+            (
+                "postings.csv",
+                format!("{postings_header}{team}").into_bytes(),
+            ),
         ],
         &["this one has 4"],
     )
@@ -2611,7 +2636,7 @@ async fn people_and_steps_follow_the_rules_on_import() {
     let project = project_row("p1", "shanghai", "kashgar.shache-county", "100");
     refused(
         &[
-            ("projects.csv", projects_csv(&[project.clone()])),
+            ("projects.csv", projects_csv(&[project])),
             (
                 "project_steps.csv",
                 b"project,status,date,provenance,source,confidence\n\

@@ -218,9 +218,10 @@ pub fn check_team(members: &[TeamMember<'_>]) -> Result<(), String> {
     let Some(first) = members.first() else {
         return Err("a team has members".into());
     };
-    if let Some(other) = members.iter().find(|m| {
-        m.recipient != first.recipient || m.host_institution != first.host_institution
-    }) {
+    if let Some(other) = members
+        .iter()
+        .find(|m| m.recipient != first.recipient || m.host_institution != first.host_institution)
+    {
         return Err(format!(
             "a medical team serves at one hospital: {} and {}",
             first.host_institution, other.host_institution
@@ -332,9 +333,20 @@ mod tests {
         assert!(check_term(Role::Professional, d("2016-03-01"), d("2017-08-31"), None).is_ok());
         let short =
             check_term(Role::Professional, d("2016-03-01"), d("2016-08-30"), None).unwrap_err();
-        assert!(short.contains("between 2016-08-31 and 2017-08-31"), "{short}");
+        assert!(
+            short.contains("between 2016-08-31 and 2017-08-31"),
+            "{short}"
+        );
         assert!(check_term(Role::Professional, d("2016-03-01"), d("2017-09-01"), None).is_err());
-        assert!(check_term(Role::Professional, d("2016-03-01"), d("2016-12-31"), Some(2)).is_err());
+        assert!(
+            check_term(
+                Role::Professional,
+                d("2016-03-01"),
+                d("2016-12-31"),
+                Some(2)
+            )
+            .is_err()
+        );
         assert!(check_term(Role::Professional, d("2016-03-01"), d("2016-02-01"), None).is_err());
     }
 
@@ -361,7 +373,12 @@ mod tests {
         assert!(check_team(&team).is_err());
         // Six seniors, one of them elsewhere: one hospital only.
         team[4] = senior("2017-08-31");
-        team.push(member(Some(Title::AssociateSenior), "H2", "2017-03-01", "2017-08-31"));
+        team.push(member(
+            Some(Title::AssociateSenior),
+            "H2",
+            "2017-03-01",
+            "2017-08-31",
+        ));
         assert!(check_team(&team).unwrap_err().contains("one hospital"));
         team[5].host_institution = "H";
         team[5].recipient = &other;

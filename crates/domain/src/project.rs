@@ -329,7 +329,12 @@ mod tests {
             assert!(w[1].may_go_to(w[0]).is_err(), "no step back");
         }
         // No skipping, no repeating.
-        assert!(Approved.may_go_to(Completed).unwrap_err().contains("under_construction"));
+        assert!(
+            Approved
+                .may_go_to(Completed)
+                .unwrap_err()
+                .contains("under_construction")
+        );
         assert!(Approved.may_go_to(Approved).is_err());
         // Cancelled until completed, and nothing after.
         for s in [Planned, Approved, UnderConstruction] {
@@ -338,7 +343,12 @@ mod tests {
         for s in [Completed, HandedOver, InOperation, Cancelled] {
             assert!(s.may_go_to(Cancelled).is_err(), "{s:?}");
         }
-        assert!(InOperation.may_go_to(Planned).unwrap_err().contains("no further step"));
+        assert!(
+            InOperation
+                .may_go_to(Planned)
+                .unwrap_err()
+                .contains("no further step")
+        );
         assert!(Cancelled.may_go_to(Approved).is_err());
     }
 }

@@ -200,17 +200,17 @@ fn groups(round: &Round) -> (Vec<Group>, Vec<u32>) {
         }
         groups[index[root] as usize].arcs.push(k);
     }
-    for v in 0..n {
+    for (v, place) in local.iter_mut().enumerate() {
         let root = find(&mut parent, v as u32) as usize;
         if index[root] == u32::MAX {
             continue; // no arc: a person alone or an untouched post
         }
         let group = &mut groups[index[root] as usize];
         if v < round.people {
-            local[v] = group.people.len() as u32;
+            *place = group.people.len() as u32;
             group.people.push(v as u32);
         } else {
-            local[v] = group.posts.len() as u32;
+            *place = group.posts.len() as u32;
             group.posts.push((v - round.people) as u32);
         }
     }
@@ -266,17 +266,17 @@ fn solve_groups(
 fn sub_round(round: &Round, group: &Group, local: &[u32]) -> Round {
     Round {
         people: group.people.len(),
-        seats: group.posts.iter().map(|&q| round.seats[q as usize]).collect(),
+        seats: group
+            .posts
+            .iter()
+            .map(|&q| round.seats[q as usize])
+            .collect(),
         arcs: group
             .arcs
             .iter()
             .map(|&k| {
                 let (p, q, c) = round.arcs[k];
-                (
-                    local[p as usize],
-                    local[round.people + q as usize],
-                    c,
-                )
+                (local[p as usize], local[round.people + q as usize], c)
             })
             .collect(),
         unplaced: round.unplaced,

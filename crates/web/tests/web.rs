@@ -808,16 +808,31 @@ async fn the_api() {
             )
         };
         let skip = send(&app, step(&shanghai, "completed", "2017-05-01")).await;
-        assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", skip.body);
+        assert_eq!(
+            skip.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            skip.body
+        );
         assert!(skip.body.contains("under_construction"), "{}", skip.body);
         let wrong_office = send(&app, step(&kashgar, "under_construction", "2017-05-01")).await;
-        assert_eq!(wrong_office.status, StatusCode::FORBIDDEN, "{}", wrong_office.body);
+        assert_eq!(
+            wrong_office.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            wrong_office.body
+        );
         let built = send(&app, step(&shanghai, "under_construction", "2017-05-01")).await;
         assert_eq!(built.status, StatusCode::CREATED, "{}", built.body);
         assert_eq!(built.json()["provenance"], "recorded");
         let earlier = send(&app, step(&shanghai, "completed", "2017-04-30")).await;
         assert_eq!(earlier.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(earlier.json()["error"]["fields"][0]["field"], "date", "{}", earlier.body);
+        assert_eq!(
+            earlier.json()["error"]["fields"][0]["field"],
+            "date",
+            "{}",
+            earlier.body
+        );
         let future = send(&app, step(&shanghai, "completed", "2999-01-01")).await;
         assert!(future.body.contains("in the future"), "{}", future.body);
         let done = send(&app, step(&shanghai, "completed", "2018-06-30")).await;
@@ -831,7 +846,12 @@ async fn the_api() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["status"].as_str().unwrap().into(), s["date"].as_str().unwrap().into()))
+            .map(|s| {
+                (
+                    s["status"].as_str().unwrap().into(),
+                    s["date"].as_str().unwrap().into(),
+                )
+            })
             .collect();
         assert_eq!(
             steps,
@@ -848,7 +868,10 @@ async fn the_api() {
         let browser = session(store, "shanghai").await;
         let page = send(
             &app,
-            browser.apply(Request::get("/projects/page.1")).body(Body::empty()).unwrap(),
+            browser
+                .apply(Request::get("/projects/page.1"))
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert!(page.body.contains(r#"id="steps""#) && page.body.contains("2018-06-30"));
@@ -856,13 +879,26 @@ async fn the_api() {
         let form = post_form(
             "/projects/page.1/steps",
             &browser,
-            &[("csrf", browser.csrf()), ("status", "handed_over"), ("date", "2018-07-15")],
+            &[
+                ("csrf", browser.csrf()),
+                ("status", "handed_over"),
+                ("date", "2018-07-15"),
+            ],
         );
         let sent = send(&app, form).await;
-        assert!(sent.body.contains("Step recorded: handed_over 2018-07-15"), "{}", sent.body);
+        assert!(
+            sent.body.contains("Step recorded: handed_over 2018-07-15"),
+            "{}",
+            sent.body
+        );
         // Money again, for the audit line below.
         let commit = json!({"id": "page.0.c2", "project": "page.0", "kind": "commit", "amount_yuan": "10000.50", "value_date": "2017-03-02"});
-        assert_eq!(send(&app, post_json("/api/v1/transfers", &admin, &commit)).await.status, StatusCode::CREATED);
+        assert_eq!(
+            send(&app, post_json("/api/v1/transfers", &admin, &commit))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
         // The audit log: reads for admin and auditor only, before and after as JSON.
         let audit = send(&app, read("/api/v1/audit?limit=5")).await.json();
         assert_eq!(audit[0]["action"], "transfer.post");

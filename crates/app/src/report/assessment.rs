@@ -5,14 +5,14 @@
 //! pairs) gets a row of its own, so the rows add up to the year's books.
 
 use super::context::{Context, computed};
+use super::read_table;
 use super::recipient::region_value;
 use super::summary::books_by_year;
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::IndicatorKind;
+use counterpart_domain::people::Training;
 use counterpart_domain::project::ProjectStatus;
 use counterpart_domain::{Fen, RegionCode, Year};
-use super::read_table;
-use counterpart_domain::people::Training;
 use counterpart_store::Store;
 use counterpart_store::{INSTITUTION_PAIRS, TRAININGS};
 use std::collections::{BTreeMap, BTreeSet};
@@ -106,7 +106,11 @@ pub async fn assessment(
         .map(|r| (r.year, &r.provider, &r.recipient))
         .chain(projects.iter().map(|r| (r.year, &r.provider, &r.recipient)))
         .chain(postings.iter().map(|r| (r.year, &r.provider, &r.recipient)))
-        .chain(trainings.iter().map(|t| (t.year, &t.provider, &t.recipient)))
+        .chain(
+            trainings
+                .iter()
+                .map(|t| (t.year, &t.provider, &t.recipient)),
+        )
         .chain(trade.iter().map(|r| (r.year, &r.provider, &r.recipient)));
     let mut outside: Vec<(RegionCode, RegionCode, bool)> = touched
         .filter(|(y, p, r)| {
@@ -243,8 +247,9 @@ pub async fn assessment(
             col("provenance", "provenance", None),
         ],
     );
-    let mut by_host: BTreeMap<(&RegionCode, &str, &str), (u64, BTreeSet<&RegionCode>, bool)> =
-        BTreeMap::new();
+    /// Trained, by whom, whether any of it is simulated.
+    type Trained<'a> = (u64, BTreeSet<&'a RegionCode>, bool);
+    let mut by_host: BTreeMap<(&RegionCode, &str, &str), Trained<'_>> = BTreeMap::new();
     for t in &trainings {
         let row = by_host
             .entry((&t.recipient, &t.host_institution, &t.specialty))

@@ -18,8 +18,8 @@ pub use provider::provider;
 pub use recipient::recipient;
 pub use summary::summary;
 
-use counterpart_domain::{Fen, Share};
 use counterpart_domain::records::Records;
+use counterpart_domain::{Fen, Share};
 use counterpart_store::{Store, StoreError, Table, decode_row};
 use serde::Serialize;
 
