@@ -1572,10 +1572,22 @@ async fn postgresql_privileges_keep_money_rows_immutable() {
         "DELETE FROM journal WHERE transfer = 'c1'",
         "DELETE FROM transfers WHERE id = 'c1'",
         "DELETE FROM accounts",
+        // Of a project the writer may change its status only (a step), and no step once taken.
+        "UPDATE projects SET budget_fen = 1",
+        "DELETE FROM project_steps",
     ] {
         let e = refused(sql).await;
         assert!(e.contains("permission denied"), "{sql}: {e}");
     }
+    sqlx::query("UPDATE projects SET status = status WHERE id = 'p.shanghai.0'")
+        .execute(&owner)
+        .await
+        .expect("the writer moves a project's status");
+    let e = refused("UPDATE project_steps SET date = '2000-01-01'").await;
+    assert!(
+        e.contains("final") || e.contains("permission denied"),
+        "{e}"
+    );
     sqlx::query("RESET ROLE").execute(&owner).await.unwrap();
     sqlx::query("UPDATE transfers SET amount_fen = 999 WHERE id = 'c1'")
         .execute(&owner)

@@ -393,6 +393,58 @@ async fn authorization_matrix() {
                         signed, may_sign,
                         "sign off: {role} own={own} via {via}: written = {signed}"
                     );
+                    // 4. Record the target project's next step (completed → handed over).
+                    let reply = match via {
+                        "api" => {
+                            send(
+                                &app,
+                                post_json(
+                                    &format!("/api/v1/projects/{target}/steps"),
+                                    credential,
+                                    &json!({"status": "handed_over", "date": "2017-01-15"}),
+                                ),
+                            )
+                            .await
+                        }
+                        _ => {
+                            send(
+                                &app,
+                                post_form(
+                                    &format!("/projects/{target}/steps"),
+                                    credential,
+                                    &[
+                                        ("csrf", credential.csrf()),
+                                        ("status", "handed_over"),
+                                        ("date", "2017-01-15"),
+                                    ],
+                                ),
+                            )
+                            .await
+                        }
+                    };
+                    assert!(
+                        expect(may_write).contains(&reply.status),
+                        "record step: {role} own={own} via {via}: {} {}",
+                        reply.status,
+                        &reply.body[..reply.body.len().min(200)]
+                    );
+                    let moved = store
+                        .project(&RecordId::parse(&target).unwrap())
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .status
+                        == counterpart_domain::project::ProjectStatus::HandedOver;
+                    let stepped = !store
+                        .project_steps(&RecordId::parse(&target).unwrap())
+                        .await
+                        .unwrap()
+                        .is_empty();
+                    assert_eq!(
+                        (moved, stepped),
+                        (may_write, may_write),
+                        "record step: {role} own={own} via {via}"
+                    );
                 }
             }
         }
@@ -410,6 +462,8 @@ async fn authorization_matrix() {
             "own provider, api and form"
         );
         assert_eq!(by("shanghai", "transfer.post"), 2);
+        assert_eq!(by("shanghai", "project.step"), 2);
+        assert_eq!(by("kashgar", "project.step"), 0);
         assert_eq!(by("kashgar", "project.sign_off"), 2);
         assert_eq!(by("admin", "project.record"), 4);
         assert_eq!(
