@@ -160,10 +160,12 @@ pub trait Access: Send + Sync {
     /// the offices' chain heads, every other write adds an audit line, closing a year adds a
     /// closed year. Cheap (three small lookups), for caching computed reports.
     async fn data_version(&self) -> Result<String, StoreError>;
-    /// Projects awaiting a sign-off in these recipient areas (none given: all).
+    /// Projects matching `filter` that are finished (completed, handed over, in operation) and
+    /// await their recipient office's sign-off: what a recipient office has to confirm, and
+    /// what a provider office waits for.
     async fn awaiting_signoff(
         &self,
-        recipients: Option<&[RegionCode]>,
+        filter: &ProjectFilter,
         limit: u64,
     ) -> Result<Page<Project>, StoreError>;
 }
@@ -679,25 +681,21 @@ macro_rules! access_store {
 
             async fn awaiting_signoff(
                 &self,
-                recipients: Option<&[counterpart_domain::RegionCode]>,
+                filter: &$crate::ProjectFilter,
                 limit: u64,
             ) -> Result<$crate::Page<counterpart_domain::project::Project>, $crate::StoreError> {
                 let table = &$crate::codec::PROJECTS;
-                let filter = $crate::ProjectFilter {
-                    recipients: recipients.map(<[_]>::to_vec),
-                    ..Default::default()
-                };
                 let waiting = " AND p.status IN ('completed', 'handed_over', 'in_operation') \
                                AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.project = p.id)";
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
-                Self::push_project_filter(&mut count, &filter);
+                Self::push_project_filter(&mut count, filter);
                 count.push(waiting);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 let mut query = sqlx::QueryBuilder::<$db>::new(format!(
                     "SELECT {} FROM projects p",
                     Self::columns_of(table, "p")
                 ));
-                Self::push_project_filter(&mut query, &filter);
+                Self::push_project_filter(&mut query, filter);
                 query.push(waiting);
                 Self::push_page(&mut query, " ORDER BY p.year, p.id", 0, limit);
                 let rows = query.build().fetch_all(&self.pool).await?;

@@ -102,6 +102,7 @@ impl Lang {
             "signed_off" => ("Signed off", "已验收"),
             "not_signed_off" => ("Not signed off yet", "尚未验收"),
             "awaiting" => ("Awaiting your sign-off", "待您验收"),
+            "awaiting_other" => ("Awaiting the recipient's sign-off", "待受援方验收"),
             "steps" => ("Steps of the project's life", "项目进展"),
             "next_step" => ("Next step", "下一步"),
             "record_step" => ("Record the step", "记录进展"),

@@ -24,6 +24,7 @@ use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::RegionTree;
 use counterpart_domain::{Fen, RegionCode, Year};
+use counterpart_store::ProjectFilter;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -415,17 +416,24 @@ async fn projects(
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.projects_page(&filter, offset, per_page).await?;
         let may_record = matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::ProviderOffice));
+        // What awaits this office, or the other side: a recipient office's projects to sign
+        // off; a provider office's finished projects still waiting for the recipient's.
         let awaiting = match (&viewer.actor.role(), viewer.actor.office()) {
             (Some(AccountRole::RecipientOffice), Some(office)) => {
-                Some(state.store.awaiting_signoff(Some(&tree.subtree(office)), 20).await?)
+                let filter = ProjectFilter { recipients: Some(tree.subtree(office)), ..Default::default() };
+                Some(("awaiting", state.store.awaiting_signoff(&filter, 20).await?))
+            }
+            (Some(AccountRole::ProviderOffice), Some(office)) => {
+                let filter = ProjectFilter { provider: Some(office.clone()), ..Default::default() };
+                Some(("awaiting_other", state.store.awaiting_signoff(&filter, 20).await?))
             }
             _ => None,
         };
         let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
         let body = html! {
             @if may_record { p { a #new-project href="/projects/new" { (ui.t("new_project")) } } }
-            @if let Some(waiting) = &awaiting {
-                h2 { (ui.t("awaiting")) " (" (waiting.total) ")" }
+            @if let Some((heading, waiting)) = &awaiting {
+                h2 { (ui.t(heading)) " (" (waiting.total) ")" }
                 ul #awaiting { @for p in &waiting.items { li { a href={ "/projects/" (p.id) } { (p.id) } " " (p.title_en) " · " (p.title_zh) } } }
             }
             form.filters method="get" action="/projects" {

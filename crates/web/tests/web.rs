@@ -1094,6 +1094,22 @@ async fn the_pages() {
             waiting.body.contains(r#"id="awaiting""#) && waiting.body.contains("p.shanghai"),
             "Kashgar sees what awaits its sign-off"
         );
+        // Shanghai sees the same project waiting on the other side; Beijing's is not in its list.
+        let theirs = send(&app, as_shanghai("/projects")).await;
+        assert!(
+            theirs
+                .body
+                .contains("Awaiting the recipient&#39;s sign-off")
+                || theirs.body.contains("Awaiting the recipient's sign-off"),
+            "{}",
+            &theirs.body[..theirs.body.len().min(600)]
+        );
+        let list = &theirs.body[theirs.body.find(r#"id="awaiting""#).unwrap()..];
+        let list = &list[..list.find("</ul>").unwrap()];
+        assert!(
+            list.contains("p.shanghai") && !list.contains("p.beijing"),
+            "{list}"
+        );
         let ledger = send(&app, as_shanghai("/ledger")).await;
         assert_eq!(ledger.status, StatusCode::OK);
         let audit = send(&app, as_shanghai("/audit")).await;
