@@ -555,6 +555,17 @@ impl Generator {
             },
             _ => Outputs::default(),
         };
+        // The people served: a household of four per home, a pupil per place, fifty patients a
+        // year per bed, the workers and trainees.
+        let beneficiaries = outputs.housing_units * 4
+            + outputs.school_places
+            + outputs.hospital_beds * 50
+            + outputs.jobs
+            + outputs.people_trained;
+        let outputs = Outputs {
+            beneficiaries,
+            ..outputs
+        };
         let place = self.tree.get(&recipient).expect("recipient is a region");
         let (place_en, place_zh) = (place.name_en.clone(), place.name_zh.clone());
         let giver = self.tree.get(provider).expect("provider is a region");

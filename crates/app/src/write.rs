@@ -156,6 +156,7 @@ pub async fn record_project(
         "0",
         "0",
         "0",
+        "0",
         "recorded",
         "",
         "",

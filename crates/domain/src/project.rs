@@ -207,6 +207,8 @@ pub struct Outputs {
     pub hospital_beds: u64,
     pub jobs: u64,
     pub people_trained: u64,
+    /// People the project serves (households' members housed, pupils, patients, workers…).
+    pub beneficiaries: u64,
 }
 
 impl std::ops::AddAssign for Outputs {
@@ -216,6 +218,7 @@ impl std::ops::AddAssign for Outputs {
         self.hospital_beds += o.hospital_beds;
         self.jobs += o.jobs;
         self.people_trained += o.people_trained;
+        self.beneficiaries += o.beneficiaries;
     }
 }
 

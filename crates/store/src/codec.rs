@@ -105,7 +105,8 @@ pub const PROJECTS: Table = Table {
     name: "projects",
     columns: columns!("id": Text, "provider": Text, "recipient": Text, "category": Text, "status": Text,
         "title_en": Text, "title_zh": Text, "year": Int, "budget_fen": Int, "housing_units": Int,
-        "school_places": Int, "hospital_beds": Int, "jobs": Int, "people_trained": Int; provenance),
+        "school_places": Int, "hospital_beds": Int, "jobs": Int, "people_trained": Int,
+        "beneficiaries": Int; provenance),
     key: &["id"],
 };
 pub const TRANSFERS: Table = Table {
@@ -167,7 +168,8 @@ pub const TRAININGS: Table = Table {
 };
 
 /// Columns added after a table was first published: a bundle may leave them out (empty).
-pub const OPTIONAL_COLUMNS: [(&str, &str); 4] = [
+pub const OPTIONAL_COLUMNS: [(&str, &str); 5] = [
+    ("projects", "beneficiaries"),
     ("people", "title"),
     ("people", "languages"),
     ("posts", "languages"),
@@ -370,6 +372,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
                 count(p.outputs.hospital_beds),
                 count(p.outputs.jobs),
                 count(p.outputs.people_trained),
+                count(p.outputs.beneficiaries),
             ],
             &p.provenance,
         )
@@ -647,6 +650,14 @@ impl<'a> Cells<'a> {
         let i = self.int()?;
         Year::new(u16::try_from(i).unwrap_or(0)).map_err(|e| self.corrupt(e))
     }
+    /// A count added after its table was first published: empty reads as zero.
+    fn opt_count(&mut self) -> Result<u64, DecodeError> {
+        match self.opt_int() {
+            None => Ok(0),
+            Some(i) => u64::try_from(i)
+                .map_err(|_| self.corrupt(format!("{i} is negative: counts are ≥ 0"))),
+        }
+    }
     fn count(&mut self) -> Result<u64, DecodeError> {
         let i = self.int()?;
         u64::try_from(i).map_err(|_| self.corrupt(format!("{i} is negative: counts are ≥ 0")))
@@ -791,6 +802,7 @@ pub fn decode_row(
                 hospital_beds: c.count()?,
                 jobs: c.count()?,
                 people_trained: c.count()?,
+                beneficiaries: c.opt_count()?,
             },
             provenance: c.provenance()?,
         }),

@@ -291,6 +291,13 @@ pub struct ProjectView {
     pub title_zh: String,
     pub year: u16,
     pub budget_fen: i64,
+    pub housing_units: u64,
+    pub school_places: u64,
+    pub hospital_beds: u64,
+    pub jobs: u64,
+    pub people_trained: u64,
+    /// People the project serves.
+    pub beneficiaries: u64,
     /// published, recorded or simulated.
     pub provenance: String,
 }
@@ -307,6 +314,12 @@ impl From<&Project> for ProjectView {
             title_zh: p.title_zh.clone(),
             year: p.year.get(),
             budget_fen: p.budget.get(),
+            housing_units: p.outputs.housing_units,
+            school_places: p.outputs.school_places,
+            hospital_beds: p.outputs.hospital_beds,
+            jobs: p.outputs.jobs,
+            people_trained: p.outputs.people_trained,
+            beneficiaries: p.outputs.beneficiaries,
             provenance: p.provenance.kind().into(),
         }
     }

@@ -546,6 +546,9 @@ async fn project_page(
             tr { th { (ui.t("year")) } td { (p.year) } }
             tr { th { (ui.t("status")) } td { (p.status) } }
             tr { th { (ui.t("budget")) } td.n { (yuan(Fen::new(p.budget_fen))) } }
+            @for (key, n) in [("housing_units", p.housing_units), ("school_places", p.school_places), ("hospital_beds", p.hospital_beds), ("jobs", p.jobs), ("people_trained", p.people_trained), ("beneficiaries", p.beneficiaries)] {
+                @if n > 0 { tr { th { (ui.t(key)) } td.n #{ "output-" (key) } { (n) } } }
+            }
             tr { th { (ui.t("provenance")) } td { (p.provenance) } }
             tr { th { (ui.t("sign_off")) } td #signoff {
                 @match &detail.signoff {

@@ -43,7 +43,11 @@ fn project(id: &str, provider: &str, recipient: &str) -> Project {
         title_zh: "病房".into(),
         year: Year::new(2015).unwrap(),
         budget: Fen::new(100_000_000),
-        outputs: Default::default(),
+        outputs: counterpart_domain::project::Outputs {
+            hospital_beds: 40,
+            beneficiaries: 2_000,
+            ..Default::default()
+        },
         provenance: Provenance::Recorded,
     }
 }
@@ -1093,6 +1097,18 @@ async fn the_pages() {
         assert!(
             waiting.body.contains(r#"id="awaiting""#) && waiting.body.contains("p.shanghai"),
             "Kashgar sees what awaits its sign-off"
+        );
+        // A project's page shows its outputs and the people it serves.
+        let ward = send(&app, as_shanghai("/projects/p.shanghai")).await;
+        assert!(
+            ward.body.contains(r#"id="output-hospital_beds">40<"#),
+            "{}",
+            ward.body
+        );
+        assert!(ward.body.contains(r#"id="output-beneficiaries">2000<"#));
+        assert!(
+            !ward.body.contains("output-jobs"),
+            "no row for what it does not deliver"
         );
         // Shanghai sees the same project waiting on the other side; Beijing's is not in its list.
         let theirs = send(&app, as_shanghai("/projects")).await;

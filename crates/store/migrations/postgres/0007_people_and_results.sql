@@ -1,10 +1,11 @@
--- People: titles and languages; posts: the languages they work in; postings: the group-style
+-- Projects: the people they serve. People: titles and languages; posts: the languages they work in; postings: the group-style
 -- medical team they belong to. Institution pairs under the county pairs, local staff trained,
 -- and the dated steps of each project's life.
 ALTER TABLE people ADD COLUMN title TEXT;
 ALTER TABLE people ADD COLUMN languages TEXT;
 ALTER TABLE posts ADD COLUMN languages TEXT;
 ALTER TABLE postings ADD COLUMN team TEXT;
+ALTER TABLE projects ADD COLUMN beneficiaries BIGINT CHECK (beneficiaries >= 0);
 CREATE INDEX postings_team ON postings (team);
 
 CREATE TABLE institution_pairs (
