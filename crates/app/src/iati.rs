@@ -24,7 +24,7 @@ use counterpart_domain::{Date, Fen, RecordId, RegionCode, Year};
 use counterpart_store::Store;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -277,6 +277,9 @@ struct Export<'a> {
     ctx: &'a Context,
     options: &'a IatiOptions,
     transactions: &'a BTreeMap<RecordId, Vec<Transaction>>,
+    /// Per project, the dated steps that are IATI's actual dates: construction began (actual
+    /// start), completed (actual end).
+    steps: &'a HashMap<RecordId, (Option<Date>, Option<Date>)>,
 }
 
 impl Export<'_> {
@@ -346,8 +349,15 @@ impl Export<'_> {
                 empty(w, "activity-status", &[("code", activity_status(project.status))])?;
                 empty(w, "activity-date", &[("type", "1"), ("iso-date", &year_start(project.year).to_string())])?;
                 let started = project.status.is_started() && project.status != ProjectStatus::Cancelled;
-                if let Some(first) = transactions.iter().map(|t| t.date).min().filter(|_| started) {
-                    empty(w, "activity-date", &[("type", "2"), ("iso-date", &first.to_string())])?;
+                // Actual start: the day construction began, as recorded in the project's steps,
+                // else its first transaction; actual end: the day it was completed.
+                let (began, completed) = self.steps.get(&project.id).copied().unwrap_or_default();
+                let first = transactions.iter().map(|t| t.date).min();
+                if let Some(start) = began.or(first).filter(|d| started && *d <= today) {
+                    empty(w, "activity-date", &[("type", "2"), ("iso-date", &start.to_string())])?;
+                    if let Some(end) = completed.filter(|d| *d >= start && *d <= today) {
+                        empty(w, "activity-date", &[("type", "4"), ("iso-date", &end.to_string())])?;
+                    }
                 }
                 empty(w, "recipient-country", &[("code", "CN"), ("percentage", "100")])?;
                 w.create_element("location")
@@ -568,10 +578,20 @@ pub async fn export(
             .filter_map(|y| Year::new(y).ok())
             .collect(),
     };
+    let mut steps: HashMap<RecordId, (Option<Date>, Option<Date>)> = HashMap::new();
+    for step in &records.project_steps {
+        let dates = steps.entry(step.project.clone()).or_default();
+        match step.status {
+            ProjectStatus::UnderConstruction => dates.0 = Some(step.date),
+            ProjectStatus::Completed => dates.1 = Some(step.date),
+            _ => {}
+        }
+    }
     let export = Export {
         ctx: &ctx,
         options,
         transactions: &transactions,
+        steps: &steps,
     };
     let mut files: Vec<(PathBuf, Vec<u8>, Written)> = Vec::new();
     for provider in &providers {

@@ -1842,6 +1842,25 @@ async fn the_iati_export_is_schema_valid_and_adds_up() {
     assert_eq!(activities, demo_records().projects.len());
     let transactions: usize = written.iter().map(|w| w.transactions).sum();
     assert_eq!(transactions, demo_records().transfers.len());
+    // Actual dates from the projects' steps: the day construction began and the day each
+    // project was completed.
+    let completed: Vec<String> = demo_records()
+        .project_steps
+        .iter()
+        .filter(|s| s.status == counterpart_domain::project::ProjectStatus::Completed)
+        .map(|s| format!(r#"<activity-date type="4" iso-date="{}"/>"#, s.date))
+        .collect();
+    let all_activities: String = written
+        .iter()
+        .filter(|w| w.kind == "activities")
+        .map(|w| std::fs::read_to_string(&w.path).unwrap())
+        .collect();
+    assert!(!completed.is_empty());
+    assert_eq!(
+        all_activities.matches(r#"<activity-date type="4""#).count(),
+        completed.len()
+    );
+    assert!(all_activities.contains(&completed[0]));
 
     let mut validated = 0;
     let mut disbursed_fen: i64 = 0;
