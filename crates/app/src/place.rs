@@ -145,6 +145,7 @@ pub async fn place(
             .push(&pair.recipient);
     }
     let mut open_posts: HashMap<(&RegionCode, &str), Vec<u32>> = HashMap::new();
+    let mut serving_of: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
     let mut seats = Vec::new();
     let mut post_of_slot = Vec::new();
     for (q, post) in posts.iter().enumerate() {
@@ -155,16 +156,23 @@ pub async fn place(
         let slot = seats.len() as u32;
         seats.push(open);
         post_of_slot.push(q);
-        for (provider, areas) in &paired {
-            if areas
+        // The providers whose pairs enclose the post's area, worked out once per area.
+        let serving = serving_of.entry(&post.recipient).or_insert_with(|| {
+            paired
                 .iter()
-                .any(|area| ctx.tree.is_within(&post.recipient, area))
-            {
-                open_posts
-                    .entry((*provider, post.specialty.as_str()))
-                    .or_default()
-                    .push(slot);
-            }
+                .filter(|(_, areas)| {
+                    areas
+                        .iter()
+                        .any(|area| ctx.tree.is_within(&post.recipient, area))
+                })
+                .map(|(provider, _)| *provider)
+                .collect()
+        });
+        for provider in serving.iter() {
+            open_posts
+                .entry((provider, post.specialty.as_str()))
+                .or_default()
+                .push(slot);
         }
     }
     let available: Vec<usize> = (0..people.len()).filter(|&p| !busy[p]).collect();
