@@ -311,6 +311,16 @@ pub async fn post_transfer(
     Ok(ledger::post(store, &posting).await?)
 }
 
+/// The project a write names, which must exist.
+async fn existing_project(store: &dyn Store, id: &str) -> Result<(RecordId, Project), WriteError> {
+    let id = RecordId::parse(id.trim()).map_err(|e| WriteError::field("project", e))?;
+    let project = store
+        .project(&id)
+        .await?
+        .ok_or_else(|| WriteError::UnknownProject(id.to_string()))?;
+    Ok((id, project))
+}
+
 /// A project's next step as typed or sent: the status it reaches and the day.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct NewStep {
@@ -330,11 +340,7 @@ pub async fn advance_project(
     today: Date,
 ) -> Result<ProjectStep, WriteError> {
     let tree = tree(frame)?;
-    let id = RecordId::parse(project.trim()).map_err(|e| WriteError::field("project", e))?;
-    let project = store
-        .project(&id)
-        .await?
-        .ok_or_else(|| WriteError::UnknownProject(id.to_string()))?;
+    let (id, project) = existing_project(store, project).await?;
     can(
         actor,
         &Action::WriteProvider {
@@ -396,11 +402,7 @@ pub async fn sign_off(
     project: &str,
 ) -> Result<SignOff, WriteError> {
     let tree = tree(frame)?;
-    let id = RecordId::parse(project.trim()).map_err(|e| WriteError::field("project", e))?;
-    let project = store
-        .project(&id)
-        .await?
-        .ok_or_else(|| WriteError::UnknownProject(id.to_string()))?;
+    let (id, project) = existing_project(store, project).await?;
     can(
         actor,
         &Action::SignOff {

@@ -2610,58 +2610,41 @@ async fn people_and_steps_follow_the_rules_on_import() {
         ],
     )
     .await;
-    // A medical team of five, one of them intermediate and one at another hospital.
+    // A medical team of five, one of them intermediate and one at another hospital; then all
+    // at one hospital, still one senior short.
     let team: String = (0..5)
         .map(|i| {
             let post = if i == 4 { "h2" } else { "h1" };
             format!("t{i},m{i},{post},professional,2017-03-01,2017-08-31,,team.1,recorded,,\n")
         })
         .collect();
-    refused(
-        &[
-            (
-                "people.csv",
-                titled(&[
-                    "senior",
-                    "associate_senior",
-                    "senior",
-                    "intermediate",
-                    "senior",
-                ])
-                .into_bytes(),
-            ),
-            ("posts.csv", posts.as_bytes().to_vec()),
-            (
-                "postings.csv",
-                format!("{postings_header}{team}").into_bytes(),
-            ),
-        ],
-        &["postings.csv:2: column team: team team.1: a medical team serves at one hospital"],
-    )
-    .await;
-    let team = team.replace(",h2,", ",h1,");
-    refused(
-        &[
-            (
-                "people.csv",
-                titled(&[
-                    "senior",
-                    "associate_senior",
-                    "senior",
-                    "intermediate",
-                    "senior",
-                ])
-                .into_bytes(),
-            ),
-            ("posts.csv", posts.as_bytes().to_vec()),
-            (
-                "postings.csv",
-                format!("{postings_header}{team}").into_bytes(),
-            ),
-        ],
-        &["this one has 4"],
-    )
-    .await;
+    let titles = titled(&[
+        "senior",
+        "associate_senior",
+        "senior",
+        "intermediate",
+        "senior",
+    ]);
+    for (team, expected) in [
+        (
+            team.clone(),
+            "postings.csv:2: column team: team team.1: a medical team serves at one hospital",
+        ),
+        (team.replace(",h2,", ",h1,"), "this one has 4"),
+    ] {
+        refused(
+            &[
+                ("people.csv", titles.clone().into_bytes()),
+                ("posts.csv", posts.as_bytes().to_vec()),
+                (
+                    "postings.csv",
+                    format!("{postings_header}{team}").into_bytes(),
+                ),
+            ],
+            &[expected],
+        )
+        .await;
+    }
     // Steps out of order and not ending at the project's status; an institution pair with
     // an area its provider is not paired with.
     let project = project_row("p1", "shanghai", "kashgar.shache-county", "100");

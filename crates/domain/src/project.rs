@@ -174,16 +174,11 @@ impl ProjectStatus {
             return Ok(());
         }
         Err(match following {
-            Some(f) if cancellable => format!(
-                "a project {} goes to {} or cancelled next, not {}",
-                self.code(),
-                f.code(),
-                next.code()
-            ),
             Some(f) => format!(
-                "a project {} goes to {} next, not {}",
+                "a project {} goes to {}{} next, not {}",
                 self.code(),
                 f.code(),
+                if cancellable { " or cancelled" } else { "" },
                 next.code()
             ),
             None => format!("a project {} takes no further step", self.code()),
