@@ -670,6 +670,7 @@ async fn sign_off(
               (status = 403, description = "Not this account's provider", body = ErrorBody),
               (status = 404, description = "No such project", body = ErrorBody),
               (status = 409, description = "The project changed status meanwhile", body = ErrorBody),
+              (status = 415, description = "Not application/json", body = ErrorBody),
               (status = 422, description = "A step out of order or a date out of place; nothing written", body = ErrorBody)))]
 async fn create_step(
     State(state): State<Arc<AppState>>,
