@@ -106,21 +106,21 @@ pub fn place(round: &Round) -> Result<Placed, CertificateError> {
     let solved = solve_groups(round, &groups, &local)?;
     let mut method = None;
     let mut largest = 0;
-    for (group, (sub, solution, sub_method)) in groups.iter().zip(solved) {
+    for (group, (solution, sub_method)) in groups.iter().zip(solved) {
         let nodes = group.people.len() + group.posts.len();
         if nodes > largest {
             largest = nodes;
             method = Some(sub_method);
         }
         let shift = solution.potentials[nodes];
-        let sub_people = group.people.len();
+        let (sub_people, sub_arcs) = (group.people.len(), group.arcs.len());
         for (i, &p) in group.people.iter().enumerate() {
             potentials[p as usize] = solution.potentials[i] - shift;
-            flow[m + posts + p as usize] = solution.flow[sub.arcs.len() + group.posts.len() + i];
+            flow[m + posts + p as usize] = solution.flow[sub_arcs + group.posts.len() + i];
         }
         for (j, &q) in group.posts.iter().enumerate() {
             potentials[round.people + q as usize] = solution.potentials[sub_people + j] - shift;
-            flow[m + q as usize] = solution.flow[sub.arcs.len() + j];
+            flow[m + q as usize] = solution.flow[sub_arcs + j];
         }
         for (i, &k) in group.arcs.iter().enumerate() {
             flow[k] = solution.flow[i];
@@ -223,7 +223,7 @@ fn solve_groups(
     round: &Round,
     groups: &[Group],
     local: &[u32],
-) -> Result<Vec<(Round, FlowSolution, Method)>, CertificateError> {
+) -> Result<Vec<(FlowSolution, Method)>, CertificateError> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
@@ -235,11 +235,11 @@ fn solve_groups(
         loop {
             let g = next.fetch_add(1, Ordering::Relaxed);
             let Some(group) = groups.get(g) else { break };
-            let sub = sub_round(round, group, local);
-            let (solved, method) = crate::push_relabel::solve_by_size(&sub.network());
+            let network = sub_round(round, group, local).network();
+            let (solved, method) = crate::push_relabel::solve_by_size(&network);
             // Every person has an unplaced arc to the sink: never infeasible.
             let answer = solved
-                .map(|s| (sub, s, method))
+                .map(|s| (s, method))
                 .map_err(|_| CertificateError::Shape {
                     what: "a feasible flow (every person can stay unplaced)",
                     expected: 1,

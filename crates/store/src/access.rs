@@ -216,6 +216,39 @@ macro_rules! access_store {
                 Ok(())
             }
 
+            /// Insert encoded rows of `table` (from `codec::encode`), as many per statement as
+            /// the bound-value limit allows; `progress` hears the running count.
+            async fn insert_rows(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                table: &'static $crate::codec::Table,
+                rows: &[Vec<$crate::codec::Value>],
+                progress: &mut (dyn FnMut(usize) + Send),
+            ) -> Result<(), sqlx::Error> {
+                use $crate::codec::{ColumnType, Value};
+                let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+                let per_statement = ($crate::sql::MAX_BOUND_VALUES / columns.len()).max(1);
+                for chunk in rows.chunks(per_statement) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO {} ({}) ",
+                        table.name,
+                        columns.join(", ")
+                    ));
+                    insert.push_values(chunk, |mut b, row| {
+                        for (value, (_, ty)) in row.iter().zip(table.columns) {
+                            match (value, ty) {
+                                (Value::Int(i), _) => b.push_bind(*i),
+                                (Value::Text(s), _) => b.push_bind(s.clone()),
+                                (Value::Null, ColumnType::Int) => b.push_bind(None::<i64>),
+                                (Value::Null, ColumnType::Text) => b.push_bind(None::<String>),
+                            };
+                        }
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                    progress(chunk.len());
+                }
+                Ok(())
+            }
+
             /// `WHERE …` of a project filter over projects aliased `p`.
             fn push_project_filter(
                 query: &mut sqlx::QueryBuilder<'_, $db>,
@@ -537,32 +570,13 @@ macro_rules! access_store {
                 if !moved {
                     return Ok(false);
                 }
-                let table = &$crate::codec::PROJECT_STEPS;
-                let rows = $crate::codec::encode(&counterpart_domain::records::Records {
+                let records = counterpart_domain::records::Records {
                     project_steps: vec![step.clone()],
                     ..Default::default()
-                });
-                let row = rows
-                    .into_iter()
-                    .find(|(t, _)| t.name == table.name)
-                    .and_then(|(_, mut rows)| rows.pop())
-                    .expect("one step encodes to one row");
-                let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-                let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
-                    "INSERT INTO {} ({}) ",
-                    table.name,
-                    names.join(", ")
-                ));
-                insert.push_values([row], |mut b, row| {
-                    for value in row {
-                        match value {
-                            $crate::Value::Int(i) => b.push_bind(i),
-                            $crate::Value::Text(t) => b.push_bind(t),
-                            $crate::Value::Null => b.push_bind(None::<String>),
-                        };
-                    }
-                });
-                insert.build().execute(&mut *tx).await?;
+                };
+                for (table, rows) in $crate::codec::encode(&records) {
+                    Self::insert_rows(&mut tx, table, &rows, &mut |_| {}).await?;
+                }
                 Self::insert_audit(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)

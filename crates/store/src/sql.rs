@@ -284,33 +284,15 @@ macro_rules! sql_store {
                 audit: Option<&$crate::AuditEntry>,
                 progress: &(dyn Fn(usize) + Sync),
             ) -> Result<(), $crate::StoreError> {
-                use $crate::codec::{ColumnType, Value};
                 let _writer = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut written = 0;
                 for (table, rows) in $crate::codec::encode(records) {
-                    let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
-                    let per_statement = ($crate::sql::MAX_BOUND_VALUES / columns.len()).max(1);
-                    for chunk in rows.chunks(per_statement) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
-                            "INSERT INTO {} ({}) ",
-                            table.name,
-                            columns.join(", ")
-                        ));
-                        insert.push_values(chunk, |mut b, row| {
-                            for (value, (_, ty)) in row.iter().zip(table.columns) {
-                                match (value, ty) {
-                                    (Value::Int(i), _) => b.push_bind(*i),
-                                    (Value::Text(s), _) => b.push_bind(s.clone()),
-                                    (Value::Null, ColumnType::Int) => b.push_bind(None::<i64>),
-                                    (Value::Null, ColumnType::Text) => b.push_bind(None::<String>),
-                                };
-                            }
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                        written += chunk.len();
+                    Self::insert_rows(&mut tx, table, &rows, &mut |n| {
+                        written += n;
                         progress(written);
-                    }
+                    })
+                    .await?;
                 }
                 // Lock the chain head of every office the load books for, in office order
                 // (the order a posting locks in), and check that no posting moved it since the
