@@ -2,12 +2,12 @@
 //! and every record obeys the program's rules. Parsing has already checked each field.
 
 use crate::bundle::{Bundle, Problems};
-use counterpart_domain::RegionCode;
 use counterpart_domain::pair::{Pair, serves};
 use counterpart_domain::people::{Person, Post, TeamMember, check_team, check_term};
 use counterpart_domain::project::Project;
 use counterpart_domain::records::Records;
 use counterpart_domain::region::{Region, RegionTree};
+use counterpart_domain::{RegionCode, Year};
 use counterpart_store::Keys;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -39,6 +39,32 @@ impl Checker<'_> {
                 .keys
                 .get(table)
                 .is_some_and(|k| k.contains(key))
+    }
+
+    /// Both regions known, and `provider` has a pair covering `recipient` in `year` (else a
+    /// problem on the row's recipient, after `lead`).
+    fn paired(
+        &mut self,
+        table: &str,
+        index: usize,
+        provider: &RegionCode,
+        recipient: &RegionCode,
+        year: Year,
+        lead: &str,
+    ) {
+        self.region(table, index, "provider", provider);
+        self.region(table, index, "recipient", recipient);
+        if self.tree.contains(provider)
+            && self.tree.contains(recipient)
+            && !serves(&self.pairs, &self.tree, provider, recipient, year)
+        {
+            self.report(
+                table,
+                index,
+                "recipient",
+                format!("{lead}{provider} has no pair covering {recipient} in {year}"),
+            );
+        }
     }
 
     fn region(&mut self, table: &str, index: usize, column: &str, code: &RegionCode) {
@@ -225,22 +251,7 @@ fn check_projects(c: &mut Checker<'_>) {
     let program = existing.frame.program.as_ref().or(new.program.as_ref());
     let project_ids: HashSet<&str> = new.projects.iter().map(|p| p.id.as_str()).collect();
     for (i, p) in new.projects.iter().enumerate() {
-        c.region("projects", i, "provider", &p.provider);
-        c.region("projects", i, "recipient", &p.recipient);
-        if c.tree.contains(&p.provider)
-            && c.tree.contains(&p.recipient)
-            && !serves(&c.pairs, &c.tree, &p.provider, &p.recipient, p.year)
-        {
-            c.report(
-                "projects",
-                i,
-                "recipient",
-                format!(
-                    "{} has no pair covering {} in {}",
-                    p.provider, p.recipient, p.year
-                ),
-            );
-        }
+        c.paired("projects", i, &p.provider, &p.recipient, p.year, "");
         if let Some(program) = &program
             && !program.contains_year(p.year)
         {
@@ -442,8 +453,6 @@ fn check_steps(c: &mut Checker<'_>) {
 fn check_institutions(c: &mut Checker<'_>) {
     let new = &c.bundle.records;
     for (i, x) in new.institution_pairs.iter().enumerate() {
-        c.region("institution_pairs", i, "provider", &x.provider);
-        c.region("institution_pairs", i, "recipient", &x.recipient);
         if x.last_year.is_some_and(|l| l < x.first_year) {
             c.report(
                 "institution_pairs",
@@ -452,38 +461,16 @@ fn check_institutions(c: &mut Checker<'_>) {
                 "is before first_year".into(),
             );
         }
-        if c.tree.contains(&x.provider)
-            && c.tree.contains(&x.recipient)
-            && !serves(&c.pairs, &c.tree, &x.provider, &x.recipient, x.first_year)
-        {
-            c.report(
-                "institution_pairs",
-                i,
-                "recipient",
-                format!(
-                    "an institution pair sits under a county pair: {} has no pair covering {} \
-                     in {}",
-                    x.provider, x.recipient, x.first_year
-                ),
-            );
-        }
+        c.paired(
+            "institution_pairs",
+            i,
+            &x.provider,
+            &x.recipient,
+            x.first_year,
+            "an institution pair sits under a county pair: ",
+        );
     }
     for (i, t) in new.trainings.iter().enumerate() {
-        c.region("trainings", i, "provider", &t.provider);
-        c.region("trainings", i, "recipient", &t.recipient);
-        if c.tree.contains(&t.provider)
-            && c.tree.contains(&t.recipient)
-            && !serves(&c.pairs, &c.tree, &t.provider, &t.recipient, t.year)
-        {
-            c.report(
-                "trainings",
-                i,
-                "recipient",
-                format!(
-                    "{} has no pair covering {} in {}",
-                    t.provider, t.recipient, t.year
-                ),
-            );
-        }
+        c.paired("trainings", i, &t.provider, &t.recipient, t.year, "");
     }
 }
