@@ -543,6 +543,17 @@ pub struct DecodeError {
 }
 
 impl Table {
+    /// Every column of every row, in key order: the query behind a streamed export.
+    pub(crate) fn scan_sql(&self) -> String {
+        let columns: Vec<_> = self.columns.iter().map(|c| c.0).collect();
+        format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            columns.join(", "),
+            self.name,
+            self.key.join(", ")
+        )
+    }
+
     /// The SQL expression of the key (`CAST(a AS TEXT) || '|' || …`), portable to PostgreSQL.
     pub fn key_sql(&self) -> String {
         let parts: Vec<_> = self

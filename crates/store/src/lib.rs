@@ -40,6 +40,9 @@ use std::collections::{HashMap, HashSet};
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A streamed read of the SQLite file failed (see `SqliteStore`'s `scan_rows`).
+    #[error("database error: {0}")]
+    Scan(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: table {table}, {detail}")]

@@ -89,9 +89,28 @@ sql_store!(
     sqlx::Postgres,
     "BEGIN",
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    " FOR NO KEY UPDATE",
-    "",
-    ""
+    " FOR NO KEY UPDATE"
 );
+
+impl PgStore {
+    /// Every row of `table` in key order, streamed from the server one row at a time.
+    async fn scan_rows(
+        &self,
+        table: &'static crate::codec::Table,
+        sink: &mut (dyn for<'r> FnMut(&'r [crate::codec::Value]) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError> {
+        use futures_util::TryStreamExt;
+        let sql = table.scan_sql();
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut cells = Vec::with_capacity(table.columns.len());
+        let mut count = 0;
+        while let Some(row) = rows.try_next().await? {
+            Self::cells(&row, table, &mut cells)?;
+            sink(&cells)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
 
 access_store!(PgStore, sqlx::Postgres, "BEGIN");

@@ -219,9 +219,10 @@ where
 /// Implement [`crate::Store`] for a struct with a `pool: sqlx::Pool<$db>` field. `$begin` is the
 /// statement that opens a write transaction, `$read` one that reads a consistent snapshot;
 /// `$lock` what a locking read ends with (`FOR NO KEY UPDATE` on PostgreSQL; nothing on
-/// SQLite, whose writers are serialised).
+/// SQLite, whose writers are serialised). The struct also provides `scan_rows`, the long read
+/// behind [`crate::Store::stream_rows`], which each backend does its own way.
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal, $scan:literal, $unscan:literal) => {
+    ($store:ty, $db:ty, $begin:literal, $read:literal, $lock:literal) => {
         impl $store {
             /// One row's values, in the order of `table.columns`, into `cells`.
             fn cells(
@@ -657,49 +658,7 @@ macro_rules! sql_store {
                 sink: &mut (dyn for<'r> FnMut(&'r [$crate::codec::Value]) -> Result<(), $crate::StoreError>
                           + Send),
             ) -> Result<u64, $crate::StoreError> {
-                use futures_util::TryStreamExt;
-                let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
-                let sql = format!(
-                    "SELECT {} FROM {} ORDER BY {}",
-                    columns.join(", "),
-                    table.name,
-                    table.key.join(", ")
-                );
-                // A long scan on a connection of its own, with whatever session setting keeps its
-                // memory flat ($scan), restored afterwards ($unscan).
-                let mut conn = self.pool.acquire().await?;
-                if !$scan.is_empty() {
-                    sqlx::query($scan).execute(&mut *conn).await?;
-                }
-                let mut rows = sqlx::query(&sql).fetch(&mut *conn);
-                let mut cells = Vec::with_capacity(columns.len());
-                let mut count = 0;
-                let mut failed = None;
-                while let Some(row) = match rows.try_next().await {
-                    Ok(row) => row,
-                    Err(e) => {
-                        failed = Some($crate::StoreError::from(e));
-                        None
-                    }
-                } {
-                    if let Err(e) = Self::cells(&row, table, &mut cells) {
-                        failed = Some(e.into());
-                        break;
-                    }
-                    if let Err(e) = sink(&cells) {
-                        failed = Some(e);
-                        break;
-                    }
-                    count += 1;
-                }
-                drop(rows);
-                if !$unscan.is_empty() {
-                    sqlx::query($unscan).execute(&mut *conn).await?;
-                }
-                match failed {
-                    Some(e) => Err(e),
-                    None => Ok(count),
-                }
+                self.scan_rows(table, sink).await
             }
 
             async fn frame(
