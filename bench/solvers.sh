@@ -4,6 +4,8 @@
 # optimum agrees, and write bench/RESULTS.md with median times (of 3) and ratios.
 # Times: ours is the solver's own "solved in" (solve plus certificate check, parsing
 # excluded); the peers' is their solve call (array building excluded). Single-threaded.
+# Memory: ours is the peak RSS of the whole `counterpart solve` process (file text and parsed
+# problem included), the largest of the three runs.
 # Usage: bench/solvers.sh [INSTANCE ...]   (default: all of bench/make-instances.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,16 +24,18 @@ rows=""
 status=0
 for f in $files; do
   name=$(basename "$f"); name=${name%.*}
-  ours_cost="" ; times=()
+  ours_cost="" ; times=() ; peak=0
   for _ in 1 2 3; do
-    out=$(target/release/counterpart solve --quiet "$f" 2>"$f.err")
+    out=$(/usr/bin/time -f "%M" -o "$f.rss" target/release/counterpart solve --quiet "$f" 2>"$f.err")
     ours_cost=${out#s }
     times+=("$(sed -n 's/^solved in \([0-9.]*\) s.*/\1/p' "$f.err")")
+    kb=$(tail -n 1 "$f.rss"); [ "$kb" -gt "$peak" ] && peak=$kb
   done
   ours=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+  peak_mb=$((peak / 1024))
   method=$(sed -n 's/^solved in [0-9.]* s with \(.*\), certificate checked/\1/p' "$f.err")
   peers=$("$venv/bin/python" bench/peers.py "$f" --repeat 3)
-  line="| $name | $method | $ours"
+  line="| $name | $method | $ours | $peak_mb"
   while read -r json; do
     solver=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["solver"])' "$json")
     cost=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cost"])' "$json")
@@ -61,12 +65,13 @@ cat > bench/RESULTS.md <<MD
 
 Measured by \`bench/solvers.sh\` on $cores cores at commit $commit, $(date -u +%Y-%m-%d), single-threaded, median of 3
 (rows kept from an earlier run when only some instances were re-run: see git history).
-"ours" is \`counterpart solve\`'s own time: solve plus certificate check (parsing excluded);
-each peer's time is its solve call. "×r" is ours divided by the peer's (below 1: ours is
+"ours" is \`counterpart solve\`'s own time: solve plus certificate check (parsing excluded),
+and its peak RSS (the whole process: file text, parsed problem, solver); each peer's time is its
+solve call. "×r" is ours divided by the peer's (below 1: ours is
 faster); ✓ means the peer found the same optimum.
 
-| instance | our method | ours (s) | peers |
-|---|---|---:|---|
+| instance | our method | ours (s) | ours peak (MB) | peers |
+|---|---|---:|---:|---|
 $rows
 MD
 cat bench/RESULTS.md

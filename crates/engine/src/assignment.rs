@@ -312,32 +312,55 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
     if n != problem.right || n == 0 || problem.arcs.len() < n * n || n * n > u32::MAX as usize {
         return None;
     }
-    const NONE: u32 = u32::MAX;
-    // The matrix, and the arc behind each cell: arc k is cell k when the arcs come in row-major
-    // order, one per pair (as DIMACS files of complete problems usually do).
-    let in_order = problem.arcs.len() == n * n
-        && problem
-            .arcs
-            .iter()
-            .zip((0..n).flat_map(|l| (0..n).map(move |r| (l, r))))
-            .all(|(&(l, r, _), cell)| (l, r) == cell);
-    let (cost, arc) = if in_order {
-        (problem.arcs.iter().map(|a| a.2).collect(), None)
-    } else {
-        let mut cost = vec![i64::MAX; n * n];
-        let mut arc = vec![NONE; n * n];
-        for (k, &(l, r, c)) in problem.arcs.iter().enumerate() {
-            let cell = l * n + r;
-            if arc[cell] == NONE || c < cost[cell] {
-                cost[cell] = c;
-                arc[cell] = k as u32;
+    // The matrix, and the arc behind each cell. Usually arc k is cell k (the arcs come in
+    // row-major order, one per pair, as DIMACS files of complete problems do) and every cost
+    // fits 32 bits: one pass copies them into half the memory of 64-bit cells.
+    if let Some(cost) = row_major_i32(problem) {
+        return Some(lapjv(problem, &cost, None));
+    }
+    let mut cost = vec![i64::MAX; n * n];
+    let mut arc = vec![u32::MAX; n * n];
+    for (k, &(l, r, c)) in problem.arcs.iter().enumerate() {
+        let cell = l * n + r;
+        if arc[cell] == u32::MAX || c < cost[cell] {
+            cost[cell] = c;
+            arc[cell] = k as u32;
+        }
+    }
+    if arc.contains(&u32::MAX) {
+        return None;
+    }
+    Some(lapjv(problem, &cost, Some(&arc)))
+}
+
+/// The costs of a complete square problem whose arcs are its cells in row-major order, when
+/// every cost fits 32 bits (reduced costs are still worked out in 64).
+fn row_major_i32(problem: &Assignment) -> Option<Vec<i32>> {
+    let n = problem.left;
+    if problem.arcs.len() != n * n {
+        return None;
+    }
+    let mut cost = Vec::with_capacity(n * n);
+    for (l, row) in problem.arcs.chunks_exact(n).enumerate() {
+        for (r, &(al, ar, c)) in row.iter().enumerate() {
+            if al != l || ar != r {
+                return None;
             }
+            cost.push(i32::try_from(c).ok()?);
         }
-        if arc.contains(&NONE) {
-            return None;
-        }
-        (cost, Some(arc))
-    };
+    }
+    Some(cost)
+}
+
+/// LAPJV on the `n × n` matrix `cost` (row-major); `arc` maps each cell to its arc when the
+/// cells are not the arcs themselves.
+fn lapjv<T: Copy + Into<i64>>(
+    problem: &Assignment,
+    cost: &[T],
+    arc: Option<&[u32]>,
+) -> AssignmentSolution {
+    const NONE: u32 = u32::MAX;
+    let n = problem.left;
     let row = |i: usize| &cost[i * n..(i + 1) * n];
     // x: row → column, y: column → row.
     let mut x = vec![NONE; n];
@@ -350,6 +373,7 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
     // reduced cost, so the row stays on a least column.
     for i in 0..n {
         for (j, &c) in row(i).iter().enumerate() {
+            let c: i64 = c.into();
             if c < v[j] {
                 v[j] = c;
                 y[j] = i as u32;
@@ -377,7 +401,7 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
                 .zip(&v)
                 .enumerate()
                 .filter(|&(j2, _)| j2 != j)
-                .map(|(_, (&c, &vj))| c - vj)
+                .map(|(_, (&c, &vj))| c.into() - vj)
                 .min()
                 .unwrap_or(0);
             v[j] -= least;
@@ -397,9 +421,10 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
             bids += 1;
             let i = free[current] as usize;
             current += 1;
-            let (mut j1, mut v1, mut j2, mut v2) = (0usize, row(i)[0] - v[0], NONE, i64::MAX);
+            let (mut j1, mut v1, mut j2, mut v2) =
+                (0usize, row(i)[0].into() - v[0], NONE, i64::MAX);
             for (j, (&c, &vj)) in row(i).iter().zip(&v).enumerate().skip(1) {
-                let h = c - vj;
+                let h = c.into() - vj;
                 if h < v2 {
                     if h >= v1 {
                         v2 = h;
@@ -451,7 +476,7 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
         cols.clear();
         cols.extend(0..n as u32);
         for (j, (&c, &vj)) in row(start).iter().zip(&v).enumerate() {
-            d[j] = c - vj;
+            d[j] = c.into() - vj;
             pred[j] = start as u32;
         }
         let (mut low, mut high, mut ready) = (0usize, 0usize, 0usize);
@@ -481,11 +506,11 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
             low += 1;
             let i = y[j] as usize;
             let least = d[j];
-            let h = row(i)[j] - v[j] - least;
+            let h = row(i)[j].into() - v[j] - least;
             let unreached = high;
             for k in unreached..n {
                 let j = cols[k] as usize;
-                let reduced = row(i)[j] - v[j] - h;
+                let reduced = row(i)[j].into() - v[j] - h;
                 if reduced < d[j] {
                     d[j] = reduced;
                     pred[j] = i as u32;
@@ -525,15 +550,15 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
         })
         .collect();
     let u = (0..n)
-        .map(|i| row(i)[x[i] as usize] - v[x[i] as usize])
+        .map(|i| row(i)[x[i] as usize].into() - v[x[i] as usize])
         .collect();
     let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
-    Some(AssignmentSolution {
+    AssignmentSolution {
         chosen,
         cost: total,
         u,
         v,
-    })
+    }
 }
 
 fn check_sides(problem: &Assignment) -> Result<(), Infeasible> {

@@ -227,11 +227,18 @@ proptest! {
     }
 
     /// Complete square matrices (Jonker–Volgenant in full: column reduction, augmenting row
-    /// reduction, lazy augmentation) against the reference, with costs from all-tied to wide.
+    /// reduction, lazy augmentation) against the reference, with costs from all-tied to wider
+    /// than 32 bits (the 64-bit matrix), the arcs in row-major order (read in place) or
+    /// reversed (scattered into the matrix).
     #[test]
     fn complete_dense_agrees_with_the_reference(
-        p in (0..=3u32).prop_flat_map(|spread| assignment_problem(60, 0, 1.0, [0, 2, 50, 1_000_000][spread as usize]))
+        p in (0..=4u32).prop_flat_map(|spread| assignment_problem(60, 0, 1.0, [0, 2, 50, 1_000_000, 1 << 40][spread as usize])),
+        reversed in any::<bool>(),
     ) {
+        let mut p = p;
+        if reversed {
+            p.arcs.reverse();
+        }
         let dense = assignment::solve_dense(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let reference = assignment::solve_sparse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
         assignment::verify(&p, &dense).map_err(|e| TestCaseError::fail(e.to_string()))?;
