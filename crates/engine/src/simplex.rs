@@ -16,6 +16,8 @@ const UPPER: i8 = -1;
 const UP: i64 = 1;
 const DOWN: i64 = -1;
 const NONE: usize = usize::MAX;
+/// No node, in the 32-bit child and sibling lists (the tree walks read them node after node).
+const NO_NODE: u32 = u32::MAX;
 
 pub struct NetworkSimplex {
     network: Network,
@@ -32,15 +34,22 @@ pub struct NetworkSimplex {
     parent: Vec<usize>,
     pred: Vec<usize>,
     pred_dir: Vec<i64>,
-    depth: Vec<usize>,
+    depth: Vec<u32>,
     pi: Vec<i64>,
-    first_child: Vec<usize>,
-    next_sibling: Vec<usize>,
-    prev_sibling: Vec<usize>,
+    first_child: Vec<u32>,
+    next_sibling: Vec<u32>,
+    prev_sibling: Vec<u32>,
     /// Where block-search pricing resumes.
     next_arc: usize,
     /// Pivots made by the last solve.
     pub pivots: u64,
+    /// Some arc has a lower bound (flows are stored less it).
+    has_low: bool,
+    /// A pivot's working lists, kept between pivots: the path re-hung, its new links, the
+    /// subtree walk.
+    scratch_path: Vec<usize>,
+    scratch_links: Vec<(usize, usize, usize, i64)>,
+    scratch_stack: Vec<(u32, u32)>,
 }
 
 impl NetworkSimplex {
@@ -62,11 +71,15 @@ impl NetworkSimplex {
             pred_dir: vec![UP; n + 1],
             depth: vec![1; n + 1],
             pi: vec![0; n + 1],
-            first_child: vec![NONE; n + 1],
-            next_sibling: vec![NONE; n + 1],
-            prev_sibling: vec![NONE; n + 1],
+            first_child: vec![NO_NODE; n + 1],
+            next_sibling: vec![NO_NODE; n + 1],
+            prev_sibling: vec![NO_NODE; n + 1],
             next_arc: 0,
             pivots: 0,
+            has_low: network.arcs.iter().any(|a| a.low != 0),
+            scratch_path: Vec::new(),
+            scratch_links: Vec::new(),
+            scratch_stack: Vec::new(),
         };
         // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
         let mut b = network.supply.clone();
@@ -141,11 +154,24 @@ impl NetworkSimplex {
             // (and, were the two ever to disagree, answers instead).
             return crate::ssp::solve(&self.network);
         }
-        let flow: Vec<i64> = (0..m)
-            .map(|e| self.flow[e] + self.network.arcs[e].low)
-            .collect();
+        // Read from the solver's own contiguous arrays (a re-solve's answer costs a copy, not a
+        // pass over the network's arcs); lower bounds added back when there are any.
+        let (flow, cost) = if self.has_low {
+            let flow: Vec<i64> = (0..m)
+                .map(|e| self.flow[e] + self.network.arcs[e].low)
+                .collect();
+            let cost = self.network.cost_of(&flow);
+            (flow, cost)
+        } else {
+            let cost = self.cost[..m]
+                .iter()
+                .zip(&self.flow[..m])
+                .map(|(&c, &f)| i128::from(c) * i128::from(f))
+                .sum();
+            (self.flow[..m].to_vec(), cost)
+        };
         Ok(FlowSolution {
-            cost: self.network.cost_of(&flow),
+            cost,
             flow,
             potentials: self.pi[..n].to_vec(),
         })
@@ -197,9 +223,15 @@ impl NetworkSimplex {
 
     fn pivot(&mut self, entering: usize) {
         let (first, second) = if self.state[entering] == LOWER {
-            (self.source[entering] as usize, self.target[entering] as usize)
+            (
+                self.source[entering] as usize,
+                self.target[entering] as usize,
+            )
         } else {
-            (self.target[entering] as usize, self.source[entering] as usize)
+            (
+                self.target[entering] as usize,
+                self.source[entering] as usize,
+            )
         };
         // The apex of the cycle.
         let (mut a, mut b) = (first, second);
@@ -289,7 +321,8 @@ impl NetworkSimplex {
                 rc
             }
         };
-        let mut path = Vec::new();
+        let mut path = std::mem::take(&mut self.scratch_path);
+        path.clear();
         let mut w = u_in;
         loop {
             path.push(w);
@@ -300,7 +333,8 @@ impl NetworkSimplex {
         }
         // New links: u_in hangs from v_in by the entering arc; each next node on the old path
         // hangs from the previous one by the arc that used to join them.
-        let mut new_links = Vec::with_capacity(path.len());
+        let mut new_links = std::mem::take(&mut self.scratch_links);
+        new_links.clear();
         new_links.push((
             u_in,
             v_in,
@@ -323,42 +357,48 @@ impl NetworkSimplex {
             self.pred_dir[node] = dir;
             self.attach(node, new_parent);
         }
-        // Depths and potentials of the moved subtree.
-        let mut stack = vec![u_in];
-        while let Some(x) = stack.pop() {
-            self.depth[x] = self.depth[self.parent[x]] + 1;
+        self.scratch_path = path;
+        self.scratch_links = new_links;
+        // Depths and potentials of the moved subtree, top down.
+        let mut stack = std::mem::take(&mut self.scratch_stack);
+        stack.clear();
+        stack.push((u_in as u32, self.depth[v_in] + 1));
+        while let Some((x, depth)) = stack.pop() {
+            let x = x as usize;
+            self.depth[x] = depth;
             self.pi[x] += sigma;
             let mut c = self.first_child[x];
-            while c != NONE {
-                stack.push(c);
-                c = self.next_sibling[c];
+            while c != NO_NODE {
+                stack.push((c, depth + 1));
+                c = self.next_sibling[c as usize];
             }
         }
+        self.scratch_stack = stack;
     }
 
     fn attach(&mut self, node: usize, parent: usize) {
         self.parent[node] = parent;
-        self.prev_sibling[node] = NONE;
+        self.prev_sibling[node] = NO_NODE;
         self.next_sibling[node] = self.first_child[parent];
-        if self.first_child[parent] != NONE {
-            self.prev_sibling[self.first_child[parent]] = node;
+        if self.first_child[parent] != NO_NODE {
+            self.prev_sibling[self.first_child[parent] as usize] = node as u32;
         }
-        self.first_child[parent] = node;
+        self.first_child[parent] = node as u32;
     }
 
     fn detach(&mut self, node: usize) {
         let parent = self.parent[node];
         let (prev, next) = (self.prev_sibling[node], self.next_sibling[node]);
-        if prev != NONE {
-            self.next_sibling[prev] = next;
+        if prev != NO_NODE {
+            self.next_sibling[prev as usize] = next;
         } else if parent != NONE {
             self.first_child[parent] = next;
         }
-        if next != NONE {
-            self.prev_sibling[next] = prev;
+        if next != NO_NODE {
+            self.prev_sibling[next as usize] = prev;
         }
-        self.prev_sibling[node] = NONE;
-        self.next_sibling[node] = NONE;
+        self.prev_sibling[node] = NO_NODE;
+        self.next_sibling[node] = NO_NODE;
     }
 
     fn recompute_potentials(&mut self) {
@@ -376,9 +416,9 @@ impl NetworkSimplex {
                 };
             }
             let mut c = self.first_child[x];
-            while c != NONE {
-                stack.push(c);
-                c = self.next_sibling[c];
+            while c != NO_NODE {
+                stack.push(c as usize);
+                c = self.next_sibling[c as usize];
             }
         }
     }
