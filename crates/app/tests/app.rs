@@ -2093,9 +2093,11 @@ async fn tables_stream_as_csv_and_xlsx() {
     assert_eq!(header[3], "amount_fen");
     let mut total: i64 = 0;
     let mut ids = std::collections::BTreeSet::new();
+    let mut in_order = Vec::new();
     for record in reader.records() {
         let record = record.unwrap();
         ids.insert(record[0].to_owned());
+        in_order.push(record[0].to_owned());
         if &record[2] == "disburse" {
             total += record[3].parse::<i64>().unwrap();
         }
@@ -2112,6 +2114,31 @@ async fn tables_stream_as_csv_and_xlsx() {
         .map(|t| t.amount.get())
         .sum();
     assert_eq!(total, expected);
+    assert!(in_order.is_sorted(), "rows come in key order");
+
+    // A reader that fails part way (a full disk, a closed pipe): the export says so and stops
+    // reading, and the store serves the next export whole.
+    struct FullAfter(usize);
+    impl std::io::Write for FullAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() > self.0 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let failed = export::table_csv(&store, table, FullAfter(4096)).await;
+    assert!(
+        matches!(&failed, Err(e) if e.to_string().contains("disk full")),
+        "{failed:?}"
+    );
+    let mut again = Vec::new();
+    export::table_csv(&store, table, &mut again).await.unwrap();
+    assert_eq!(again, csv_bytes);
 
     let xlsx = dir.path().join("transfers.xlsx");
     let rows = export::table_xlsx(&store, table, &xlsx).await.unwrap();

@@ -313,9 +313,12 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
         return None;
     }
     // The matrix, and the arc behind each cell. Usually arc k is cell k (the arcs come in
-    // row-major order, one per pair, as DIMACS files of complete problems do) and every cost
-    // fits 32 bits: one pass copies them into half the memory of 64-bit cells.
-    if let Some(cost) = row_major_i32(problem) {
+    // row-major order, one per pair, as DIMACS files of complete problems do): one pass copies
+    // the costs, into 32-bit cells (half the memory) when every cost fits.
+    if let Some(cost) = row_major::<i32>(problem) {
+        return Some(lapjv(problem, &cost, None));
+    }
+    if let Some(cost) = row_major::<i64>(problem) {
         return Some(lapjv(problem, &cost, None));
     }
     let mut cost = vec![i64::MAX; n * n];
@@ -334,8 +337,8 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
 }
 
 /// The costs of a complete square problem whose arcs are its cells in row-major order, when
-/// every cost fits 32 bits (reduced costs are still worked out in 64).
-fn row_major_i32(problem: &Assignment) -> Option<Vec<i32>> {
+/// every cost fits `T` (reduced costs are worked out in 64 bits either way).
+fn row_major<T: TryFrom<i64>>(problem: &Assignment) -> Option<Vec<T>> {
     let n = problem.left;
     if problem.arcs.len() != n * n {
         return None;
@@ -346,7 +349,7 @@ fn row_major_i32(problem: &Assignment) -> Option<Vec<i32>> {
             if al != l || ar != r {
                 return None;
             }
-            cost.push(i32::try_from(c).ok()?);
+            cost.push(T::try_from(c).ok()?);
         }
     }
     Some(cost)
