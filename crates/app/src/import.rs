@@ -57,19 +57,9 @@ pub fn book(
         .iter()
         .map(|p| (&p.id, &p.provider))
         .collect();
-    let offices: HashMap<_, _> = records
-        .transfers
-        .iter()
-        .filter_map(|t| {
-            let office = in_records
-                .get(&t.project)
-                .copied()
-                .or(stored.get(&t.project));
-            office.map(|o| (t.project.clone(), o.clone()))
-        })
-        .collect();
     let booked = ledger.book(&records.transfers, |p| {
-        offices.get(p).map(|o| (o.clone(), currency))
+        let office = in_records.get(p).copied().or(stored.get(p));
+        office.map(|o| (o.clone(), currency))
     });
     match booked {
         Ok(from) => Ok((ledger, from)),

@@ -23,6 +23,9 @@ struct Checker<'a> {
     problems: &'a mut Problems,
     tree: RegionTree,
     pairs: Vec<Pair>,
+    /// Whether a provider has a pair covering a recipient in a year, as found so far: a bulk
+    /// import asks the same few hundred questions for every one of its projects.
+    served: HashMap<(RegionCode, RegionCode, Year), bool>,
 }
 
 impl Checker<'_> {
@@ -54,9 +57,17 @@ impl Checker<'_> {
     ) {
         self.region(table, index, "provider", provider);
         self.region(table, index, "recipient", recipient);
-        if self.tree.contains(provider)
-            && self.tree.contains(recipient)
-            && !serves(&self.pairs, &self.tree, provider, recipient, year)
+        let Checker {
+            tree,
+            pairs,
+            served,
+            ..
+        } = self;
+        let known = tree.contains(provider) && tree.contains(recipient);
+        if known
+            && !*served
+                .entry((provider.clone(), recipient.clone(), year))
+                .or_insert_with(|| serves(pairs, tree, provider, recipient, year))
         {
             self.report(
                 table,
@@ -109,6 +120,7 @@ pub fn check(bundle: &Bundle, existing: &Existing<'_>, problems: &mut Problems) 
         problems,
         tree,
         pairs,
+        served: HashMap::new(),
     };
     check_program(&mut c);
     check_frame(&mut c);

@@ -338,20 +338,29 @@ pub enum Applied {
 /// The ledger's state: accounts, the journal and what it implies.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    pub accounts: BTreeMap<RecordId, Account>,
+    pub accounts: Accounts,
     pub journal: Vec<Recorded>,
-    index: HashMap<RecordId, usize>,
+    index: HashMap<RecordId, usize, Fast>,
     /// Pending transfer → the transfer that resolved it.
     resolved: HashMap<RecordId, RecordId>,
     /// Original → its reversal.
     reversed: HashMap<RecordId, RecordId>,
     pub closed_years: BTreeSet<Year>,
-    heads: HashMap<RegionCode, (u64, [u8; 32])>,
+    heads: HashMap<RegionCode, (u64, [u8; 32]), Fast>,
 }
+
+/// The hasher of the ledger's maps (a bulk import looks up a million accounts and ids): fast,
+/// seeded per process.
+pub type Fast = foldhash::fast::RandomState;
+
+/// Accounts by id.
+pub type Accounts = HashMap<RecordId, Account, Fast>;
 
 impl Ledger {
     pub fn open_account(&mut self, account: Account) {
-        self.accounts.entry(account.id.clone()).or_insert(account);
+        if !self.accounts.contains_key(&account.id) {
+            self.accounts.insert(account.id.clone(), account);
+        }
     }
 
     pub fn close_year(&mut self, year: Year) {
@@ -364,8 +373,17 @@ impl Ledger {
 
     /// Check an entry and, if it passes, record it and move the balances.
     pub fn apply(&mut self, entry: Entry) -> Result<Applied, LedgerError> {
-        if let Some(first) = self.get(&entry.id) {
-            return match first
+        Ok(match self.apply_in_place(entry)? {
+            (at, true) => Applied::Created(self.journal[at].clone()),
+            (at, false) => Applied::Duplicate(self.journal[at].clone()),
+        })
+    }
+
+    /// [`Ledger::apply`] without copying the result out: where the entry is in the journal,
+    /// and whether it is new (else a retry of the entry there).
+    fn apply_in_place(&mut self, entry: Entry) -> Result<(usize, bool), LedgerError> {
+        if let Some(&at) = self.index.get(&entry.id) {
+            return match self.journal[at]
                 .entry
                 .fields()
                 .iter()
@@ -376,11 +394,11 @@ impl Ledger {
                     id: entry.id.clone(),
                     field,
                 }),
-                None => Ok(Applied::Duplicate(first.clone())),
+                None => Ok((at, false)),
             };
         }
         let effect = self.check(&entry)?;
-        Ok(Applied::Created(self.record(entry, effect)))
+        Ok((self.record(entry, effect), true))
     }
 
     /// Everything but id reuse, in the documented order; returns how balances move.
@@ -490,7 +508,8 @@ impl Ledger {
         Ok(())
     }
 
-    fn record(&mut self, entry: Entry, effect: Effect) -> Recorded {
+    /// Record a checked entry; where it lands in the journal.
+    fn record(&mut self, entry: Entry, effect: Effect) -> usize {
         let amount = entry.amount;
         let (debit, credit) = (entry.debit.clone(), entry.credit.clone());
         let mut change = |id: &RecordId, f: &dyn Fn(&mut Account)| {
@@ -535,17 +554,22 @@ impl Ledger {
             .get(&entry.office)
             .map_or((1, [0; 32]), |(s, h)| (s + 1, *h));
         let hash = chain_hash(&previous_hash, sequence, &entry);
-        self.heads.insert(entry.office.clone(), (sequence, hash));
+        match self.heads.get_mut(&entry.office) {
+            Some(head) => *head = (sequence, hash),
+            None => {
+                self.heads.insert(entry.office.clone(), (sequence, hash));
+            }
+        }
         let recorded = Recorded {
             entry,
             sequence,
             previous_hash,
             hash,
         };
-        self.index
-            .insert(recorded.entry.id.clone(), self.journal.len());
-        self.journal.push(recorded.clone());
-        recorded
+        let at = self.journal.len();
+        self.index.insert(recorded.entry.id.clone(), at);
+        self.journal.push(recorded);
+        at
     }
 
     /// Recheck every invariant from the journal alone; the first violation, if any.
@@ -591,10 +615,7 @@ pub enum Violation {
 }
 
 /// Recheck accounts against a journal (in recording order).
-pub fn verify(
-    accounts: &BTreeMap<RecordId, Account>,
-    journal: &[Recorded],
-) -> Result<(), Violation> {
+pub fn verify(accounts: &Accounts, journal: &[Recorded]) -> Result<(), Violation> {
     let mut sums: BTreeMap<&RecordId, [i64; 4]> = BTreeMap::new(); // debits, credits posted; pending
     let mut resolved: BTreeSet<&RecordId> = BTreeSet::new();
     let mut reversed: BTreeSet<&RecordId> = BTreeSet::new();
@@ -652,6 +673,8 @@ pub fn verify(
         }
     }
     let (mut debits, mut credits) = (0i64, 0i64);
+    // Accounts come in no order: the violation reported is that of the first account by id.
+    let mut first: Option<(&RecordId, Violation)> = None;
     for (id, account) in accounts {
         let s = sums.get(id).copied().unwrap_or_default();
         let cached = [
@@ -660,21 +683,29 @@ pub fn verify(
             ("debits_pending", account.debits_pending.get(), s[2]),
             ("credits_pending", account.credits_pending.get(), s[3]),
         ];
-        for (field, cached, journal) in cached {
-            if cached != journal {
-                return Err(Violation::CachedBalance {
-                    account: id.clone(),
-                    field,
-                    cached,
-                    journal,
-                });
-            }
-        }
-        if !account.kind.may_overdraw() && account.available() < 0 {
-            return Err(Violation::Overdrawn(id.clone()));
+        let wrong = cached
+            .into_iter()
+            .find(|(_, cached, journal)| cached != journal)
+            .map(|(field, cached, journal)| Violation::CachedBalance {
+                account: id.clone(),
+                field,
+                cached,
+                journal,
+            })
+            .or_else(|| {
+                (!account.kind.may_overdraw() && account.available() < 0)
+                    .then(|| Violation::Overdrawn(id.clone()))
+            });
+        if let Some(violation) = wrong
+            && first.as_ref().is_none_or(|(earlier, _)| id < *earlier)
+        {
+            first = Some((id, violation));
         }
         debits += account.debits_posted.get() + account.debits_pending.get();
         credits += account.credits_posted.get() + account.credits_pending.get();
+    }
+    if let Some((_, violation)) = first {
+        return Err(violation);
     }
     if debits != credits {
         return Err(Violation::Unbalanced { debits, credits });
@@ -684,13 +715,31 @@ pub fn verify(
 
 /// The account of a provider's funds for a year.
 pub fn source_account(provider: &RegionCode, year: Year) -> RecordId {
-    RecordId::parse(&format!("source.{provider}.{year}"))
-        .expect("region codes and years make valid ids")
+    // Built by hand, not with `format!`: a bulk import names two accounts per transfer.
+    // Region codes (at most 64 characters of a–z, 0–9, `.`, `-`, `_`) and years are made of
+    // characters ids allow, so the id is valid by construction.
+    let mut id = String::with_capacity(12 + provider.as_str().len());
+    id.push_str("source.");
+    id.push_str(provider.as_str());
+    id.push('.');
+    let year = year.get();
+    for digit in [year / 1000, year / 100 % 10, year / 10 % 10, year % 10] {
+        id.push(char::from(b'0' + digit as u8));
+    }
+    RecordId(id)
 }
 
 /// A project's account of one kind (`committed`, `disbursed`, `spent`).
 pub fn project_account(project: &RecordId, kind: AccountKind) -> RecordId {
-    RecordId::parse(&format!("{project}.{}", kind.code())).unwrap_or_else(|_| project.clone())
+    let (project, kind) = (project.as_str(), kind.code());
+    if project.len() + 1 + kind.len() > crate::MAX_ID_LEN {
+        return RecordId(project.to_owned());
+    }
+    let mut id = String::with_capacity(project.len() + 1 + kind.len());
+    id.push_str(project);
+    id.push('.');
+    id.push_str(kind);
+    RecordId(id)
 }
 
 /// The project a project account belongs to (`P.committed` → `P`); `None` for other accounts.
@@ -716,18 +765,16 @@ pub fn project_route(
     year: Year,
     kind: TransferKind,
 ) -> Option<(RecordId, RecordId)> {
-    let source = source_account(office, year);
-    let [committed, disbursed, spent] = [
-        AccountKind::Committed,
-        AccountKind::Disbursed,
-        AccountKind::Spent,
-    ]
-    .map(|k| project_account(project, k));
+    let source = || source_account(office, year);
+    let account = |kind| project_account(project, kind);
     match kind {
-        TransferKind::Commit => Some((source, committed)),
-        TransferKind::Disburse => Some((committed, disbursed)),
-        TransferKind::Spend => Some((disbursed, spent)),
-        TransferKind::Decommit => Some((committed, source)),
+        TransferKind::Commit => Some((source(), account(AccountKind::Committed))),
+        TransferKind::Disburse => Some((
+            account(AccountKind::Committed),
+            account(AccountKind::Disbursed),
+        )),
+        TransferKind::Spend => Some((account(AccountKind::Disbursed), account(AccountKind::Spent))),
+        TransferKind::Decommit => Some((account(AccountKind::Committed), source())),
         TransferKind::Reversal | TransferKind::Adjustment | TransferKind::Reclassify => None,
     }
 }
@@ -811,22 +858,54 @@ impl Ledger {
         project_of: impl Fn(&RecordId) -> Option<(RegionCode, Currency)>,
     ) -> Result<usize, BookingError> {
         let before = self.journal.len();
-        let mut order: Vec<usize> = (0..transfers.len()).collect();
+        self.journal.reserve(transfers.len());
+        self.index.reserve(transfers.len());
+        // Each transfer's office, and the accounts its (project, year) needs, opened up front.
+        let mut offices: Vec<Option<(RegionCode, Currency)>> =
+            transfers.iter().map(|t| project_of(&t.project)).collect();
+        let mut needed: std::collections::HashSet<(&RecordId, Year), Fast> = Default::default();
+        let mut opening = Vec::new();
+        for (t, office) in transfers.iter().zip(&offices) {
+            if let (Some((provider, currency)), Ok(year)) =
+                (office, Year::new(t.value_date.year() as u16))
+                && needed.insert((&t.project, year))
+            {
+                opening.extend(project_accounts(&t.project, provider, year, *currency));
+            }
+        }
+        self.accounts.reserve(opening.len());
+        for account in opening {
+            self.open_account(account);
+        }
+        // Booking order: value date, kind (money's flow), id. The first eight bytes of the id,
+        // as a number, settle most ties without reading the id itself.
         let rank = |k: TransferKind| TransferKind::ALL.iter().position(|x| *x == k);
-        order.sort_by(|a, b| {
-            let (a, b) = (&transfers[*a], &transfers[*b]);
-            (a.value_date, rank(a.kind), &a.id).cmp(&(b.value_date, rank(b.kind), &b.id))
+        let prefix = |id: &RecordId| {
+            let mut head = [0u8; 8];
+            let bytes = id.as_str().as_bytes();
+            let n = bytes.len().min(8);
+            head[..n].copy_from_slice(&bytes[..n]);
+            u64::from_be_bytes(head)
+        };
+        let mut order: Vec<_> = transfers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.value_date, rank(t.kind), prefix(&t.id), i))
+            .collect();
+        // Ids are unique, so no two transfers compare equal: an unstable sort is stable here.
+        order.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2)
+                .cmp(&(b.0, b.1, b.2))
+                .then_with(|| transfers[a.3].id.cmp(&transfers[b.3].id))
         });
-        for index in order {
+        for (_, _, _, index) in order {
             let t = &transfers[index];
             let fail = |error| BookingError { index, error };
-            let (provider, currency) = project_of(&t.project)
+            let (provider, _) = offices[index]
+                .take()
                 .ok_or_else(|| fail(LedgerError::AccountNotFound(t.project.clone())))?;
             let year = Year::new(t.value_date.year() as u16)
                 .map_err(|_| fail(LedgerError::DateOutOfRange(t.value_date)))?;
-            for account in project_accounts(&t.project, &provider, year, currency) {
-                self.open_account(account);
-            }
             let route = project_route(&t.project, &provider, year, t.kind);
             let (debit, credit) = match route {
                 Some(route) => route,
@@ -860,7 +939,7 @@ impl Ledger {
                 // publication, an office's records, or the demo generator.
                 recorded_by: t.provenance.kind().to_owned(),
             };
-            self.apply(entry).map_err(fail)?;
+            self.apply_in_place(entry).map_err(fail)?;
         }
         Ok(before)
     }

@@ -46,6 +46,9 @@ impl ParseError {
     }
 }
 
+/// The longest record identifier, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
 /// A record identifier: 1–128 characters of letters, digits and `. _ - :`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordId(String);
@@ -53,7 +56,7 @@ pub struct RecordId(String);
 impl RecordId {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':');
-        if text.is_empty() || text.len() > 128 || !text.chars().all(ok_char) {
+        if text.is_empty() || text.len() > MAX_ID_LEN || !text.chars().all(ok_char) {
             return Err(ParseError::new(format!(
                 "{text:?} is not an id: use 1-128 letters, digits, '.', '_', '-' or ':'"
             )));

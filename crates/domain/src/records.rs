@@ -61,4 +61,30 @@ impl Records {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Move every record of `other` to the end of this one's (its program, if it has one,
+    /// replaces this one's).
+    pub fn append(&mut self, mut other: Records) {
+        if other.program.is_some() {
+            self.program = other.program.take();
+        }
+        self.quota_periods.append(&mut other.quota_periods);
+        self.provider_rates.append(&mut other.provider_rates);
+        self.regions.append(&mut other.regions);
+        self.region_tags.append(&mut other.region_tags);
+        self.pairs.append(&mut other.pairs);
+        self.indicators.append(&mut other.indicators);
+        self.facts.append(&mut other.facts);
+        self.projects.append(&mut other.projects);
+        self.transfers.append(&mut other.transfers);
+        self.people.append(&mut other.people);
+        self.posts.append(&mut other.posts);
+        self.postings.append(&mut other.postings);
+        self.targets.append(&mut other.targets);
+        self.purchases.append(&mut other.purchases);
+        self.exchanges.append(&mut other.exchanges);
+        self.project_steps.append(&mut other.project_steps);
+        self.institution_pairs.append(&mut other.institution_pairs);
+        self.trainings.append(&mut other.trainings);
+    }
 }

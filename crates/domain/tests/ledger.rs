@@ -485,6 +485,18 @@ fn verify_names_tampering() {
             ..
         })
     ));
+    // Every account's cached balance off: the violation named is that of the first account
+    // by id, whatever order the accounts are held in.
+    let mut all = l.clone();
+    for account in all.accounts.values_mut() {
+        account.credits_posted = Fen::new(account.credits_posted.get() + 7);
+    }
+    let first = l.accounts.keys().min().unwrap().clone();
+    assert!(
+        matches!(&all.verify(), Err(Violation::CachedBalance { account, .. }) if *account == first),
+        "{:?}",
+        all.verify()
+    );
 }
 
 #[test]

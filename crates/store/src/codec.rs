@@ -265,6 +265,18 @@ fn parents_first(regions: &[Region]) -> Vec<&Region> {
 
 /// Rows of every table, in insert order.
 pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
+    encode_lazily(r)
+        .into_iter()
+        .map(|(table, rows)| (table, rows.collect()))
+        .collect()
+}
+
+/// The rows of one table, encoded as they are asked for.
+pub type Rows<'a> = Box<dyn ExactSizeIterator<Item = Vec<Value>> + Send + 'a>;
+
+/// Rows of every table, in insert order, each encoded only when it is asked for: a bulk load
+/// holds one row at a time rather than a copy of every record.
+pub fn encode_lazily(r: &Records) -> Vec<(&'static Table, Rows<'_>)> {
     let program = r.program.iter().map(|p| {
         vec![
             text(p.code.as_str()),
@@ -512,27 +524,28 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
             &t.provenance,
         )
     });
-    vec![
-        (&PROGRAM, program.collect()),
-        (&QUOTA_PERIODS, periods.collect()),
-        (&REGIONS, regions.collect()),
-        (&REGION_TAGS, tags.collect()),
-        (&PROVIDER_RATES, rates.collect()),
-        (&PAIRS, pairs.collect()),
-        (&INDICATORS, indicators.collect()),
-        (&FACTS, facts.collect()),
-        (&PROJECTS, projects.collect()),
-        (&TRANSFERS, transfers.collect()),
-        (&PEOPLE, people.collect()),
-        (&POSTS, posts.collect()),
-        (&POSTINGS, postings.collect()),
-        (&TARGETS, targets.collect()),
-        (&PURCHASES, purchases.collect()),
-        (&EXCHANGES, exchanges.collect()),
-        (&PROJECT_STEPS, steps.collect()),
-        (&INSTITUTION_PAIRS, institution_pairs.collect()),
-        (&TRAININGS, trainings.collect()),
-    ]
+    let tables: Vec<(&'static Table, Rows<'_>)> = vec![
+        (&PROGRAM, Box::new(program)),
+        (&QUOTA_PERIODS, Box::new(periods)),
+        (&REGIONS, Box::new(regions)),
+        (&REGION_TAGS, Box::new(tags)),
+        (&PROVIDER_RATES, Box::new(rates)),
+        (&PAIRS, Box::new(pairs)),
+        (&INDICATORS, Box::new(indicators)),
+        (&FACTS, Box::new(facts)),
+        (&PROJECTS, Box::new(projects)),
+        (&TRANSFERS, Box::new(transfers)),
+        (&PEOPLE, Box::new(people)),
+        (&POSTS, Box::new(posts)),
+        (&POSTINGS, Box::new(postings)),
+        (&TARGETS, Box::new(targets)),
+        (&PURCHASES, Box::new(purchases)),
+        (&EXCHANGES, Box::new(exchanges)),
+        (&PROJECT_STEPS, Box::new(steps)),
+        (&INSTITUTION_PAIRS, Box::new(institution_pairs)),
+        (&TRAININGS, Box::new(trainings)),
+    ];
+    tables
 }
 
 /// Why a row does not make a record: the column and the reason.

@@ -40,9 +40,9 @@ use std::collections::{HashMap, HashSet};
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// A streamed read of the SQLite file failed (see `SqliteStore`'s `scan_rows`).
+    /// A load or a streamed read through SQLite's own connection failed (see `SqliteStore`).
     #[error("database error: {0}")]
-    Scan(#[from] rusqlite::Error),
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: table {table}, {detail}")]
@@ -169,19 +169,21 @@ impl Booking<'_> {
     /// The accounts a load writes: those its new entries touch (their balances), and those
     /// it opened without moving money (added if missing, never overwriting a balance).
     pub fn accounts(&self) -> (Vec<&Account>, Vec<&Account>) {
-        let touched: HashSet<&RecordId> = self
-            .new_entries()
-            .iter()
-            .flat_map(|r| [&r.entry.debit, &r.entry.credit])
-            .collect();
+        let mut touched: HashSet<&RecordId, counterpart_domain::ledger::Fast> =
+            HashSet::with_capacity_and_hasher(2 * self.new_entries().len(), Default::default());
+        touched.extend(
+            self.new_entries()
+                .iter()
+                .flat_map(|r| [&r.entry.debit, &r.entry.credit]),
+        );
         let mut split: (Vec<&Account>, Vec<&Account>) = self
             .ledger
             .accounts
             .values()
             .filter(|a| touched.contains(&a.id) || a.is_empty())
             .partition(|a| touched.contains(&a.id));
-        split.0.sort_by(|a, b| a.id.cmp(&b.id));
-        split.1.sort_by(|a, b| a.id.cmp(&b.id));
+        split.0.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        split.1.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         split
     }
 

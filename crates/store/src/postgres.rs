@@ -93,6 +93,135 @@ sql_store!(
 );
 
 impl PgStore {
+    /// [`crate::Store::load`] through sqlx: rows in multi-row statements, one transaction.
+    async fn load_rows(
+        &self,
+        records: &counterpart_domain::records::Records,
+        booking: &crate::Booking<'_>,
+        audit: Option<&crate::AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for (table, rows) in crate::codec::encode(records) {
+            Self::insert_rows(&mut tx, table, &rows, &mut |n| {
+                written += n;
+                progress(written);
+            })
+            .await?;
+        }
+        // Lock the chain head of every office the load books for, in office order
+        // (the order a posting locks in), and check that no posting moved it since the
+        // booking was prepared. Every account belongs to one office, so its balance
+        // cannot change under us either.
+        let mut firsts: std::collections::BTreeMap<String, &counterpart_domain::ledger::Recorded> =
+            Default::default();
+        for r in booking.new_entries() {
+            firsts.entry(r.entry.office.to_string()).or_insert(r);
+        }
+        for (office, first) in &firsts {
+            sqlx::query(
+                "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING",
+            )
+            .bind(office)
+            .execute(&mut *tx)
+            .await?;
+            let (sequence, hash): (i64, String) = sqlx::query_as(
+                "SELECT sequence, hash FROM chain_heads WHERE office = $1 FOR NO KEY UPDATE",
+            )
+            .bind(office)
+            .fetch_one(&mut *tx)
+            .await?;
+            let moved = sequence as u64 + 1 != first.sequence
+                || (sequence > 0 && hash != counterpart_domain::ledger::hex(&first.previous_hash));
+            if moved {
+                return Err(crate::StoreError::Changed {
+                    office: office.clone(),
+                });
+            }
+        }
+        let (accounts, opened) = booking.accounts();
+        for chunk in opened.chunks(crate::sql::MAX_BOUND_VALUES / 3) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO accounts (id, kind, currency) ",
+            );
+            insert.push_values(chunk, |mut b, a| {
+                b.push_bind(a.id.to_string())
+                    .push_bind(a.kind.code())
+                    .push_bind(a.currency.to_string());
+            });
+            insert.push(" ON CONFLICT (id) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+            written += chunk.len();
+            progress(written);
+        }
+        for chunk in accounts.chunks(crate::sql::MAX_BOUND_VALUES / 8) {
+            let mut upsert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, \
+                 debits_pending, credits_pending, closed) ",
+            );
+            upsert.push_values(chunk, |mut b, a| {
+                b.push_bind(a.id.to_string())
+                    .push_bind(a.kind.code())
+                    .push_bind(a.currency.to_string())
+                    .push_bind(a.debits_posted.get())
+                    .push_bind(a.credits_posted.get())
+                    .push_bind(a.debits_pending.get())
+                    .push_bind(a.credits_pending.get())
+                    .push_bind(i64::from(a.closed));
+            });
+            upsert.push(crate::sql::UPSERT_ACCOUNT_TAIL);
+            upsert.build().execute(&mut *tx).await?;
+            written += chunk.len();
+            progress(written);
+        }
+        for chunk in booking
+            .new_entries()
+            .chunks(crate::sql::MAX_BOUND_VALUES / 11)
+        {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
+                 corrects_year, sequence) ",
+            );
+            insert.push_values(chunk, |mut b, r| {
+                let (texts, ints) = crate::sql::journal_row(r);
+                for text in texts {
+                    b.push_bind(text);
+                }
+                for int in ints {
+                    b.push_bind(int);
+                }
+            });
+            insert.build().execute(&mut *tx).await?;
+            written += chunk.len();
+            progress(written);
+        }
+        let mut heads: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+        for r in booking.new_entries() {
+            heads.insert(
+                r.entry.office.to_string(),
+                (r.sequence as i64, counterpart_domain::ledger::hex(&r.hash)),
+            );
+        }
+        for (office, (sequence, hash)) in heads {
+            sqlx::query(
+                "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (office) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash",
+            )
+            .bind(office)
+            .bind(sequence)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(audit) = audit {
+            Self::insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Every row of `table` in key order, streamed from the server one row at a time.
     async fn scan_rows(
         &self,

@@ -13,8 +13,9 @@ pub struct SqliteStore {
     /// The file, for the long reads of exports (`scan_rows`).
     path: PathBuf,
     /// SQLite has one writer at a time; writers of this process queue here, in order, instead
-    /// of polling the file lock with the busy handler's growing sleeps.
-    writer: tokio::sync::Mutex<()>,
+    /// of polling the file lock with the busy handler's growing sleeps. The queue also keeps
+    /// the connection that loads write through (rusqlite, opened on the first load).
+    writer: tokio::sync::Mutex<Option<rusqlite::Connection>>,
 }
 
 impl SqliteStore {
@@ -37,27 +38,227 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
-            writer: tokio::sync::Mutex::new(()),
+            writer: tokio::sync::Mutex::new(None),
         })
     }
 
     /// Wait for this process's turn to write.
-    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        Some(self.writer.lock().await)
+    async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, Option<rusqlite::Connection>> {
+        self.writer.lock().await
     }
 
     /// Fold the WAL back into the main file, then close every connection, so that the file
     /// alone holds the database when this returns.
     pub async fn close(self) -> Result<(), StoreError> {
+        let SqliteStore { pool, writer, .. } = self;
+        drop(writer.into_inner());
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&pool)
             .await?;
-        self.pool.close().await;
+        pool.close().await;
         Ok(())
     }
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "BEGIN", "");
+
+impl SqliteStore {
+    /// [`crate::Store::load`] on SQLite: every row through prepared statements of a rusqlite
+    /// connection, one `BEGIN IMMEDIATE` transaction. Through sqlx (multi-row statements
+    /// handed to its worker thread, each bound value copied) a million transfers took twice
+    /// as long (bench/bulk-import.sh).
+    async fn load_rows(
+        &self,
+        records: &counterpart_domain::records::Records,
+        booking: &crate::Booking<'_>,
+        audit: Option<&crate::AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), StoreError> {
+        let mut writer = self.write_turn().await;
+        blocking(|| {
+            let mut conn = match writer.take() {
+                Some(conn) => conn,
+                None => open_writer(&self.path)?,
+            };
+            let written = write_load(&mut conn, records, booking, audit, progress);
+            *writer = Some(conn);
+            written
+        })
+    }
+}
+
+/// Run blocking work from async code: on a multi-threaded runtime the worker thread hands its
+/// other tasks over first; elsewhere (a current-thread runtime, no runtime) it simply runs.
+fn blocking<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// The connection loads write through: the settings of the pool's (`synchronous=FULL`, foreign
+/// keys, a 256 MiB page cache; the file is already in WAL mode).
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -262144)?;
+    Ok(conn)
+}
+
+/// How often a load reports progress, in rows.
+const PROGRESS_EVERY: usize = 4096;
+
+/// Write records and their booking in one transaction (see [`crate::Store::load`]).
+fn write_load(
+    conn: &mut rusqlite::Connection,
+    records: &counterpart_domain::records::Records,
+    booking: &crate::Booking<'_>,
+    audit: Option<&crate::AuditEntry>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(), StoreError> {
+    use crate::codec::Value;
+    use counterpart_domain::ledger::{Recorded, hex};
+    use rusqlite::OptionalExtension;
+    use rusqlite::types::Null;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // The chain head of every office the load books for must be where the booking found it:
+    // a posting since then means the booking is stale. `BEGIN IMMEDIATE` holds them still.
+    let mut firsts: std::collections::BTreeMap<&str, &Recorded> = Default::default();
+    for r in booking.new_entries() {
+        firsts.entry(r.entry.office.as_str()).or_insert(r);
+    }
+    for (office, first) in &firsts {
+        let head: Option<(i64, String)> = tx
+            .prepare_cached("SELECT sequence, hash FROM chain_heads WHERE office = ?1")?
+            .query_row([office], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let (sequence, hash) = head.unwrap_or((0, String::new()));
+        if sequence as u64 + 1 != first.sequence
+            || (sequence > 0 && hash != hex(&first.previous_hash))
+        {
+            return Err(StoreError::Changed {
+                office: office.to_string(),
+            });
+        }
+    }
+    let mut written = 0;
+    let tick = |written: &mut usize| {
+        *written += 1;
+        if written.is_multiple_of(PROGRESS_EVERY) {
+            progress(*written);
+        }
+    };
+    for (table, rows) in crate::codec::encode_lazily(records) {
+        if rows.len() == 0 {
+            continue;
+        }
+        let mut insert = tx.prepare_cached(&insert_sql(table))?;
+        for row in rows {
+            for (i, value) in row.iter().enumerate() {
+                match value {
+                    Value::Int(n) => insert.raw_bind_parameter(i + 1, n)?,
+                    Value::Text(t) => insert.raw_bind_parameter(i + 1, t.as_str())?,
+                    Value::Null => insert.raw_bind_parameter(i + 1, Null)?,
+                }
+            }
+            insert.raw_execute()?;
+            tick(&mut written);
+        }
+    }
+    let (accounts, opened) = booking.accounts();
+    let mut open = tx.prepare_cached(
+        "INSERT INTO accounts (id, kind, currency) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+    )?;
+    for a in opened {
+        open.execute((a.id.as_str(), a.kind.code(), a.currency.as_str()))?;
+        tick(&mut written);
+    }
+    let mut upsert = tx.prepare_cached(&format!(
+        "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, debits_pending, \
+         credits_pending, closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){}",
+        crate::sql::UPSERT_ACCOUNT_TAIL
+    ))?;
+    for a in accounts {
+        upsert.execute((
+            a.id.as_str(),
+            a.kind.code(),
+            a.currency.as_str(),
+            a.debits_posted.get(),
+            a.credits_posted.get(),
+            a.debits_pending.get(),
+            a.credits_pending.get(),
+            i64::from(a.closed),
+        ))?;
+        tick(&mut written);
+    }
+    let mut journal = tx.prepare_cached(
+        "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
+         corrects_year, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let (mut previous, mut hash) = ([0u8; 64], [0u8; 64]);
+    for r in booking.new_entries() {
+        journal.execute((
+            r.entry.id.as_str(),
+            r.entry.debit.as_str(),
+            r.entry.credit.as_str(),
+            r.entry.office.as_str(),
+            r.entry.recorded_by.as_str(),
+            hex_str(&r.previous_hash, &mut previous),
+            hex_str(&r.hash, &mut hash),
+            r.entry.corrects_year.map(|y| i64::from(y.get())),
+            r.sequence as i64,
+        ))?;
+        tick(&mut written);
+    }
+    let mut heads: std::collections::BTreeMap<&str, &Recorded> = Default::default();
+    for r in booking.new_entries() {
+        heads.insert(r.entry.office.as_str(), r);
+    }
+    let mut head = tx.prepare_cached(
+        "INSERT INTO chain_heads (office, sequence, hash) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (office) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash",
+    )?;
+    for (office, last) in heads {
+        head.execute((office, last.sequence as i64, hex(&last.hash)))?;
+    }
+    if let Some(a) = audit {
+        tx.prepare_cached(
+            "INSERT INTO audit_log (at, actor, action, target, before, after) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute((&a.at, &a.actor, &a.action, &a.target, &a.before, &a.after))?;
+    }
+    drop((open, upsert, journal, head));
+    tx.commit()?;
+    progress(written);
+    Ok(())
+}
+
+/// A hash as lower-case hex, written into `buffer`.
+fn hex_str<'b>(hash: &[u8; 32], buffer: &'b mut [u8; 64]) -> &'b str {
+    hex::encode_to_slice(hash, buffer).expect("64 hex digits hold 32 bytes");
+    std::str::from_utf8(buffer).expect("hex digits are ASCII")
+}
+
+/// `INSERT INTO table (columns…) VALUES (?1, …)`.
+fn insert_sql(table: &crate::codec::Table) -> String {
+    let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+    let slots: Vec<_> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        table.name,
+        columns.join(", "),
+        slots.join(", ")
+    )
+}
 
 /// Rows a scan hands over at a time.
 const SCAN_BATCH: usize = 1024;

@@ -275,7 +275,7 @@ async fn a_failed_load_leaves_nothing_behind() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, StoreError::Database(_)),
+            matches!(err, StoreError::Database(_) | StoreError::Sqlite(_)),
             "{}: {err}",
             backend.name()
         );
