@@ -553,6 +553,11 @@ async fn one_bad_row_among_good_ones_writes_nothing() {
     )
     .await;
     assert!(message.starts_with("2 problem(s)"), "{message}");
+    // Files parse side by side; their problems are reported in table order all the same.
+    assert!(
+        message.find("projects.csv:502") < message.find("transfers.csv:4"),
+        "{message}"
+    );
     rows.pop();
     let transfers = transfers.replace("2015-13-01", "2015-12-01");
     refused(
