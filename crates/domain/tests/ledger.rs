@@ -2,7 +2,8 @@
 //! model's, every invariant rechecked after every step.
 
 use counterpart_domain::ledger::{
-    Account, AccountKind, Applied, Entry, Ledger, LedgerError, Phase, Violation,
+    Account, AccountKind, Applied, Entry, Ledger, LedgerError, Phase, Violation, project_account,
+    source_account,
 };
 use counterpart_domain::project::TransferKind;
 use counterpart_domain::{Currency, Date, Fen, RecordId, RegionCode, Year};
@@ -509,4 +510,31 @@ fn a_date_outside_any_program_is_its_own_refusal() {
         err.to_string(),
         "2200-06-01 lies outside the years a program can have (1949–2100)"
     );
+}
+
+proptest! {
+    /// Account ids are built by hand on the booking path: they are the ids the documented
+    /// patterns name (`source.PROVIDER.YEAR`, `PROJECT.KIND`), and valid ids.
+    #[test]
+    fn account_ids_follow_their_patterns(
+        provider in "[a-z0-9][a-z0-9._-]{0,63}",
+        year in Year::MIN..=Year::MAX,
+        project in "[A-Za-z0-9._:-]{1,128}",
+    ) {
+        let provider = RegionCode::parse(&provider).unwrap();
+        let year = Year::new(year).unwrap();
+        let source = source_account(&provider, year);
+        prop_assert_eq!(source.as_str(), format!("source.{provider}.{year}"));
+        prop_assert_eq!(RecordId::parse(source.as_str()).unwrap(), source.clone());
+        let project = RecordId::parse(&project).unwrap();
+        for kind in [AccountKind::Committed, AccountKind::Disbursed, AccountKind::Spent] {
+            let account = project_account(&project, kind);
+            let expected = format!("{project}.{}", kind.code());
+            match RecordId::parse(&expected) {
+                Ok(valid) => prop_assert_eq!(&account, &valid),
+                // Too long to be an id: the project's own id stands for it.
+                Err(_) => prop_assert_eq!(&account, &project),
+            }
+        }
+    }
 }
