@@ -18,6 +18,8 @@
 //! - [`scaling`]: cost scaling (Goldberg–Kennedy double push) for large sparse assignment;
 //! - [`push_relabel`]: cost-scaling push-relabel min-cost flow (Goldberg's CS2 line) for large
 //!   capacitated problems: posts with seats, providers with capacity;
+//! - [`seats`]: an ε-scaling auction over seats for capacitated assignment (people into posts
+//!   with several seats, the unplaced at a price), tried first on networks of that shape;
 //! - [`pairing`]: the pairing model (fit, richest-to-poorest gap, proportionality, continuity;
 //!   fixed, forbidden, k providers) by branch and bound over the network simplex, with
 //!   explanations: score breakdowns, shadow prices, "why not X–Y?";
@@ -34,6 +36,7 @@ pub mod pairing;
 pub mod placement;
 pub mod push_relabel;
 pub mod scaling;
+pub mod seats;
 pub mod simplex;
 pub mod ssp;
 pub mod stable;

@@ -34,6 +34,8 @@ pub const SCALING_FROM_NODES: usize = 20_000;
 pub enum Method {
     NetworkSimplex,
     CostScaling,
+    /// The seat auction of [`crate::seats`], for networks of the placement shape.
+    SeatAuction,
 }
 
 impl std::fmt::Display for Method {
@@ -41,13 +43,19 @@ impl std::fmt::Display for Method {
         f.write_str(match self {
             Method::NetworkSimplex => "network simplex",
             Method::CostScaling => "cost-scaling push-relabel",
+            Method::SeatAuction => "ε-scaling seat auction",
         })
     }
 }
 
-/// The network simplex below [`SCALING_FROM_NODES`], cost scaling from there.
+/// The network simplex below [`SCALING_FROM_NODES`]; from there the seat auction when the
+/// network has the placement shape (people, posts with seats, one sink) and a feasible flow,
+/// else cost scaling.
 pub fn solve_by_size(network: &Network) -> (Result<FlowSolution, Infeasible>, Method) {
     if network.nodes() >= SCALING_FROM_NODES {
+        if let Some(solution) = crate::seats::attempt(network) {
+            return (Ok(solution), Method::SeatAuction);
+        }
         (solve(network), Method::CostScaling)
     } else {
         (crate::simplex::solve(network), Method::NetworkSimplex)

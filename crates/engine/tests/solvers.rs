@@ -6,6 +6,7 @@ use counterpart_engine::assignment::{self, Assignment};
 use counterpart_engine::dimacs::{self, Problem};
 use counterpart_engine::network::{self, Network, Reason};
 use counterpart_engine::push_relabel;
+use counterpart_engine::seats;
 use counterpart_engine::ssp;
 use proptest::prelude::*;
 
@@ -110,6 +111,47 @@ fn small_network() -> impl Strategy<Value = Network> {
                 n
             })
     })
+}
+
+/// People with up to five candidate posts (some arcs doubled, some with room for two) and
+/// perhaps an unplaced arc each, posts with one to three seats (one post's arc to the sink
+/// costing something), one sink.
+fn seats_network(
+    people: usize,
+    posts: usize,
+    seed: u64,
+    unplaced_cost: Option<i64>,
+    costs: i64,
+) -> Network {
+    let mut next = xorshift(seed);
+    let sink = people + posts;
+    let mut n = Network::new(sink + 1);
+    for p in 0..people {
+        n.supply[p] = 1;
+        for _ in 0..next(6) {
+            let cap = 1 + i64::from(next(10) == 0);
+            n.add_arc(
+                p,
+                people + next(posts as u64) as usize,
+                0,
+                cap,
+                next(costs as u64 + 1) as i64,
+            );
+        }
+        if let Some(c) = unplaced_cost {
+            n.add_arc(p, sink, 0, 1 + i64::from(p % 7 == 0), c);
+        }
+    }
+    for q in 0..posts {
+        let cost = if q == 0 {
+            next(costs as u64 + 1) as i64
+        } else {
+            0
+        };
+        n.add_arc(people + q, sink, 0, 1 + next(3) as i64, cost);
+    }
+    n.supply[sink] = -(people as i64);
+    n
 }
 
 proptest! {
@@ -256,22 +298,7 @@ proptest! {
         unplaced_cost in proptest::option::of(0..5_000i64),
         costs in prop_oneof![Just(3i64), Just(1_000), Just(1_000_000)],
     ) {
-        let mut next = xorshift(seed);
-        let sink = people + posts;
-        let mut n = Network::new(sink + 1);
-        for p in 0..people {
-            n.supply[p] = 1;
-            for _ in 0..next(6) {
-                n.add_arc(p, people + next(posts as u64) as usize, 0, 1, next(costs as u64 + 1) as i64);
-            }
-            if let Some(c) = unplaced_cost {
-                n.add_arc(p, sink, 0, 1, c);
-            }
-        }
-        for q in 0..posts {
-            n.add_arc(people + q, sink, 0, 1 + next(3) as i64, 0);
-        }
-        n.supply[sink] = -(people as i64);
+        let n = seats_network(people, posts, seed, unplaced_cost, costs);
         let reference = ssp::solve(&n);
         let scaled = push_relabel::solve(&n);
         match (&reference, &scaled) {
@@ -285,6 +312,29 @@ proptest! {
                 prop_assert_eq!(a.demand - a.reachable > 0, b.demand - b.reachable > 0);
             }
             _ => prop_assert!(false, "reference {:?}, push-relabel {:?}", reference.is_ok(), scaled.is_ok()),
+        }
+    }
+
+    /// The seat auction on the same networks: the reference's optimum, certified, whenever
+    /// there is a feasible flow; `None` (push-relabel then answers) when there is not.
+    #[test]
+    fn the_seat_auction_agrees_with_the_reference(
+        people in 1..150usize,
+        posts in 1..60usize,
+        seed in any::<u64>(),
+        unplaced_cost in proptest::option::of(-50..5_000i64),
+        costs in prop_oneof![Just(3i64), Just(1_000), Just(1_000_000)],
+    ) {
+        let n = seats_network(people, posts, seed, unplaced_cost, costs);
+        let reference = ssp::solve(&n);
+        let auction = seats::attempt(&n);
+        match (&reference, &auction) {
+            (Ok(a), Some(b)) => {
+                network::verify(&n, b).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(a.cost, b.cost);
+            }
+            (Err(_), None) => {}
+            _ => prop_assert!(false, "reference {:?}, auction {:?}", reference.is_ok(), auction.is_some()),
         }
     }
 
