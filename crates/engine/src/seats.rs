@@ -74,12 +74,12 @@ fn shape(network: &Network) -> Option<Shape> {
     let mut local = vec![NONE; n];
     let mut person_node = Vec::new();
     let mut post_node = Vec::new();
-    for v in 0..n {
+    for (v, number) in local.iter_mut().enumerate() {
         if network.supply[v] == 1 {
-            local[v] = person_node.len() as u32;
+            *number = person_node.len() as u32;
             person_node.push(v as u32);
         } else if v != sink {
-            local[v] = post_node.len() as u32;
+            *number = post_node.len() as u32;
             post_node.push(v as u32);
         }
     }
@@ -430,12 +430,16 @@ impl Reverse {
         let mut owner = vec![0u32; s.target.len()];
         let mut into_cost = vec![0i64; s.target.len()];
         for p in 0..s.people {
-            for a in s.start[p] as usize..s.start[p + 1] as usize {
-                let q = s.target[a] as usize;
-                into[fill[q] as usize] = a as u32;
-                owner[fill[q] as usize] = p as u32;
-                into_cost[fill[q] as usize] = cost[a];
-                fill[q] += 1;
+            let arcs = s.start[p] as usize..s.start[p + 1] as usize;
+            for (a, (&q, &c)) in arcs
+                .clone()
+                .zip(s.target[arcs.clone()].iter().zip(&cost[arcs]))
+            {
+                let at = fill[q as usize] as usize;
+                into[at] = a as u32;
+                owner[at] = p as u32;
+                into_cost[at] = c;
+                fill[q as usize] += 1;
             }
         }
         let post_of_seat = {
