@@ -115,11 +115,12 @@ pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasi
             matchable(problem)?;
             scaling::solve(problem, true)
         }
-        Err(Refused::NotSquare) => Err(Refused::NotSquare),
+        Err(refused @ (Refused::NotSquare | Refused::TooCostly)) => Err(refused),
     };
     match proven {
         Ok(solution) => Ok(solution),
-        // Not square, or the price bound tripped: the reference answers either way.
+        // Not square, costs too spread for 64-bit prices, or the price bound tripped: the
+        // reference answers.
         Err(_) => solve_sparse(problem),
     }
 }

@@ -23,6 +23,8 @@ pub enum Refused {
     /// A phase took far more bids than usual and no perfect matching was known to exist:
     /// check with a maximum matching, then call again with `proven`.
     Suspect,
+    /// Costs so spread that scaled prices could overflow 64 bits.
+    TooCostly,
 }
 
 /// Solve a square sparse assignment; `Err` when it is not square or has no perfect matching
@@ -43,19 +45,69 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
             v: vec![],
         });
     }
-    // Arcs of each left node, contiguous (CSR), costs scaled by n + 1.
+    // Arcs of each left node, contiguous (CSR): each with its right node and its cost less the
+    // lowest, packed in one row (half the memory a bid reads when the costs span under 2³²).
     let scale = n as i64 + 1;
     let (start, order) = problem.by_left();
-    let target: Vec<u32> = order.iter().map(|&k| problem.arcs[k].1 as u32).collect();
-    let cost: Vec<i64> = order.iter().map(|&k| problem.arcs[k].2 * scale).collect();
-    let arc_id: Vec<u32> = order.iter().map(|&k| k as u32).collect();
     if (0..n).any(|i| start[i] == start[i + 1]) {
         return Err(Refused::NoPerfectMatching);
     }
-    let (low, high) = cost
+    let (low, high) = problem
+        .arcs
         .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
-    let range = (high - low).max(1);
+        .fold((i64::MAX, i64::MIN), |(lo, hi), a| {
+            (lo.min(a.2), hi.max(a.2))
+        });
+    if i128::from(high - low) * i128::from(scale) * (2 * n as i128 + 4) > i128::from(i64::MAX / 2) {
+        return Err(Refused::TooCostly);
+    }
+    let solved = if u32::try_from(high - low).is_ok() {
+        let rows: Vec<(u32, u32)> = order
+            .iter()
+            .map(|&k| (problem.arcs[k].1 as u32, (problem.arcs[k].2 - low) as u32))
+            .collect();
+        auction(&start, &rows, high - low, scale, proven)?
+    } else {
+        let rows: Vec<(u32, u64)> = order
+            .iter()
+            .map(|&k| (problem.arcs[k].1 as u32, (problem.arcs[k].2 - low) as u64))
+            .collect();
+        auction(&start, &rows, high - low, scale, proven)?
+    };
+    let chosen: Vec<usize> = solved.assigned.iter().map(|&a| order[a as usize]).collect();
+    let v = solved.v;
+    let u: Vec<i64> = (0..n)
+        .map(|i| {
+            let (_, r, c) = problem.arcs[chosen[i]];
+            c - v[r]
+        })
+        .collect();
+    let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
+    Ok(AssignmentSolution {
+        chosen,
+        cost: total,
+        u,
+        v,
+    })
+}
+
+/// An auction's answer: each left node's arc position, and exact duals of the right nodes
+/// (in costs less the lowest).
+struct Auctioned {
+    assigned: Vec<u32>,
+    v: Vec<i64>,
+}
+
+/// The ε-scaling auction over packed rows `(right node, cost − lowest)`.
+fn auction<C: Copy + Into<u64>>(
+    start: &[usize],
+    rows: &[(u32, C)],
+    spread: i64,
+    scale: i64,
+    proven: bool,
+) -> Result<Auctioned, Refused> {
+    let n = start.len() - 1;
+    let range = spread.max(1) * scale;
     // Above this within a phase, a price suggests that no perfect matching exists (a price can
     // rise by at most the cost range plus ε per left node on any augmenting path).
     let ceiling = (2 * n as i64 + 2).saturating_mul(range + scale);
@@ -65,6 +117,9 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
     let mut assigned = vec![u32::MAX; n]; // left → arc position
     let mut epsilon = range;
     let mut free: Vec<u32> = Vec::with_capacity(n);
+    // Short lists pay off on long rows only (measured: 50 arcs a node, not 20).
+    let listed = rows.len() >= LONG_ROWS * n;
+    let mut shortlist = Shortlist::new(if listed { n } else { 0 });
     let patience = if proven {
         u64::MAX
     } else {
@@ -83,19 +138,14 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
                 return Err(Refused::Suspect);
             }
             let i = i as usize;
-            // The best and second-best value c + p among i's arcs.
-            let (mut best, mut second, mut at) = (i64::MAX, i64::MAX, usize::MAX);
-            for a in start[i]..start[i + 1] {
-                let value = cost[a] + price[target[a] as usize];
-                if value < best {
-                    second = best;
-                    best = value;
-                    at = a;
-                } else if value < second {
-                    second = value;
-                }
-            }
-            let j = target[at] as usize;
+            // The best and second-best value c + p among i's arcs: from its short list when
+            // that still decides, else by a scan (that renews the list).
+            let (best, second, at) = if listed {
+                shortlist.best_two(i, start, rows, scale, &price)
+            } else {
+                best_two(start[i]..start[i + 1], rows, scale, &price)
+            };
+            let j = rows[at].0 as usize;
             let raise = if second == i64::MAX {
                 range + epsilon
             } else {
@@ -120,23 +170,114 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
             break;
         }
     }
-    let chosen: Vec<usize> = (0..n)
-        .map(|i| arc_id[assigned[i] as usize] as usize)
-        .collect();
-    let v = exact_duals(&start, &target, &cost, &assigned, &owner, &price, scale);
-    let u: Vec<i64> = (0..n)
-        .map(|i| {
-            let (_, r, c) = problem.arcs[chosen[i]];
-            c - v[r]
-        })
-        .collect();
-    let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
-    Ok(AssignmentSolution {
-        chosen,
-        cost: total,
-        u,
-        v,
-    })
+    let v = exact_duals(start, rows, &assigned, &owner, &price, scale);
+    Ok(Auctioned { assigned, v })
+}
+
+/// A packed arc's value to its left node: scaled cost plus its right node's price.
+#[inline(always)]
+fn value<C: Copy + Into<u64>>(arc: (u32, C), scale: i64, price: &[i64]) -> i64 {
+    arc.1.into() as i64 * scale + price[arc.0 as usize]
+}
+
+/// From how many arcs per left node on average the short lists are used.
+const LONG_ROWS: usize = 32;
+
+/// The best value c + p, the second best (`i64::MAX` if none) and the best arc among `arcs`.
+#[inline]
+fn best_two<C: Copy + Into<u64>>(
+    arcs: std::ops::Range<usize>,
+    rows: &[(u32, C)],
+    scale: i64,
+    price: &[i64],
+) -> (i64, i64, usize) {
+    let (mut best, mut second, mut at) = (i64::MAX, i64::MAX, usize::MAX);
+    let first = arcs.start;
+    for (k, &arc) in rows[arcs].iter().enumerate() {
+        let value = value(arc, scale, price);
+        if value < best {
+            second = best;
+            best = value;
+            at = first + k;
+        } else if value < second {
+            second = value;
+        }
+    }
+    (best, second, at)
+}
+
+/// How many of a left node's cheapest arcs its short list keeps.
+const LISTED: usize = 4;
+
+/// Each left node's [`LISTED`] cheapest arcs (by cost plus price) when last scanned, and the
+/// next cheapest value then (Goldberg and Kennedy's CSA-Q "k-best lists"). Prices only rise,
+/// so an arc off the list is still at least that bound: while the list's two best are within
+/// it, they are the node's two best, found without scanning all its arcs.
+struct Shortlist {
+    arcs: Vec<[u32; LISTED]>,
+    bound: Vec<i64>,
+}
+
+impl Shortlist {
+    fn new(n: usize) -> Shortlist {
+        Shortlist {
+            arcs: vec![[u32::MAX; LISTED]; n],
+            bound: vec![i64::MIN; n],
+        }
+    }
+
+    /// The best value, the second best (`i64::MAX` if none) and the best arc of left node `i`.
+    #[inline]
+    fn best_two<C: Copy + Into<u64>>(
+        &mut self,
+        i: usize,
+        start: &[usize],
+        rows: &[(u32, C)],
+        scale: i64,
+        price: &[i64],
+    ) -> (i64, i64, usize) {
+        let (mut best, mut second, mut at) = (i64::MAX, i64::MAX, usize::MAX);
+        for &a in &self.arcs[i] {
+            if a == u32::MAX {
+                break;
+            }
+            let a = a as usize;
+            let value = value(rows[a], scale, price);
+            if value < best {
+                second = best;
+                best = value;
+                at = a;
+            } else if value < second {
+                second = value;
+            }
+        }
+        if second <= self.bound[i] && at != usize::MAX {
+            return (best, second, at);
+        }
+        // Scan: the LISTED + 1 cheapest, in order.
+        let mut top = [(i64::MAX, u32::MAX); LISTED + 1];
+        for a in start[i]..start[i + 1] {
+            let value = value(rows[a], scale, price);
+            if value < top[LISTED].0 {
+                let mut k = LISTED;
+                while k > 0 && top[k - 1].0 > value {
+                    top[k] = top[k - 1];
+                    k -= 1;
+                }
+                top[k] = (value, a as u32);
+            }
+        }
+        for (slot, &(_, a)) in self.arcs[i].iter_mut().zip(&top) {
+            *slot = a;
+        }
+        // With all its arcs listed, the list always decides.
+        self.bound[i] = if start[i + 1] - start[i] <= LISTED {
+            i64::MAX
+        } else {
+            top[LISTED].0
+        };
+        (top[0].0, top[1].0, top[0].1 as usize)
+    }
 }
 
 /// Exact duals from ε-optimal prices (ε = 1 on costs scaled by `S = n + 1`): shortest
@@ -144,10 +285,9 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
 /// to at `c(i, j') − c(i, j)`, from a root joined to every node at 0. Reduced by the prices
 /// plus one per edge, every length is non-negative (ε-optimality), so Dijkstra applies; and
 /// because a path has fewer than `S` edges, the scaled distance divided by `S` is exact.
-fn exact_duals(
+fn exact_duals<C: Copy + Into<u64>>(
     start: &[usize],
-    target: &[u32],
-    cost: &[i64],
+    rows: &[(u32, C)],
     assigned: &[u32],
     owner: &[u32],
     price: &[i64],
@@ -167,15 +307,15 @@ fn exact_duals(
         }
         done[j] = true;
         let i = owner[j] as usize;
-        let here = cost[assigned[i] as usize] + price[j];
-        for a in start[i]..start[i + 1] {
-            let next = target[a] as usize;
+        let here = value(rows[assigned[i] as usize], scale, price);
+        for &arc in &rows[start[i]..start[i + 1]] {
+            let next = arc.0 as usize;
             if done[next] {
                 continue;
             }
             // Non-negative by ε-optimality; clamped so that a bug shows in the certificate
             // check instead of breaking Dijkstra.
-            let length = (cost[a] + price[next] - here + 1).max(0);
+            let length = (value(arc, scale, price) - here + 1).max(0);
             if d + length < dist[next] {
                 dist[next] = d + length;
                 heap.push(Reverse((d + length, next as u32)));

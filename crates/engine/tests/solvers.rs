@@ -427,9 +427,15 @@ proptest! {
         prop_assert_eq!(placed_count + unplaced_flow, round.people as i64);
     }
 
-    /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000.
+    /// Square sparse problems (the cost-scaling case) up to 200, costs up to 1,000,000 (packed
+    /// in 32 bits) or 10¹⁰ (in 64).
     #[test]
-    fn scaling_agrees_with_the_reference(p in assignment_problem(200, 0, 0.1, 1_000_000)) {
+    fn scaling_agrees_with_the_reference(
+        p in prop_oneof![
+            assignment_problem(200, 0, 0.1, 1_000_000),
+            assignment_problem(200, 0, 0.1, 10_000_000_000),
+        ],
+    ) {
         let scaling = assignment::solve_scaling(&p);
         let reference = assignment::solve_sparse(&p);
         match (&scaling, &reference) {
