@@ -256,8 +256,8 @@ impl Shortlist {
         }
         // Scan: the LISTED + 1 cheapest, in order.
         let mut top = [(i64::MAX, u32::MAX); LISTED + 1];
-        for a in start[i]..start[i + 1] {
-            let value = value(rows[a], scale, price);
+        for (a, &arc) in rows.iter().enumerate().take(start[i + 1]).skip(start[i]) {
+            let value = value(arc, scale, price);
             if value < top[LISTED].0 {
                 let mut k = LISTED;
                 while k > 0 && top[k - 1].0 > value {
