@@ -117,9 +117,6 @@ fn auction<C: Copy + Into<u64>>(
     let mut assigned = vec![u32::MAX; n]; // left → arc position
     let mut epsilon = range;
     let mut free: Vec<u32> = Vec::with_capacity(n);
-    // Short lists pay off on long rows only (measured: 50 arcs a node, not 20).
-    let listed = rows.len() >= LONG_ROWS * n;
-    let mut shortlist = Shortlist::new(if listed { n } else { 0 });
     let patience = if proven {
         u64::MAX
     } else {
@@ -138,13 +135,8 @@ fn auction<C: Copy + Into<u64>>(
                 return Err(Refused::Suspect);
             }
             let i = i as usize;
-            // The best and second-best value c + p among i's arcs: from its short list when
-            // that still decides, else by a scan (that renews the list).
-            let (best, second, at) = if listed {
-                shortlist.best_two(i, start, rows, scale, &price)
-            } else {
-                best_two(start[i]..start[i + 1], rows, scale, &price)
-            };
+            // The best and second-best value c + p among i's arcs.
+            let (best, second, at) = best_two(start[i]..start[i + 1], rows, scale, &price);
             let j = rows[at].0 as usize;
             let raise = if second == i64::MAX {
                 range + epsilon
@@ -180,9 +172,6 @@ fn value<C: Copy + Into<u64>>(arc: (u32, C), scale: i64, price: &[i64]) -> i64 {
     arc.1.into() as i64 * scale + price[arc.0 as usize]
 }
 
-/// From how many arcs per left node on average the short lists are used.
-const LONG_ROWS: usize = 32;
-
 /// The best value c + p, the second best (`i64::MAX` if none) and the best arc among `arcs`.
 #[inline]
 fn best_two<C: Copy + Into<u64>>(
@@ -204,80 +193,6 @@ fn best_two<C: Copy + Into<u64>>(
         }
     }
     (best, second, at)
-}
-
-/// How many of a left node's cheapest arcs its short list keeps.
-const LISTED: usize = 4;
-
-/// Each left node's [`LISTED`] cheapest arcs (by cost plus price) when last scanned, and the
-/// next cheapest value then (Goldberg and Kennedy's CSA-Q "k-best lists"). Prices only rise,
-/// so an arc off the list is still at least that bound: while the list's two best are within
-/// it, they are the node's two best, found without scanning all its arcs.
-struct Shortlist {
-    arcs: Vec<[u32; LISTED]>,
-    bound: Vec<i64>,
-}
-
-impl Shortlist {
-    fn new(n: usize) -> Shortlist {
-        Shortlist {
-            arcs: vec![[u32::MAX; LISTED]; n],
-            bound: vec![i64::MIN; n],
-        }
-    }
-
-    /// The best value, the second best (`i64::MAX` if none) and the best arc of left node `i`.
-    #[inline]
-    fn best_two<C: Copy + Into<u64>>(
-        &mut self,
-        i: usize,
-        start: &[usize],
-        rows: &[(u32, C)],
-        scale: i64,
-        price: &[i64],
-    ) -> (i64, i64, usize) {
-        let (mut best, mut second, mut at) = (i64::MAX, i64::MAX, usize::MAX);
-        for &a in &self.arcs[i] {
-            if a == u32::MAX {
-                break;
-            }
-            let a = a as usize;
-            let value = value(rows[a], scale, price);
-            if value < best {
-                second = best;
-                best = value;
-                at = a;
-            } else if value < second {
-                second = value;
-            }
-        }
-        if second <= self.bound[i] && at != usize::MAX {
-            return (best, second, at);
-        }
-        // Scan: the LISTED + 1 cheapest, in order.
-        let mut top = [(i64::MAX, u32::MAX); LISTED + 1];
-        for (a, &arc) in rows.iter().enumerate().take(start[i + 1]).skip(start[i]) {
-            let value = value(arc, scale, price);
-            if value < top[LISTED].0 {
-                let mut k = LISTED;
-                while k > 0 && top[k - 1].0 > value {
-                    top[k] = top[k - 1];
-                    k -= 1;
-                }
-                top[k] = (value, a as u32);
-            }
-        }
-        for (slot, &(_, a)) in self.arcs[i].iter_mut().zip(&top) {
-            *slot = a;
-        }
-        // With all its arcs listed, the list always decides.
-        self.bound[i] = if start[i + 1] - start[i] <= LISTED {
-            i64::MAX
-        } else {
-            top[LISTED].0
-        };
-        (top[0].0, top[1].0, top[0].1 as usize)
-    }
 }
 
 /// Exact duals from ε-optimal prices (ε = 1 on costs scaled by `S = n + 1`): shortest
