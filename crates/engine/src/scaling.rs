@@ -213,10 +213,29 @@ fn exact_duals<C: Copy + Into<u64>>(
     let lowest = price.iter().copied().min().unwrap_or(0);
     let mut dist: Vec<i64> = price.iter().map(|p| p - lowest).collect();
     let mut done = vec![false; n];
+    // Every node starts at its own distance from the root; few are improved on. So the queue is
+    // the nodes sorted once by their starting distance, merged with a heap of the improved.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&j| dist[j as usize]);
+    let mut order = order.into_iter().peekable();
     let mut heap: std::collections::BinaryHeap<Reverse<(i64, u32)>> =
-        (0..n).map(|j| Reverse((dist[j], j as u32))).collect();
-    while let Some(Reverse((d, j))) = heap.pop() {
-        let j = j as usize;
+        std::collections::BinaryHeap::new();
+    loop {
+        let from_heap = match (heap.peek(), order.peek()) {
+            (Some(&Reverse((d, _))), Some(&j)) => d < dist[j as usize],
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let (d, j) = if from_heap {
+            let Some(Reverse((d, j))) = heap.pop() else {
+                break;
+            };
+            (d, j as usize)
+        } else {
+            let Some(j) = order.next() else { break };
+            (dist[j as usize], j as usize)
+        };
         if done[j] || d != dist[j] {
             continue;
         }
