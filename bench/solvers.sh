@@ -2,8 +2,9 @@
 # The solver benchmark: generate DIMACS instances, solve each with `counterpart solve` and with
 # the peers (OR-Tools, SciPy, lap — installed from PyPI into bench/.venv), check that every
 # optimum agrees, and write bench/RESULTS.md with median times (of 3) and ratios.
-# Times: ours is the solver's own "solved in" (solve plus certificate check, parsing
-# excluded); the peers' is their solve call (array building excluded). Single-threaded.
+# Times: ours is the solver's own "solved in" (solve plus certificate check; parsing excluded,
+# and for a complete assignment the cost matrix built from the parsed arcs, as the peers' input
+# arrays are); the peers' is their solve call (array building excluded). Single-threaded.
 # Memory: ours is the peak RSS of the whole `counterpart solve` process (file text and parsed
 # problem included), the largest of the three runs.
 # Usage: bench/solvers.sh [INSTANCE ...]   (default: all of bench/make-instances.py)
