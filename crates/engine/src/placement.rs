@@ -5,7 +5,8 @@
 //! one node however many seats it has.
 //!
 //! Program-size rounds go to the network simplex, large ones (a program-wide round of tens of
-//! thousands of people) to cost-scaling push-relabel; every answer's certificate is checked.
+//! thousands of people) to the seat auction of [`crate::seats`] (push-relabel should it
+//! decline); every answer's certificate is checked.
 
 use crate::network::{CertificateError, FlowSolution, Network};
 use std::time::{Duration, Instant};
