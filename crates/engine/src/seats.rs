@@ -8,10 +8,12 @@
 //! them, each with its own price: a person bids for the cheapest seat of the post that is
 //! cheapest for them, raising it by the margin over their second choice (which may be the
 //! post's next seat) plus ε. Costs are multiplied by `n + 3` (`n` people), so the final phase at
-//! ε = 1 is optimal. Forward phases leave seats that ended up free at prices earlier phases
-//! raised; the asymmetric problem is optimal only when every free seat is no dearer than every
-//! taken one, so after the last phase free seats above the cheapest taken price bid for people
-//! in reverse (lowering their price) until none is.
+//! ε = 1 is optimal. A forward phase leaves seats that ended up free at prices bids raised; the
+//! asymmetric problem is optimal only when no free seat is dearer than a taken one, so after
+//! each phase free seats above the cheapest taken price bid for people in reverse (lowering
+//! their price) until none is. Left to the last phases, the gaps close one ε at a time
+//! (measured on 100,000 people: from the fifth phase on 46 s, after the last alone not done in
+//! a minute; after every phase 1.2 s).
 //!
 //! The certificate is finished as in [`crate::scaling`]: one Dijkstra over the posts and the
 //! sink, lengths made non-negative by the seat prices, exact because a path has fewer than
@@ -402,66 +404,7 @@ impl<'a> Auction<'a> {
                 .unwrap_or(0);
         }
     }
-}
 
-/// The arcs into each post, for reverse bids.
-struct Reverse {
-    /// Arc positions into each post in compressed rows, with the person of each.
-    into_start: Vec<u32>,
-    into: Vec<u32>,
-    owner: Vec<u32>,
-    into_cost: Vec<i64>,
-    post_of_seat: Vec<u32>,
-}
-
-impl Reverse {
-    fn new(s: &Shape, cost: &[i64]) -> Reverse {
-        let posts = s.posts;
-        let seats = *s.seat_start.last().unwrap_or(&0) as usize;
-        let mut into_start = vec![0u32; posts + 1];
-        for &q in &s.target {
-            into_start[q as usize + 1] += 1;
-        }
-        for q in 0..posts {
-            into_start[q + 1] += into_start[q];
-        }
-        let mut fill = into_start[..posts].to_vec();
-        let mut into = vec![0u32; s.target.len()];
-        let mut owner = vec![0u32; s.target.len()];
-        let mut into_cost = vec![0i64; s.target.len()];
-        for p in 0..s.people {
-            let arcs = s.start[p] as usize..s.start[p + 1] as usize;
-            for (a, (&q, &c)) in arcs
-                .clone()
-                .zip(s.target[arcs.clone()].iter().zip(&cost[arcs]))
-            {
-                let at = fill[q as usize] as usize;
-                into[at] = a as u32;
-                owner[at] = p as u32;
-                into_cost[at] = c;
-                fill[q as usize] += 1;
-            }
-        }
-        let post_of_seat = {
-            let mut v = vec![0u32; seats];
-            for q in 0..posts {
-                for t in s.seat_start[q]..s.seat_start[q + 1] {
-                    v[t as usize] = q as u32;
-                }
-            }
-            v
-        };
-        Reverse {
-            into_start,
-            into,
-            owner,
-            into_cost,
-            post_of_seat,
-        }
-    }
-}
-
-impl Auction<'_> {
     /// The flow on each network arc and exact potentials.
     fn solution(&mut self, network: &Network) -> FlowSolution {
         let s = self.shape;
@@ -593,6 +536,63 @@ impl Auction<'_> {
         (0..=posts)
             .map(|v| (dist[v] - price[v] + lowest).div_euclid(self.scale))
             .collect()
+    }
+}
+
+/// The arcs into each post, for reverse bids.
+struct Reverse {
+    /// Arc positions into each post in compressed rows, with the person of each.
+    into_start: Vec<u32>,
+    into: Vec<u32>,
+    owner: Vec<u32>,
+    into_cost: Vec<i64>,
+    post_of_seat: Vec<u32>,
+}
+
+impl Reverse {
+    fn new(s: &Shape, cost: &[i64]) -> Reverse {
+        let posts = s.posts;
+        let seats = *s.seat_start.last().unwrap_or(&0) as usize;
+        let mut into_start = vec![0u32; posts + 1];
+        for &q in &s.target {
+            into_start[q as usize + 1] += 1;
+        }
+        for q in 0..posts {
+            into_start[q + 1] += into_start[q];
+        }
+        let mut fill = into_start[..posts].to_vec();
+        let mut into = vec![0u32; s.target.len()];
+        let mut owner = vec![0u32; s.target.len()];
+        let mut into_cost = vec![0i64; s.target.len()];
+        for p in 0..s.people {
+            let arcs = s.start[p] as usize..s.start[p + 1] as usize;
+            for (a, (&q, &c)) in arcs
+                .clone()
+                .zip(s.target[arcs.clone()].iter().zip(&cost[arcs]))
+            {
+                let at = fill[q as usize] as usize;
+                into[at] = a as u32;
+                owner[at] = p as u32;
+                into_cost[at] = c;
+                fill[q as usize] += 1;
+            }
+        }
+        let post_of_seat = {
+            let mut v = vec![0u32; seats];
+            for q in 0..posts {
+                for t in s.seat_start[q]..s.seat_start[q + 1] {
+                    v[t as usize] = q as u32;
+                }
+            }
+            v
+        };
+        Reverse {
+            into_start,
+            into,
+            owner,
+            into_cost,
+            post_of_seat,
+        }
     }
 }
 
