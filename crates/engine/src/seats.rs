@@ -1,11 +1,12 @@
 //! Capacitated assignment — people into posts with several seats — by an ε-scaling auction
-//! over seats (Bertsekas and Castañon's auction for similar objects, forward phases and one
-//! reverse pass for the asymmetric end), on the min-cost flow a placement round is: each person
+//! over seats (Bertsekas and Castañon's auction for similar objects: forward phases, each
+//! followed by reverse bids for the asymmetric end), on the min-cost flow a placement round is: each person
 //! supplies one unit, each candidate pair is an arc, each post passes its seats to one sink, a
 //! person may also go straight to the sink (unplaced, at a price).
 //!
-//! A post is one node in the network and one run of seats here, `min(seats, candidates)` of
-//! them, each with its own price: a person bids for the cheapest seat of the post that is
+//! A post is one node in the network and one run of seats here, `min(seats, candidates + 1)`
+//! of them (the extra one stays free, as the post's arc to the sink keeps room), each with its
+//! own price: a person bids for the cheapest seat of the post that is
 //! cheapest for them, raising it by the margin over their second choice (which may be the
 //! post's next seat) plus ε. Costs are multiplied by `n + 3` (`n` people), so the final phase at
 //! ε = 1 is optimal. A forward phase leaves seats that ended up free at prices bids raised; the
@@ -16,8 +17,8 @@
 //! a minute; after every phase 1.2 s).
 //!
 //! The certificate is finished as in [`crate::scaling`]: one Dijkstra over the posts and the
-//! sink, lengths made non-negative by the seat prices, exact because a path has fewer than
-//! `n + 3` edges.
+//! sink, lengths made non-negative by the posts' cheapest seat prices (the sink at the cheapest
+//! taken one) plus one per edge, exact because a path has fewer than `n + 3` edges.
 //!
 //! [`attempt`] answers `None` when the network is not of this shape, has no feasible flow (a
 //! phase runs far past its usual number of bids), or its costs are too large for 64-bit prices;
