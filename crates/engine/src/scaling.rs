@@ -58,7 +58,8 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
         .fold((i64::MAX, i64::MIN), |(lo, hi), a| {
             (lo.min(a.2), hi.max(a.2))
         });
-    if i128::from(high - low) * i128::from(scale) * (2 * n as i128 + 4) > i128::from(i64::MAX / 2) {
+    let spread = i128::from(high) - i128::from(low);
+    if spread * i128::from(scale) * (2 * n as i128 + 4) > i128::from(i64::MAX / 2) {
         return Err(Refused::TooCostly);
     }
     let solved = if u32::try_from(high - low).is_ok() {
@@ -259,4 +260,24 @@ fn exact_duals<C: Copy + Into<u64>>(
     (0..n)
         .map(|j| (dist[j] - price[j] + lowest).div_euclid(scale))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_too_spread_for_64_bit_prices_are_declined() {
+        let problem = Assignment {
+            left: 2,
+            right: 2,
+            arcs: vec![
+                (0, 0, i64::MIN / 2),
+                (0, 1, 0),
+                (1, 0, 0),
+                (1, 1, i64::MAX / 2),
+            ],
+        };
+        assert_eq!(solve(&problem, false).err(), Some(Refused::TooCostly));
+    }
 }
