@@ -119,14 +119,31 @@ enum Matrix {
     Wide(Vec<i64>),
 }
 
-/// Prepare `problem` for [`Prepared::solve`].
-pub fn prepare(problem: &Assignment) -> Prepared<'_> {
-    let n = problem.left;
-    let complete = n == problem.right && n > 0 && problem.arcs.len() == n * n;
-    let matrix = if complete && problem.is_dense() && n * n <= u32::MAX as usize {
+impl Matrix {
+    /// The matrix of a complete square problem whose arcs are its cells in row-major order:
+    /// one pass copies the costs, into 32-bit cells (half the memory) when every cost fits.
+    fn of(problem: &Assignment) -> Option<Matrix> {
+        let n = problem.left;
+        if n != problem.right || n == 0 || n * n > u32::MAX as usize {
+            return None;
+        }
         row_major::<i32>(problem)
             .map(Matrix::Narrow)
             .or_else(|| row_major::<i64>(problem).map(Matrix::Wide))
+    }
+
+    fn lapjv(&self, problem: &Assignment) -> AssignmentSolution {
+        match self {
+            Matrix::Narrow(cost) => lapjv(problem, cost, None),
+            Matrix::Wide(cost) => lapjv(problem, cost, None),
+        }
+    }
+}
+
+/// Prepare `problem` for [`Prepared::solve`].
+pub fn prepare(problem: &Assignment) -> Prepared<'_> {
+    let matrix = if problem.is_dense() {
+        Matrix::of(problem)
     } else {
         None
     };
@@ -137,8 +154,7 @@ impl Prepared<'_> {
     /// What [`solve`] answers.
     pub fn solve(&self) -> Result<(AssignmentSolution, Method), Infeasible> {
         match &self.matrix {
-            Some(Matrix::Narrow(cost)) => Ok((lapjv(self.problem, cost, None), Method::Dense)),
-            Some(Matrix::Wide(cost)) => Ok((lapjv(self.problem, cost, None), Method::Dense)),
+            Some(matrix) => Ok((matrix.lapjv(self.problem), Method::Dense)),
             None => solve(self.problem),
         }
     }
@@ -354,13 +370,9 @@ fn complete_square(problem: &Assignment) -> Option<AssignmentSolution> {
         return None;
     }
     // The matrix, and the arc behind each cell. Usually arc k is cell k (the arcs come in
-    // row-major order, one per pair, as DIMACS files of complete problems do): one pass copies
-    // the costs, into 32-bit cells (half the memory) when every cost fits.
-    if let Some(cost) = row_major::<i32>(problem) {
-        return Some(lapjv(problem, &cost, None));
-    }
-    if let Some(cost) = row_major::<i64>(problem) {
-        return Some(lapjv(problem, &cost, None));
+    // row-major order, one per pair, as DIMACS files of complete problems do).
+    if let Some(matrix) = Matrix::of(problem) {
+        return Some(matrix.lapjv(problem));
     }
     let mut cost = vec![i64::MAX; n * n];
     let mut arc = vec![u32::MAX; n * n];

@@ -62,18 +62,12 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
     if spread * i128::from(scale) * (2 * n as i128 + 4) > i128::from(i64::MAX / 2) {
         return Err(Refused::TooCostly);
     }
-    let solved = if u32::try_from(high - low).is_ok() {
-        let rows: Vec<(u32, u32)> = order
-            .iter()
-            .map(|&k| (problem.arcs[k].1 as u32, (problem.arcs[k].2 - low) as u32))
-            .collect();
-        auction(&start, &rows, high - low, scale, proven)?
-    } else {
-        let rows: Vec<(u32, u64)> = order
-            .iter()
-            .map(|&k| (problem.arcs[k].1 as u32, (problem.arcs[k].2 - low) as u64))
-            .collect();
-        auction(&start, &rows, high - low, scale, proven)?
+    let solved = match packed::<u32>(problem, &order, low) {
+        Some(rows) => auction(&start, &rows, high - low, scale, proven)?,
+        None => {
+            let rows = packed::<u64>(problem, &order, low).expect("a spread within i64 fits u64");
+            auction(&start, &rows, high - low, scale, proven)?
+        }
     };
     let chosen: Vec<usize> = solved.assigned.iter().map(|&a| order[a as usize]).collect();
     let v = solved.v;
@@ -90,6 +84,21 @@ pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, R
         u,
         v,
     })
+}
+
+/// The arcs in `order`, each as (right node, cost − `low`), when every cost so fits `C`.
+fn packed<C: TryFrom<i64>>(
+    problem: &Assignment,
+    order: &[usize],
+    low: i64,
+) -> Option<Vec<(u32, C)>> {
+    order
+        .iter()
+        .map(|&k| {
+            let (_, r, c) = problem.arcs[k];
+            Some((r as u32, C::try_from(c - low).ok()?))
+        })
+        .collect()
 }
 
 /// An auction's answer: each left node's arc position, and exact duals of the right nodes

@@ -407,7 +407,7 @@ impl<'a> Auction<'a> {
     }
 
     /// The flow on each network arc and exact potentials.
-    fn solution(&mut self, network: &Network) -> FlowSolution {
+    fn solution(&self, network: &Network) -> FlowSolution {
         let s = self.shape;
         let mut flow = vec![0i64; network.arcs.len()];
         for p in 0..s.people {
@@ -454,13 +454,11 @@ impl<'a> Auction<'a> {
         use std::cmp::Reverse;
         let s = self.shape;
         let posts = s.posts;
-        let mut price = vec![i64::MAX; posts + 1];
         let mut sink_price = i64::MAX;
         let mut has_free = vec![false; posts];
         let mut has_taken = vec![false; posts];
         for q in 0..posts {
             for t in s.seat_start[q] as usize..s.seat_start[q + 1] as usize {
-                price[q] = price[q].min(self.seat_price[t]);
                 if self.seat_holder[t] == NONE {
                     has_free[q] = true;
                 } else {
@@ -472,12 +470,18 @@ impl<'a> Auction<'a> {
         if sink_price == i64::MAX {
             sink_price = 0;
         }
-        for p in price.iter_mut().take(posts) {
-            if *p == i64::MAX {
-                *p = sink_price; // a post without seats
-            }
-        }
-        price[posts] = sink_price;
+        // Each post at its cheapest seat (kept by the bids and the reverse pass); a post without
+        // seats, which nobody can reach, at the sink's.
+        let mut price: Vec<i64> = (0..posts)
+            .map(|q| {
+                if s.seat_start[q] == s.seat_start[q + 1] {
+                    sink_price
+                } else {
+                    self.low[q]
+                }
+            })
+            .collect();
+        price.push(sink_price);
         let lowest = price.iter().copied().min().unwrap_or(0);
         let mut dist: Vec<i64> = price.iter().map(|p| p - lowest).collect();
         let mut done = vec![false; posts + 1];
@@ -632,10 +636,25 @@ mod tests {
         two_sink_arcs.add_arc(2, 4, 0, 1, 5);
         let mut bigger_supply = two_by_two();
         bigger_supply.supply = vec![2, 0, 0, 0, -2];
-        let mut short = two_by_two();
-        short.arcs[5].cap = 0; // one seat for two people
-        for n in [lower, post_to_post, two_sink_arcs, bigger_supply, short] {
+        let mut no_sink_arc = two_by_two();
+        no_sink_arc.arcs[5].cap = 0; // post 3 has candidates but passes nothing on
+        for n in [
+            lower,
+            post_to_post,
+            two_sink_arcs,
+            bigger_supply,
+            no_sink_arc,
+        ] {
             assert!(attempt(&n).is_none(), "{n:?}");
         }
+    }
+
+    #[test]
+    fn two_people_for_one_seat_are_declined() {
+        let mut short = two_by_two();
+        short.arcs[1].to = 2;
+        short.arcs[3].to = 2; // both people only to post 2, which has one seat
+        assert!(crate::ssp::solve(&short).is_err());
+        assert!(attempt(&short).is_none());
     }
 }
