@@ -232,6 +232,19 @@ impl NetworkSimplex {
         s
     }
 
+    /// Set up what warm re-solves use, after a solve: the proof of the current optimum (two
+    /// passes over the arcs) and each node's arcs. The first cost change does it otherwise
+    /// (the incidence lists at the first warm solve); call it to keep that work out of the
+    /// first re-solve.
+    pub fn prepare_warm(&mut self) {
+        if self.optimal && self.proof.is_none() {
+            self.take_proof();
+        }
+        if self.incidence.is_none() {
+            self.incidence = Some(Incidence::of(&self.source, &self.target, self.pi.len()));
+        }
+    }
+
     /// Change an original arc's cost (to fix or forbid a pair); the next solve starts from the
     /// current tree.
     pub fn set_cost(&mut self, arc: usize, cost: i64) {
@@ -319,6 +332,7 @@ impl NetworkSimplex {
         let total = self.source.len();
         let mut proof = self.proof.take().expect("a warm solve has a proof");
         let (mut found, mut near, mut dirty) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut moved, mut scratch, mut next_pi) = (Vec::new(), Vec::new(), Vec::new());
         let done = loop {
             while let Some(entering) = proof.price(&self.pi) {
                 let leaving = self.pivot(entering);
@@ -328,15 +342,23 @@ impl NetworkSimplex {
                     proof.set_state(leaving, self.state[leaving]);
                 }
             }
-            // The arcs whose reduced cost or state may differ from the proof's. A shift of
-            // every potential by one constant changes no reduced cost, and a pivot that
-            // re-hangs the tree from another artificial arc makes one: nodes count as moved
-            // when they moved by other than the shift most of them share (the root, which
-            // never moves, then counts as moved, so the artificial arcs are checked).
-            let shift = majority((0..self.pi.len()).map(|v| self.pi[v] - proof.pi[v]));
+            // Which arcs the proof cannot vouch for. Let δ(v) be how far v's potential moved
+            // since the proof, and c the median move. An arc listed among the candidates was
+            // just priced. An arc not listed, whose cost and state did not change, was at least
+            // `near + 1` from violating then, and its reduced cost moved by δ(u) − δ(v): when
+            // both ends moved within h = ⌈near / 2⌉ of c, by at most `near + 1`, so it still
+            // does not violate. Only arcs at a node moved further (dirty) and the changed arcs
+            // are checked. (A move of every potential by one constant changes no reduced cost;
+            // the root never moves, so when c ≠ 0 it is dirty and the artificial arcs are
+            // checked.)
+            let n = self.pi.len();
+            moved.clear();
+            moved.extend((0..n).map(|v| i128::from(self.pi[v]) - i128::from(proof.pi[v])));
+            let c = median(&moved, &mut scratch);
+            let h = i128::from(proof.near / 2 + proof.near % 2);
             let incidence = self.incidence.as_ref().expect("built above");
             dirty.clear();
-            dirty.extend((0..self.pi.len()).filter(|&v| self.pi[v] - proof.pi[v] != shift));
+            dirty.extend((0..n).filter(|&v| (moved[v] - c).abs() > h));
             let work: usize = self.changed.len()
                 + dirty
                     .iter()
@@ -344,6 +366,17 @@ impl NetworkSimplex {
                     .sum::<usize>();
             if work > total / 4 {
                 break false;
+            }
+            // The next proof's potentials: dirty nodes' as they are, the others' moved by c
+            // (which changes no reduced cost among them). Non-listed arcs must be more than
+            // `near` from violating at them: the checked ones that are not join the candidates.
+            next_pi.clear();
+            next_pi.extend_from_slice(&proof.pi);
+            for v in &mut next_pi {
+                *v = (i128::from(*v) + c) as i64;
+            }
+            for &v in &dirty {
+                next_pi[v] = self.pi[v];
             }
             found.clear();
             near.clear();
@@ -355,10 +388,11 @@ impl NetworkSimplex {
                 })
                 .chain(&self.changed);
             for &e in arcs {
-                let violation = i64::from(self.state[e as usize]) * self.reduced(e as usize);
-                if violation < 0 {
+                let (k, state) = (e as usize, i64::from(self.state[e as usize]));
+                let (from, to) = (self.source[k] as usize, self.target[k] as usize);
+                if state * self.reduced(k) < 0 {
                     found.push(e);
-                } else if violation <= proof.near {
+                } else if state * (self.cost[k] + next_pi[from] - next_pi[to]) <= proof.near {
                     near.push(e);
                 }
             }
@@ -375,9 +409,9 @@ impl NetworkSimplex {
             }
             if found.is_empty() {
                 // Optimal: this is the new proof.
-                proof.pi.copy_from_slice(&self.pi);
+                std::mem::swap(&mut proof.pi, &mut next_pi);
                 if proof.candidates.len() > 2 * proof.initial {
-                    proof.prune(&self.pi);
+                    proof.prune();
                 }
                 self.changed.clear();
                 break true;
@@ -756,9 +790,10 @@ impl Proof {
         (best != NONE).then_some(best)
     }
 
-    /// Drop the candidates no longer near entering (tree arcs stay).
-    fn prune(&mut self, pi: &[i64]) {
-        let near = self.near;
+    /// Drop the candidates more than `near` from entering at the proof's potentials (tree
+    /// arcs stay).
+    fn prune(&mut self) {
+        let (near, pi) = (self.near, &self.pi);
         let slot = &mut self.slot;
         self.candidates.retain(|c| {
             let violation = i64::from(c.state) * (c.cost + pi[c.from as usize] - pi[c.to as usize]);
@@ -776,21 +811,15 @@ impl Proof {
     }
 }
 
-/// The value most of `values` share, when more than half do (Boyer–Moore vote); otherwise
-/// some value of them.
-fn majority(values: impl Iterator<Item = i64>) -> i64 {
-    let (mut candidate, mut count) = (0, 0usize);
-    for v in values {
-        if count == 0 {
-            candidate = v;
-            count = 1;
-        } else if v == candidate {
-            count += 1;
-        } else {
-            count -= 1;
-        }
+/// The median of `values` (the upper one of an even count), using `scratch`.
+fn median(values: &[i128], scratch: &mut Vec<i128>) -> i128 {
+    scratch.clear();
+    scratch.extend_from_slice(values);
+    if scratch.is_empty() {
+        return 0;
     }
-    candidate
+    let middle = scratch.len() / 2;
+    *scratch.select_nth_unstable(middle).1
 }
 
 impl Incidence {

@@ -505,11 +505,11 @@ proptest! {
     }
 }
 
-/// On a transport problem with many recipients per provider a pair's change usually moves few
-/// potentials, so most re-solves prove their optimum warm (candidates and the arcs at moved
-/// nodes, not every arc); the rest, where a unit shift of a large region's potentials (the
-/// duals are degenerate) leaves too many arcs to check, price every arc. Each answer equals a
-/// cold solve of the changed problem and its certificate checks.
+/// On a transport problem with many recipients per provider a pair's change moves few
+/// potentials far (large regions move by a unit or two, the duals being degenerate, which the
+/// candidates' margin absorbs), so re-solves prove their optimum warm: candidates and the arcs
+/// at far-moved nodes, not every arc. Each answer equals a cold solve of the changed problem
+/// and its certificate checks.
 #[test]
 fn re_solves_after_a_pair_changes_are_proven_warm() {
     use counterpart_engine::simplex::NetworkSimplex;
@@ -549,7 +549,7 @@ fn re_solves_after_a_pair_changes_are_proven_warm() {
             warm += usize::from(simplex.warm);
         }
     }
-    assert!(warm >= 24, "only {warm} of 48 re-solves were proven warm");
+    assert!(warm >= 44, "only {warm} of 48 re-solves were proven warm");
 }
 
 #[test]
