@@ -375,7 +375,11 @@ impl NetworkSimplex {
             next_pi.clear();
             next_pi.extend_from_slice(&proof.pi);
             for v in &mut next_pi {
-                *v = (i128::from(*v) + c) as i64;
+                *v = i64::try_from(i128::from(*v) + c).unwrap_or(if c < 0 {
+                    i64::MIN
+                } else {
+                    i64::MAX
+                });
             }
             for &v in &dirty {
                 next_pi[v] = self.pi[v];
@@ -394,8 +398,14 @@ impl NetworkSimplex {
                 let (from, to) = (self.source[k] as usize, self.target[k] as usize);
                 if state * self.reduced(k) < 0 {
                     found.push(e);
-                } else if state * (self.cost[k] + next_pi[from] - next_pi[to]) <= proof.near {
-                    near.push(e);
+                } else {
+                    // In 128 bits: the next proof's potentials may be up to `near` from the
+                    // current ones, and `near` is unbounded when every arc is a candidate.
+                    let at_next = i128::from(self.cost[k]) + i128::from(next_pi[from])
+                        - i128::from(next_pi[to]);
+                    if i128::from(state) * at_next <= i128::from(proof.near) {
+                        near.push(e);
+                    }
                 }
             }
             let add = if found.is_empty() { &near } else { &found };
