@@ -1064,9 +1064,12 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         Some(opened) => (opened.store().frame().await?, opened.store().keys().await?),
         None => Default::default(),
     };
+    let started = std::time::Instant::now();
+    let mut read = started.elapsed();
     let checked = match import::prepare(dir, &frame, &keys) {
         Err(problems) => Err(ImportError::Invalid(problems)),
         Ok(bundle) => {
+            read = started.elapsed();
             let line_of = |i| bundle.line_of("transfers", i);
             let booked = match &existing {
                 Some(opened) => {
@@ -1093,6 +1096,7 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         (Ok(bundle), Some(opened)) => (bundle, opened, false),
         (Ok(bundle), None) => (bundle, target.open().await?, true),
     };
+    let booked = started.elapsed();
     let booking = Booking {
         ledger: &ledger,
         journal_from,
@@ -1120,11 +1124,17 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         }
         return Err(e);
     }
+    let done = started.elapsed();
     eprintln!(
-        "imported {} records from {} into {}",
+        "imported {} records from {} into {} in {:.2} s (read and checked {:.2} s, booked {:.2} s, \
+         written {:.2} s)",
         bundle.records.len(),
         dir.display(),
-        target.describe()
+        target.describe(),
+        done.as_secs_f64(),
+        read.as_secs_f64(),
+        (booked - read).as_secs_f64(),
+        (done - booked).as_secs_f64(),
     );
     Ok(())
 }
