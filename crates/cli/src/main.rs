@@ -1064,12 +1064,12 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         Some(opened) => (opened.store().frame().await?, opened.store().keys().await?),
         None => Default::default(),
     };
+    // Phases timed for the closing line: read and checked, booked, written.
     let started = std::time::Instant::now();
-    let mut read = started.elapsed();
     let checked = match import::prepare(dir, &frame, &keys) {
         Err(problems) => Err(ImportError::Invalid(problems)),
         Ok(bundle) => {
-            read = started.elapsed();
+            let read = started.elapsed();
             let line_of = |i| bundle.line_of("transfers", i);
             let booked = match &existing {
                 Some(opened) => {
@@ -1084,19 +1084,19 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
                 )
                 .map_err(ImportError::from),
             };
-            booked.map(|booked| (bundle, booked))
+            booked.map(|booked| (bundle, booked, [read, started.elapsed()]))
         }
     };
-    let ((bundle, (ledger, journal_from)), opened, created) = match (checked, existing) {
-        (Err(problems), Some(opened)) => {
-            opened.close().await?;
-            return Err(problems.into());
-        }
-        (Err(problems), None) => return Err(problems.into()),
-        (Ok(bundle), Some(opened)) => (bundle, opened, false),
-        (Ok(bundle), None) => (bundle, target.open().await?, true),
-    };
-    let booked = started.elapsed();
+    let ((bundle, (ledger, journal_from), [read, booked]), opened, created) =
+        match (checked, existing) {
+            (Err(problems), Some(opened)) => {
+                opened.close().await?;
+                return Err(problems.into());
+            }
+            (Err(problems), None) => return Err(problems.into()),
+            (Ok(bundle), Some(opened)) => (bundle, opened, false),
+            (Ok(bundle), None) => (bundle, target.open().await?, true),
+        };
     let booking = Booking {
         ledger: &ledger,
         journal_from,

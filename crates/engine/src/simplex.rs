@@ -108,6 +108,13 @@ struct Candidate {
     state: i8,
 }
 
+impl Candidate {
+    /// How far the arc is from entering at potentials `pi`.
+    fn violation(&self, pi: &[i64]) -> i64 {
+        i64::from(self.state) * (self.cost + pi[self.from as usize] - pi[self.to as usize])
+    }
+}
+
 const NO_SLOT: u32 = u32::MAX;
 
 /// Compressed incidence lists: node `v`'s arcs are `arcs[start[v]..start[v + 1]]`.
@@ -116,8 +123,9 @@ struct Incidence {
     arcs: Vec<u32>,
 }
 
-/// Candidates wanted per node when a proof is taken: on a 500 × 5,000 transport optimum, 4 per
-/// node takes the arcs within about 10 of entering (costs 0–1,000).
+/// Candidates wanted per node when a proof is taken (tree arcs come on top): on the 500 × 5,000
+/// transport optima of bench/resolve.sh (costs 0–1,000), 4 per node takes the arcs within 7 of
+/// entering with all pairs, within 63 with 50 candidates per recipient.
 const CANDIDATES_PER_NODE: usize = 4;
 
 /// The optimum a solve ended with, borrowed from the solver: the flows are read where the
@@ -242,9 +250,30 @@ impl NetworkSimplex {
         if self.optimal && self.proof.is_none() {
             self.take_proof();
         }
-        if self.incidence.is_none() {
-            self.incidence = Some(Incidence::of(&self.source, &self.target, self.pi.len()));
+        self.incidence();
+    }
+
+    /// Each node's arcs, built on first use.
+    fn incidence(&mut self) -> &Incidence {
+        let (source, target, nodes) = (&self.source, &self.target, self.pi.len());
+        self.incidence
+            .get_or_insert_with(|| Incidence::of(source, target, nodes))
+    }
+
+    /// Arc `e` as a candidate, with its ends, cost and state.
+    fn candidate(&self, e: usize) -> Candidate {
+        Candidate {
+            cost: self.cost[e],
+            from: self.source[e],
+            to: self.target[e],
+            arc: e as u32,
+            state: self.state[e],
         }
+    }
+
+    /// How far arc `e` is from entering (negative: it violates optimality).
+    fn violation(&self, e: usize) -> i64 {
+        i64::from(self.state[e]) * self.reduced(e)
     }
 
     /// Change an original arc's cost (to fix or forbid a pair); the next solve starts from the
@@ -328,9 +357,7 @@ impl NetworkSimplex {
     /// Pivot on the candidates, then check the arcs the proof cannot vouch for; `false` when
     /// that check would cover too many arcs (the caller prices them all).
     fn warm_solve(&mut self) -> bool {
-        if self.incidence.is_none() {
-            self.incidence = Some(Incidence::of(&self.source, &self.target, self.pi.len()));
-        }
+        self.incidence();
         let total = self.source.len();
         let mut proof = self.proof.take().expect("a warm solve has a proof");
         let (mut found, mut near, mut dirty) = (Vec::new(), Vec::new(), Vec::new());
@@ -394,16 +421,16 @@ impl NetworkSimplex {
                 })
                 .chain(&self.changed);
             for &e in arcs {
-                let (k, state) = (e as usize, i64::from(self.state[e as usize]));
+                let k = e as usize;
                 let (from, to) = (self.source[k] as usize, self.target[k] as usize);
-                if state * self.reduced(k) < 0 {
+                if self.violation(k) < 0 {
                     found.push(e);
                 } else {
                     // In 128 bits: the next proof's potentials may be up to `near` from the
                     // current ones, and `near` is unbounded when every arc is a candidate.
                     let at_next = i128::from(self.cost[k]) + i128::from(next_pi[from])
                         - i128::from(next_pi[to]);
-                    if i128::from(state) * at_next <= i128::from(proof.near) {
+                    if i128::from(self.state[k]) * at_next <= i128::from(proof.near) {
                         near.push(e);
                     }
                 }
@@ -411,13 +438,7 @@ impl NetworkSimplex {
             let add = if found.is_empty() { &near } else { &found };
             for &e in add {
                 let e = e as usize;
-                proof.add(
-                    e,
-                    self.source[e],
-                    self.target[e],
-                    self.cost[e],
-                    self.state[e],
-                );
+                proof.add(self.candidate(e));
             }
             if found.is_empty() {
                 // Optimal: this is the new proof.
@@ -445,8 +466,7 @@ impl NetworkSimplex {
         let mut counts = [0usize; 65];
         for e in 0..total {
             if self.state[e] != TREE {
-                let violation = i64::from(self.state[e]) * self.reduced(e);
-                counts[(64 - violation.max(0).leading_zeros()) as usize] += 1;
+                counts[(64 - self.violation(e).max(0).leading_zeros()) as usize] += 1;
             }
         }
         let (mut bits, mut sum) = (0, counts[0]);
@@ -468,14 +488,8 @@ impl NetworkSimplex {
             next: 0,
         };
         for e in 0..total {
-            if self.state[e] == TREE || i64::from(self.state[e]) * self.reduced(e) <= near {
-                proof.add(
-                    e,
-                    self.source[e],
-                    self.target[e],
-                    self.cost[e],
-                    self.state[e],
-                );
+            if self.state[e] == TREE || self.violation(e) <= near {
+                proof.add(self.candidate(e));
             }
         }
         proof.initial = proof.candidates.len();
@@ -749,16 +763,11 @@ fn big_cost(nodes: usize, max_cost: i64) -> i64 {
 }
 
 impl Proof {
-    fn add(&mut self, arc: usize, from: u32, to: u32, cost: i64, state: i8) {
-        if self.slot[arc] == NO_SLOT {
-            self.slot[arc] = self.candidates.len() as u32;
-            self.candidates.push(Candidate {
-                cost,
-                from,
-                to,
-                arc: arc as u32,
-                state,
-            });
+    fn add(&mut self, candidate: Candidate) {
+        let slot = &mut self.slot[candidate.arc as usize];
+        if *slot == NO_SLOT {
+            *slot = self.candidates.len() as u32;
+            self.candidates.push(candidate);
         }
     }
 
@@ -785,7 +794,7 @@ impl Proof {
         let mut at = self.next.min(total - 1);
         for scanned in 1..=total {
             let c = &self.candidates[at];
-            let violation = i64::from(c.state) * (c.cost + pi[c.from as usize] - pi[c.to as usize]);
+            let violation = c.violation(pi);
             if violation < best_violation {
                 best_violation = violation;
                 best = c.arc as usize;
@@ -808,8 +817,7 @@ impl Proof {
         let (near, pi) = (self.near, &self.pi);
         let slot = &mut self.slot;
         self.candidates.retain(|c| {
-            let violation = i64::from(c.state) * (c.cost + pi[c.from as usize] - pi[c.to as usize]);
-            let keep = c.state == TREE || violation <= near;
+            let keep = c.state == TREE || c.violation(pi) <= near;
             if !keep {
                 slot[c.arc as usize] = NO_SLOT;
             }
