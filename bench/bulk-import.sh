@@ -35,7 +35,8 @@ base=$(echo "$end - $start" | bc)
 
 # SQLite alone: the same rows into Counterpart's own tables (their indexes, foreign keys and
 # triggers), by INSERT … SELECT from bare tables inside one transaction, with accounts and journal
-# rows shaped like the ledger's (three accounts per project, one entry per transfer, hex hashes).
+# rows shaped like the ledger's (three accounts per project, one entry per transfer naming its
+# transfer and accounts by their integer keys, hashes as blobs).
 # No parsing, no checks, no booking: what the schema costs before any of our code runs.
 cp "$work/base.db" "$work/floor.db"
 sqlite3 "$work/floor.db" <<SQL
@@ -43,6 +44,17 @@ PRAGMA journal_mode=WAL;
 .mode csv
 .import $work/bundle/projects.csv p_bare
 .import $work/bundle/transfers.csv t_bare
+-- The keys the load gives (the tables start empty): accounts numbered in id order, transfers
+-- in file order; each journal entry's keys looked up here, outside the timing, as the import
+-- knows them without a lookup.
+CREATE TABLE a_bare AS SELECT row_number() OVER (ORDER BY id) AS n, id, kind FROM (
+  SELECT id || '.committed' AS id, 'committed' AS kind FROM p_bare
+  UNION ALL SELECT id || '.disbursed', 'disbursed' FROM p_bare
+  UNION ALL SELECT id || '.spent', 'spent' FROM p_bare);
+CREATE INDEX a_bare_id ON a_bare (id);
+CREATE TABLE j_bare AS SELECT t.rowid AS transfer, d.n AS debit, c.n AS credit FROM t_bare t
+  JOIN a_bare d ON d.id = t.project || '.committed' JOIN a_bare c ON c.id = t.project || '.disbursed'
+  ORDER BY t.rowid;
 SQL
 start=$(date +%s.%N)
 sqlite3 "$work/floor.db" <<SQL
@@ -56,12 +68,10 @@ INSERT INTO projects (id, provider, recipient, category, status, title_en, title
   school_places, hospital_beds, jobs, people_trained, provenance FROM p_bare;
 INSERT INTO transfers (id, project, kind, amount_fen, currency, value_date, phase, provenance)
   SELECT id, project, kind, amount_fen, currency, value_date, phase, provenance FROM t_bare;
-INSERT INTO accounts (id, kind, currency) SELECT id || '.committed', 'committed', 'CNY' FROM p_bare;
-INSERT INTO accounts (id, kind, currency) SELECT id || '.disbursed', 'disbursed', 'CNY' FROM p_bare;
-INSERT INTO accounts (id, kind, currency) SELECT id || '.spent', 'spent', 'CNY' FROM p_bare;
+INSERT INTO accounts (n, id, kind, currency) SELECT n, id, kind, 'CNY' FROM a_bare ORDER BY n;
 INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, sequence)
-  SELECT id, project || '.committed', project || '.disbursed', 'beijing', 'simulated',
-  lower(hex(randomblob(32))), lower(hex(randomblob(32))), rowid FROM t_bare;
+  SELECT transfer, debit, credit, 'beijing', 'simulated', randomblob(32), randomblob(32), transfer
+  FROM j_bare ORDER BY transfer;
 COMMIT;
 SQL
 end=$(date +%s.%N)
@@ -115,9 +125,11 @@ projects, no ledger).
 | the rows alone into bare tables (journal folded into transfers, hashes as blobs; no key, index or constraint) | $rows_alone | $(echo "$n / $rows_alone" | bc) |
 
 Ratio ours / baseline: **$ratio** (bar: ≤ 3). Ratio SQLite alone / baseline: $(echo "scale=2; $floor / $base" | bc):
-what the schema's indexes (transfers: key, project, two browse orders; projects: four), foreign
-keys and the ledger's rows (an account per project stage, a journal entry with two hashes per
-transfer) cost before any of our code runs. Ratio rows alone / baseline: $(echo "scale=2; $rows_alone / $base" | bc):
+what the schema's indexes (transfers: key, project, two browse orders; projects: four), kept
+row by row, its foreign keys and the ledger's rows (an account per project stage, a journal
+entry per transfer keyed by integers, with two 32-byte hashes) cost before any of our code
+runs. (The import itself builds the secondary indexes of a table it more than doubles after
+its rows, by sorting.) Ratio rows alone / baseline: $(echo "scale=2; $rows_alone / $base" | bc):
 the ledger's own rows ($((n / 3)) projects, $n transfers carrying their journal entries, $n
 accounts — one per project stage, as the ledger requires) written with no schema at all, before
 parsing, checks and booking.

@@ -755,7 +755,7 @@ async fn the_demo_ledger_verifies_and_tampering_is_caught() {
 
     // Delete a transfer and its journal entry: the chain has a gap.
     let last = &demo_records().transfers[demo_records().transfers.len() / 2];
-    sqlx::query("DELETE FROM journal WHERE transfer = ?")
+    sqlx::query("DELETE FROM journal WHERE transfer = (SELECT n FROM transfers WHERE id = ?)")
         .bind(last.id.as_str())
         .execute(&raw)
         .await
@@ -1574,7 +1574,7 @@ async fn postgresql_privileges_keep_money_rows_immutable() {
         .unwrap();
     for sql in [
         "UPDATE transfers SET amount_fen = 1 WHERE id = 'c1'",
-        "DELETE FROM journal WHERE transfer = 'c1'",
+        "DELETE FROM journal WHERE transfer = (SELECT n FROM transfers WHERE id = 'c1')",
         "DELETE FROM transfers WHERE id = 'c1'",
         "DELETE FROM accounts",
         // Of a project the writer may change its status only (a step), and no step once taken.

@@ -277,6 +277,15 @@ pub type Rows<'a> = Box<dyn ExactSizeIterator<Item = Vec<Value>> + Send + 'a>;
 /// Rows of every table, in insert order, each encoded only when it is asked for: a bulk load
 /// holds one row at a time rather than a copy of every record.
 pub fn encode_lazily(r: &Records) -> Vec<(&'static Table, Rows<'_>)> {
+    encode_ordered(r, None)
+}
+
+/// [`encode_lazily`], with the transfers in the order of `transfers` (indexes into
+/// `r.transfers`, each once) when given.
+pub fn encode_ordered<'a>(
+    r: &'a Records,
+    transfers: Option<&'a [usize]>,
+) -> Vec<(&'static Table, Rows<'a>)> {
     let program = r.program.iter().map(|p| {
         vec![
             text(p.code.as_str()),
@@ -389,7 +398,11 @@ pub fn encode_lazily(r: &Records) -> Vec<(&'static Table, Rows<'_>)> {
             &p.provenance,
         )
     });
-    let transfers = r.transfers.iter().map(|t| {
+    let transfers: Box<dyn ExactSizeIterator<Item = &Transfer> + Send> = match transfers {
+        Some(order) => Box::new(order.iter().map(|&i| &r.transfers[i])),
+        None => Box::new(r.transfers.iter()),
+    };
+    let transfers = transfers.map(|t| {
         with_provenance(
             vec![
                 text(t.id.as_str()),

@@ -180,19 +180,8 @@ impl PgStore {
             .new_entries()
             .chunks(crate::sql::MAX_BOUND_VALUES / 11)
         {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
-                 corrects_year, sequence) ",
-            );
-            insert.push_values(chunk, |mut b, r| {
-                let (texts, ints) = crate::sql::journal_row(r);
-                for text in texts {
-                    b.push_bind(text);
-                }
-                for int in ints {
-                    b.push_bind(int);
-                }
-            });
+            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(crate::sql::JOURNAL_COLUMNS);
+            insert.push_values(chunk, |mut b, r| crate::sql::push_journal_row(&mut b, r));
             insert.build().execute(&mut *tx).await?;
             written += chunk.len();
             progress(written);

@@ -2,7 +2,7 @@
 //! PostgreSQL) and the `Store` implementation, stamped out per backend by `sql_store!`.
 
 use crate::StoreError;
-use counterpart_domain::ledger::{Account, AccountKind, Entry, Phase, Recorded, hex};
+use counterpart_domain::ledger::{Account, AccountKind, Entry, Phase, Recorded};
 use counterpart_domain::project::TransferKind;
 use counterpart_domain::{Currency, Fen, ParseError, RecordId, RegionCode, Year, parse_date};
 use sqlx::{ColumnIndex, Decode, Row, Type};
@@ -44,10 +44,13 @@ pub(crate) const TRADE: &str = "
     FROM exchanges GROUP BY 1, 2, 3
     ORDER BY 1, 2, 3";
 
+/// Journal entries with their transfers and accounts by id (the journal stores their integer
+/// keys, `n`).
 pub(crate) const JOURNAL_SELECT: &str = "
-    SELECT j.transfer, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, t.phase, t.pending_of,
+    SELECT t.id, d.id, c.id, t.amount_fen, t.currency, t.kind, t.value_date, t.phase, t.pending_of,
            t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence, j.previous_hash, j.hash
-    FROM journal j JOIN transfers t ON t.id = j.transfer";
+    FROM journal j JOIN transfers t ON t.n = j.transfer
+    JOIN accounts d ON d.n = j.debit JOIN accounts c ON c.n = j.credit";
 pub(crate) const JOURNAL_ORDER: &str = " ORDER BY j.office, j.sequence";
 
 pub(crate) fn account_of<R: Row>(row: &R) -> Result<Account, StoreError>
@@ -75,6 +78,7 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
 {
     let id = |s: String, table| RecordId::parse(&s).map_err(corrupt(table));
     let corrects: Option<String> = row.try_get(9)?;
@@ -99,8 +103,8 @@ where
     Ok(Recorded {
         entry,
         sequence: count_of(row, 13)?,
-        previous_hash: unhex(&text_of(row, 14)?, "journal")?,
-        hash: unhex(&text_of(row, 15)?, "journal")?,
+        previous_hash: hash_of(row.try_get(14)?)?,
+        hash: hash_of(row.try_get(15)?)?,
     })
 }
 
@@ -112,33 +116,44 @@ pub(crate) const UPSERT_ACCOUNT_TAIL: &str =
     credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending,
     credits_pending = excluded.credits_pending, closed = excluded.closed";
 
-/// The row of a journal entry, in the column order of the `journal` table.
-pub(crate) fn journal_row(r: &Recorded) -> (Vec<Option<String>>, [Option<i64>; 2]) {
-    let texts = vec![
-        Some(r.entry.id.to_string()),
-        Some(r.entry.debit.to_string()),
-        Some(r.entry.credit.to_string()),
-        Some(r.entry.office.to_string()),
-        Some(r.entry.recorded_by.clone()),
-        Some(hex(&r.previous_hash)),
-        Some(hex(&r.hash)),
-    ];
-    (
-        texts,
-        [
-            r.entry.corrects_year.map(|y| i64::from(y.get())),
-            Some(r.sequence as i64),
-        ],
-    )
+/// The columns a journal insert names, in the order [`push_journal_row`] binds them.
+pub(crate) const JOURNAL_COLUMNS: &str = "INSERT INTO journal (transfer, debit, credit, office, \
+     recorded_by, previous_hash, hash, corrects_year, sequence) ";
+
+/// One journal entry's values for an insert through sqlx: its transfer and accounts named by
+/// id and stored by their keys, its hashes as bytes.
+pub(crate) fn push_journal_row<'q, DB>(
+    b: &mut sqlx::query_builder::Separated<'_, 'q, DB, &str>,
+    r: &Recorded,
+) where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + Type<DB>,
+    Vec<u8>: sqlx::Encode<'q, DB> + Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + Type<DB>,
+    i64: sqlx::Encode<'q, DB> + Type<DB>,
+{
+    b.push("(SELECT n FROM transfers WHERE id = ")
+        .push_bind_unseparated(r.entry.id.to_string())
+        .push_unseparated(")");
+    for account in [&r.entry.debit, &r.entry.credit] {
+        b.push("(SELECT n FROM accounts WHERE id = ")
+            .push_bind_unseparated(account.to_string())
+            .push_unseparated(")");
+    }
+    b.push_bind(r.entry.office.to_string())
+        .push_bind(r.entry.recorded_by.clone())
+        .push_bind(r.previous_hash.to_vec())
+        .push_bind(r.hash.to_vec())
+        .push_bind(r.entry.corrects_year.map(|y| i64::from(y.get())))
+        .push_bind(r.sequence as i64);
 }
 
-pub(crate) fn unhex(text: &str, table: &'static str) -> Result<[u8; 32], StoreError> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out).map_err(|_| StoreError::Corrupt {
-        table,
-        detail: format!("{text:?} is not a 32-byte hex hash"),
-    })?;
-    Ok(out)
+/// A stored hash: exactly 32 bytes.
+pub(crate) fn hash_of(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt {
+        table: "journal",
+        detail: format!("a hash of {} bytes, not 32", bytes.len()),
+    })
 }
 
 pub(crate) fn phase_of(phase: &str, pending_of: Option<String>) -> Result<Phase, StoreError> {
@@ -341,10 +356,11 @@ macro_rules! sql_store {
                 };
                 let corrects = entry.corrects.as_ref().map_or(String::new(), |c| c.to_string());
                 let sql = format!(
-                    "{JOURNAL_SELECT} WHERE j.transfer IN (SELECT $1 UNION SELECT $2 UNION SELECT $3 \
+                    "{JOURNAL_SELECT} WHERE t.id IN (SELECT $1 UNION SELECT $2 UNION SELECT $3 \
                      UNION SELECT id FROM transfers WHERE pending_of = $2 \
                      UNION SELECT id FROM transfers WHERE corrects = $3 AND kind = 'reversal' \
-                     UNION SELECT transfer FROM journal WHERE office = $4 AND sequence = $5) {JOURNAL_ORDER}"
+                     UNION SELECT h.id FROM journal k JOIN transfers h ON h.n = k.transfer \
+                     WHERE k.office = $4 AND k.sequence = $5) {JOURNAL_ORDER}"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(entry.id.to_string())
@@ -378,19 +394,8 @@ macro_rules! sql_store {
                 .bind(e.phase.pending().map(|p| p.to_string()))
                 .execute(&mut *tx)
                 .await?;
-                let (texts, ints) = journal_row(recorded);
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
-                         corrects_year, sequence) ",
-                );
-                insert.push_values([()], |mut b, _| {
-                    for text in &texts {
-                        b.push_bind(text.clone());
-                    }
-                    for int in ints {
-                        b.push_bind(int);
-                    }
-                });
+                let mut insert = sqlx::QueryBuilder::<$db>::new(JOURNAL_COLUMNS);
+                insert.push_values([recorded], |mut b, r| push_journal_row(&mut b, r));
                 insert.build().execute(&mut *tx).await?;
                 for id in [&e.debit, &e.credit] {
                     let a = &ledger.accounts[id];
@@ -492,7 +497,7 @@ macro_rules! sql_store {
                 id: &counterpart_domain::RecordId,
             ) -> Result<Option<counterpart_domain::ledger::Recorded>, $crate::StoreError> {
                 use $crate::sql::*;
-                let row = sqlx::query(&format!("{JOURNAL_SELECT} WHERE j.transfer = $1"))
+                let row = sqlx::query(&format!("{JOURNAL_SELECT} WHERE t.id = $1"))
                     .bind(id.to_string())
                     .fetch_optional(&self.pool)
                     .await?;
@@ -527,7 +532,7 @@ macro_rules! sql_store {
                 let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM closed_years").fetch_all(&mut *tx).await?;
                 let closed = closed.into_iter().filter_map(|y| Year::new(y as u16).ok());
                 let unjournaled: Vec<String> = sqlx::query_scalar(
-                    "SELECT t.id FROM transfers t WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.transfer = t.id) ORDER BY t.id",
+                    "SELECT t.id FROM transfers t WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.transfer = t.n) ORDER BY t.id",
                 )
                 .fetch_all(&mut *tx)
                 .await?;
