@@ -294,7 +294,7 @@ fn write_load(
 
 /// A load that more than doubles a table's rows, by at least this many, builds its secondary
 /// indexes after the rows instead of row by row.
-const SET_ASIDE_FROM: usize = 50_000;
+const SET_ASIDE_FROM: usize = 10_000;
 
 /// Drop the secondary indexes of the tables a load more than doubles (transfers, projects;
 /// not the unique ones, which keys and foreign keys are checked by), returning the SQL that

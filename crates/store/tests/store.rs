@@ -343,3 +343,117 @@ async fn transfers_cannot_be_updated_or_deleted() {
         backend.cleanup().await;
     }
 }
+
+/// `n` more projects of shanghai in kashgar.shache, named `{prefix}{i}`, each with one
+/// commitment of its own (`{prefix}{i}.c`).
+fn projects_with_commitments(prefix: &str, n: usize) -> Records {
+    let frame = small();
+    let mut records = Records::default();
+    for i in 0..n {
+        let mut project = frame.projects[0].clone();
+        project.id = RecordId::parse(&format!("{prefix}{i}")).unwrap();
+        project.year = Year::new(2015 + (i % 3) as u16).unwrap();
+        let mut commit = frame.transfers[0].clone();
+        commit.id = RecordId::parse(&format!("{prefix}{i}.c")).unwrap();
+        commit.project = project.id.clone();
+        commit.kind = TransferKind::Commit;
+        commit.value_date = format!("2015-{:02}-{:02}", 1 + i % 12, 1 + i % 28)
+            .parse()
+            .unwrap();
+        records.projects.push(project);
+        records.transfers.push(commit);
+    }
+    records
+}
+
+/// A load that more than doubles the transfers builds their secondary indexes after its rows
+/// (SQLite); the database ends with the same indexes, the ledger booked in full, and a load
+/// that fails after dropping them leaves them, and every row, as they were.
+#[tokio::test]
+async fn a_large_load_rebuilds_its_indexes_and_a_failed_one_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let indexes = || async {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ('transfers', 'projects') ORDER BY name",
+        )
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+        names
+    };
+    let count = |table: &'static str| {
+        let raw = raw.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&raw)
+                .await
+                .unwrap()
+        }
+    };
+    let before = indexes().await;
+    assert!(
+        before.contains(&"transfers_value_date_id".to_string())
+            && before.contains(&"projects_year_id".to_string()),
+        "{before:?}"
+    );
+    let shanghai = |_: &RecordId| Some((code("shanghai"), Currency::CNY));
+
+    let mut first = small();
+    let more = projects_with_commitments("q", 12_000);
+    first.projects.extend(more.projects);
+    first.transfers.extend(more.transfers);
+    let mut ledger = Ledger::default();
+    let from = ledger.book(&first.transfers, shanghai).unwrap();
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from: from,
+    };
+    store.load(&first, &booking, None, &|_| {}).await.unwrap();
+    let (projects, transfers) = (first.projects.len() as i64, first.transfers.len() as i64);
+    assert_eq!(indexes().await, before, "the indexes are built again");
+    assert_eq!(count("transfers").await, transfers);
+    assert_eq!(store.ledger().await.unwrap().journal, ledger.journal);
+    // The rebuilt browse index answers in its order: the latest value date first.
+    let latest: String = sqlx::query_scalar(
+        "SELECT id FROM transfers INDEXED BY transfers_value_date_id \
+         ORDER BY value_date DESC, id LIMIT 1",
+    )
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    let expected = first
+        .transfers
+        .iter()
+        .map(|t| (std::cmp::Reverse(t.value_date), t.id.as_str()))
+        .min()
+        .unwrap()
+        .1;
+    assert_eq!(latest, expected, "the latest value date first, then by id");
+
+    // A second load as large again, whose last transfer names a project that is not there:
+    // the foreign key fails after the indexes were dropped; the transaction takes it all back.
+    let mut second = projects_with_commitments("r", 13_000);
+    let mut ledger = store.ledger().await.unwrap();
+    let from = ledger.book(&second.transfers, shanghai).unwrap();
+    second.transfers.last_mut().unwrap().project = RecordId::parse("missing").unwrap();
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from: from,
+    };
+    let err = store
+        .load(&second, &booking, None, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+    assert_eq!(indexes().await, before, "the failed load keeps the indexes");
+    assert_eq!(count("transfers").await, transfers);
+    assert_eq!(count("projects").await, projects);
+    assert_eq!(count("journal").await, transfers);
+    store.close().await.unwrap();
+}
