@@ -94,6 +94,16 @@ pub async fn book_on(
     line_of: impl Fn(usize) -> Option<u64>,
     frame: &Records,
 ) -> Result<(Ledger, usize), ImportError> {
+    let (ledger, stored) = booking_base(store, records).await?;
+    Ok(book(records, line_of, frame, ledger, &stored)?)
+}
+
+/// What booking `records` on top of `store` starts from: the stored ledger, and the provider of
+/// each stored project the records' transfers name.
+pub async fn booking_base(
+    store: &dyn Store,
+    records: &Records,
+) -> Result<(Ledger, HashMap<RecordId, RegionCode>), StoreError> {
     let in_records: HashSet<&RecordId> = records.projects.iter().map(|p| &p.id).collect();
     let mut elsewhere: Vec<RecordId> = records
         .transfers
@@ -105,13 +115,7 @@ pub async fn book_on(
     elsewhere.sort();
     elsewhere.dedup();
     let stored = store.project_offices(&elsewhere).await?;
-    Ok(book(
-        records,
-        line_of,
-        frame,
-        store.ledger().await?,
-        &stored,
-    )?)
+    Ok((store.ledger().await?, stored))
 }
 
 /// Book `records` on top of what `store` holds and load both in one transaction.

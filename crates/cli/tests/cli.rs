@@ -479,3 +479,72 @@ fn solve_reads_dimacs_and_prints_the_dimacs_solution() {
     );
     assert!(!db.exists(), "solve touches no database");
 }
+
+/// A bundle that passes every check but overdraws a project fails while it is booked — which
+/// `import` does on a thread of its own while it writes the records — and writes nothing: an
+/// existing database stays byte for byte as it was, a new one is not left behind.
+#[test]
+fn an_overdraft_found_while_writing_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/xinjiang-2010");
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    let mut projects = String::from(
+        "id,provider,recipient,category,status,title_en,title_zh,year,budget_fen,housing_units,\
+         school_places,hospital_beds,jobs,people_trained,provenance,source,confidence\n",
+    );
+    let mut transfers = String::from(
+        "id,project,kind,amount_fen,currency,value_date,corrects,phase,pending_of,provenance,\
+         source,confidence\n",
+    );
+    for i in 0..300 {
+        projects.push_str(&format!(
+            "b{i},beijing,hotan.hotan-city,health,under_construction,Ward,病房,2015,1000,0,0,1,0,0,recorded,,\n"
+        ));
+        transfers.push_str(&format!(
+            "b{i}.c,b{i},commit,1000,CNY,2015-03-01,,single,,recorded,,\n"
+        ));
+        // One disbursement, on line 2 + 2 × 150 + 1, pays out more than was committed.
+        let paid = if i == 150 { 1001 } else { 1000 };
+        transfers.push_str(&format!(
+            "b{i}.d,b{i},disburse,{paid},CNY,2015-06-01,,single,,recorded,,\n"
+        ));
+    }
+    std::fs::write(bundle.join("projects.csv"), projects).unwrap();
+    std::fs::write(bundle.join("transfers.csv"), transfers).unwrap();
+
+    let db = dir.path().join("frame.db");
+    let framed = counterpart(&db, &["import", frame.to_str().unwrap()]);
+    assert!(framed.status.success(), "{}", text(&framed.stderr));
+    let before = std::fs::read(&db).unwrap();
+    let refused = counterpart(&db, &["import", bundle.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("transfers.csv:303: column amount_fen:") && err.contains("(overdraft)"),
+        "{err}"
+    );
+    assert!(
+        before == std::fs::read(&db).unwrap(),
+        "a refused import leaves the database byte-for-byte unchanged"
+    );
+    let verify = counterpart(&db, &["verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+
+    // Into a new database, with the frame in the same bundle: no file is left.
+    for file in std::fs::read_dir(&frame).unwrap() {
+        let file = file.unwrap().path();
+        if file.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&file, bundle.join(file.file_name().unwrap())).unwrap();
+        }
+    }
+    let new = dir.path().join("new.db");
+    let refused = counterpart(&new, &["import", bundle.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("(overdraft)"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!new.exists(), "no file is left behind");
+}

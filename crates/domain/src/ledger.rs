@@ -848,6 +848,33 @@ impl Ledger {
         ledger
     }
 
+    /// The order [`Ledger::book`] books `transfers` in, as indexes into them: value date, kind
+    /// (money's flow: commit, disburse, spend, then corrections), id.
+    pub fn booking_order(transfers: &[crate::project::Transfer]) -> Vec<usize> {
+        // The first eight bytes of the id, as a number, settle most ties without reading the
+        // id itself.
+        let rank = |k: TransferKind| TransferKind::ALL.iter().position(|x| *x == k);
+        let prefix = |id: &RecordId| {
+            let mut head = [0u8; 8];
+            let bytes = id.as_str().as_bytes();
+            let n = bytes.len().min(8);
+            head[..n].copy_from_slice(&bytes[..n]);
+            u64::from_be_bytes(head)
+        };
+        let mut order: Vec<_> = transfers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.value_date, rank(t.kind), prefix(&t.id), i))
+            .collect();
+        // Ids are unique, so no two transfers compare equal: an unstable sort is stable here.
+        order.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2)
+                .cmp(&(b.0, b.1, b.2))
+                .then_with(|| transfers[a.3].id.cmp(&transfers[b.3].id))
+        });
+        order.into_iter().map(|(_, _, _, i)| i).collect()
+    }
+
     /// Book the transfers of projects into this ledger, oldest value date first, then in the
     /// order money flows (commit, disburse, spend, then corrections), then by id, so the chains
     /// come out the same on every machine. Opens the accounts they need.
@@ -877,28 +904,7 @@ impl Ledger {
         for account in opening {
             self.open_account(account);
         }
-        // Booking order: value date, kind (money's flow), id. The first eight bytes of the id,
-        // as a number, settle most ties without reading the id itself.
-        let rank = |k: TransferKind| TransferKind::ALL.iter().position(|x| *x == k);
-        let prefix = |id: &RecordId| {
-            let mut head = [0u8; 8];
-            let bytes = id.as_str().as_bytes();
-            let n = bytes.len().min(8);
-            head[..n].copy_from_slice(&bytes[..n]);
-            u64::from_be_bytes(head)
-        };
-        let mut order: Vec<_> = transfers
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.value_date, rank(t.kind), prefix(&t.id), i))
-            .collect();
-        // Ids are unique, so no two transfers compare equal: an unstable sort is stable here.
-        order.sort_unstable_by(|a, b| {
-            (a.0, a.1, a.2)
-                .cmp(&(b.0, b.1, b.2))
-                .then_with(|| transfers[a.3].id.cmp(&transfers[b.3].id))
-        });
-        for (_, _, _, index) in order {
+        for index in Self::booking_order(transfers) {
             let t = &transfers[index];
             let fail = |error| BookingError { index, error };
             let (provider, _) = offices[index]

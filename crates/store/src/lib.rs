@@ -152,6 +152,23 @@ pub struct Audit {
 /// The primary keys already stored, by table name, for checking an import before writing.
 pub type Keys = HashMap<&'static str, HashSet<String>>;
 
+/// A booking still being made: called when the load needs it, it waits for it and hands over
+/// the ledger and where its new journal entries start, or `None` when the booking failed (the
+/// caller keeps why).
+pub type Pending<'a> = Box<dyn FnOnce() -> Option<(Ledger, usize)> + Send + 'a>;
+
+/// Run blocking work from async code: on a multi-threaded runtime the worker thread hands its
+/// other tasks over first; elsewhere (a current-thread runtime, no runtime) it simply runs.
+pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// What a load adds to the ledger: the accounts it touched, with their new balances, and the
 /// journal entries of its transfers.
 #[derive(Debug, Clone, Copy)]
@@ -212,6 +229,20 @@ pub trait Store: Access + Send + Sync {
         audit: Option<&AuditEntry>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), StoreError>;
+
+    /// [`Store::load`] while the booking is still being made (on another thread): the records'
+    /// rows are written first, the transfers in `order` (indexes into `records.transfers`, each
+    /// once, in the order the booking journals them: `Ledger::booking_order`), then `booking`
+    /// is called and the ledger's rows follow, all in one transaction. When `booking` hands
+    /// over nothing (it failed) the load writes nothing and returns `Ok(false)`.
+    async fn load_booking(
+        &self,
+        records: &Records,
+        order: &[usize],
+        booking: Pending<'_>,
+        audit: Option<&AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<bool, StoreError>;
 
     /// The ledger as stored: accounts with their cached balances, the journal in chain order,
     /// the closed years; one consistent snapshot.

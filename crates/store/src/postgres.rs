@@ -263,6 +263,27 @@ impl PgStore {
         Ok(())
     }
 
+    /// [`crate::Store::load_booking`] on PostgreSQL: the booking first (its rows go in with the
+    /// others, in multi-row statements), then the load.
+    async fn load_booking_rows(
+        &self,
+        records: &counterpart_domain::records::Records,
+        _order: &[usize],
+        booking: crate::Pending<'_>,
+        audit: Option<&crate::AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<bool, crate::StoreError> {
+        let Some((ledger, journal_from)) = crate::blocking(booking) else {
+            return Ok(false);
+        };
+        let booking = crate::Booking {
+            ledger: &ledger,
+            journal_from,
+        };
+        self.load_rows(records, &booking, audit, progress).await?;
+        Ok(true)
+    }
+
     /// Every row of `table` in key order, streamed from the server one row at a time.
     async fn scan_rows(
         &self,

@@ -304,6 +304,17 @@ macro_rules! sql_store {
                 self.load_rows(records, booking, audit, progress).await
             }
 
+            async fn load_booking(
+                &self,
+                records: &counterpart_domain::records::Records,
+                order: &[usize],
+                booking: $crate::Pending<'_>,
+                audit: Option<&$crate::AuditEntry>,
+                progress: &(dyn Fn(usize) + Sync),
+            ) -> Result<bool, $crate::StoreError> {
+                self.load_booking_rows(records, order, booking, audit, progress).await
+            }
+
             async fn post(
                 &self,
                 entry: &counterpart_domain::ledger::Entry,

@@ -74,29 +74,52 @@ impl SqliteStore {
         audit: Option<&crate::AuditEntry>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), StoreError> {
+        let order = journal_order(records, booking)?;
+        self.write(records, &order, Held::Ready(booking), audit, progress)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`crate::Store::load_booking`] on SQLite: the records' rows are written while the
+    /// booking is made on another thread; the ledger's rows once it is handed over.
+    async fn load_booking_rows(
+        &self,
+        records: &counterpart_domain::records::Records,
+        order: &[usize],
+        booking: crate::Pending<'_>,
+        audit: Option<&crate::AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<bool, StoreError> {
+        self.write(records, order, Held::Later(booking), audit, progress)
+            .await
+    }
+
+    /// Take the writers' turn and write a load through the rusqlite connection.
+    async fn write(
+        &self,
+        records: &counterpart_domain::records::Records,
+        order: &[usize],
+        booking: Held<'_>,
+        audit: Option<&crate::AuditEntry>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<bool, StoreError> {
         let mut writer = self.write_turn().await;
-        blocking(|| {
+        crate::blocking(|| {
             let mut conn = match writer.take() {
                 Some(conn) => conn,
                 None => open_writer(&self.path)?,
             };
-            let written = write_load(&mut conn, records, booking, audit, progress);
+            let written = write_load(&mut conn, records, order, booking, audit, progress);
             *writer = Some(conn);
             written
         })
     }
 }
 
-/// Run blocking work from async code: on a multi-threaded runtime the worker thread hands its
-/// other tasks over first; elsewhere (a current-thread runtime, no runtime) it simply runs.
-fn blocking<R>(work: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
-    }
+/// A load's booking: made already, or still being made (handed over when called).
+enum Held<'a> {
+    Ready(&'a crate::Booking<'a>),
+    Later(crate::Pending<'a>),
 }
 
 /// The connection loads write through: the settings of the pool's (`synchronous=FULL`, foreign
@@ -109,47 +132,30 @@ fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "cache_size", -2097152)?;
+    conn.pragma_update(None, "cache_size", -262144)?;
     Ok(conn)
 }
 
 /// How often a load reports progress, in rows.
 const PROGRESS_EVERY: usize = 4096;
 
-/// Write records and their booking in one transaction (see [`crate::Store::load`]).
+/// Write records and their booking in one transaction (see [`crate::Store::load`]): the
+/// records' rows first, with the transfers in `order` (the order of their journal entries),
+/// then the booking's. Returns `false`, writing nothing, when a pending booking failed.
 fn write_load(
     conn: &mut rusqlite::Connection,
     records: &counterpart_domain::records::Records,
-    booking: &crate::Booking<'_>,
+    order: &[usize],
+    booking: Held<'_>,
     audit: Option<&crate::AuditEntry>,
     progress: &(dyn Fn(usize) + Sync),
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     use crate::codec::Value;
     use counterpart_domain::ledger::{Recorded, hex};
     use rusqlite::OptionalExtension;
     use rusqlite::types::Null;
     type HashMap<K, V> = std::collections::HashMap<K, V, counterpart_domain::ledger::Fast>;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    // The chain head of every office the load books for must be where the booking found it:
-    // a posting since then means the booking is stale. `BEGIN IMMEDIATE` holds them still.
-    let mut firsts: std::collections::BTreeMap<&str, &Recorded> = Default::default();
-    for r in booking.new_entries() {
-        firsts.entry(r.entry.office.as_str()).or_insert(r);
-    }
-    for (office, first) in &firsts {
-        let head: Option<(i64, String)> = tx
-            .prepare_cached("SELECT sequence, hash FROM chain_heads WHERE office = ?1")?
-            .query_row([office], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let (sequence, hash) = head.unwrap_or((0, String::new()));
-        if sequence as u64 + 1 != first.sequence
-            || (sequence > 0 && hash != hex(&first.previous_hash))
-        {
-            return Err(StoreError::Changed {
-                office: office.to_string(),
-            });
-        }
-    }
     let mut written = 0;
     let tick = |written: &mut usize| {
         *written += 1;
@@ -161,10 +167,19 @@ fn write_load(
     // (the transfers' integer keys) ascend: the journal grows at its end, never splitting a
     // page in its middle (on a million transfers, in file order the journal took twice as
     // long). `transfer_keys[k]` is then the key of the k-th new entry's transfer.
-    let order = journal_order(records, booking)?;
+    if order.len() != records.transfers.len() {
+        return Err(StoreError::Corrupt {
+            table: "transfers",
+            detail: format!(
+                "the load's order names {} transfers of {}",
+                order.len(),
+                records.transfers.len()
+            ),
+        });
+    }
     let set_aside = set_aside_indexes(&tx, records)?;
     let mut transfer_keys = Vec::with_capacity(records.transfers.len());
-    for (table, rows) in crate::codec::encode_ordered(records, Some(&order)) {
+    for (table, rows) in crate::codec::encode_ordered(records, Some(order)) {
         if rows.len() == 0 {
             continue;
         }
@@ -183,6 +198,53 @@ fn write_load(
                 transfer_keys.push(tx.last_insert_rowid());
             }
             tick(&mut written);
+        }
+    }
+    let owned;
+    let booking = match booking {
+        Held::Ready(booking) => *booking,
+        Held::Later(pending) => match pending() {
+            Some((ledger, journal_from)) => {
+                owned = ledger;
+                crate::Booking {
+                    ledger: &owned,
+                    journal_from,
+                }
+            }
+            None => return Ok(false),
+        },
+    };
+    // The k-th new entry must be the k-th transfer written: its key is `transfer_keys[k]`.
+    let entries = booking.new_entries();
+    if entries.len() > order.len()
+        || entries
+            .iter()
+            .zip(order)
+            .any(|(r, &i)| r.entry.id != records.transfers[i].id)
+    {
+        return Err(StoreError::Corrupt {
+            table: "journal",
+            detail: "the booking's entries are not in the order its transfers were written".into(),
+        });
+    }
+    // The chain head of every office the load books for must be where the booking found it:
+    // a posting since then means the booking is stale. `BEGIN IMMEDIATE` holds them still.
+    let mut firsts: std::collections::BTreeMap<&str, &Recorded> = Default::default();
+    for r in booking.new_entries() {
+        firsts.entry(r.entry.office.as_str()).or_insert(r);
+    }
+    for (office, first) in &firsts {
+        let head: Option<(i64, String)> = tx
+            .prepare_cached("SELECT sequence, hash FROM chain_heads WHERE office = ?1")?
+            .query_row([office], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let (sequence, hash) = head.unwrap_or((0, String::new()));
+        if sequence as u64 + 1 != first.sequence
+            || (sequence > 0 && hash != hex(&first.previous_hash))
+        {
+            return Err(StoreError::Changed {
+                office: office.to_string(),
+            });
         }
     }
     // Accounts: the touched ones with their balances, inserted when new (their key is then
@@ -289,7 +351,7 @@ fn write_load(
     }
     tx.commit()?;
     progress(written);
-    Ok(())
+    Ok(true)
 }
 
 /// A load that more than doubles a table's rows, by at least this many, builds its secondary
