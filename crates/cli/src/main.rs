@@ -1141,5 +1141,6 @@ async fn run_import(target: &Target, dir: &Path) -> Result<()> {
         (done - read).as_secs_f64(),
         booked.lock().expect("not poisoned").as_secs_f64(),
     );
+    counterpart_store::drop_elsewhere(bundle);
     Ok(())
 }

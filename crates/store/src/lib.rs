@@ -169,6 +169,16 @@ pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Free `value` on a thread of its own. A booked ledger or a parsed bundle of a million
+/// transfers holds millions of strings, and freeing them one by one took about a second at the
+/// end of an import that nobody needs to wait for. If no thread can be started, it is freed
+/// here.
+pub fn drop_elsewhere<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
+}
+
 /// What a load adds to the ledger: the accounts it touched, with their new balances, and the
 /// journal entries of its transfers.
 #[derive(Debug, Clone, Copy)]

@@ -200,17 +200,14 @@ fn write_load(
             tick(&mut written);
         }
     }
-    let owned;
+    let mut owned = None;
     let booking = match booking {
         Held::Ready(booking) => *booking,
         Held::Later(pending) => match pending() {
-            Some((ledger, journal_from)) => {
-                owned = ledger;
-                crate::Booking {
-                    ledger: &owned,
-                    journal_from,
-                }
-            }
+            Some((ledger, journal_from)) => crate::Booking {
+                ledger: owned.insert(ledger),
+                journal_from,
+            },
             None => return Ok(false),
         },
     };
@@ -351,6 +348,9 @@ fn write_load(
         tx.execute_batch(&sql)?;
     }
     tx.commit()?;
+    if let Some(ledger) = owned.take() {
+        crate::drop_elsewhere(ledger);
+    }
     progress(written);
     Ok(true)
 }
