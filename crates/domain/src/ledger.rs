@@ -851,20 +851,12 @@ impl Ledger {
     /// The order [`Ledger::book`] books `transfers` in, as indexes into them: value date, kind
     /// (money's flow: commit, disburse, spend, then corrections), id.
     pub fn booking_order(transfers: &[crate::project::Transfer]) -> Vec<usize> {
-        // The first eight bytes of the id, as a number, settle most ties without reading the
-        // id itself.
+        // The id's prefix settles most ties without reading the id itself.
         let rank = |k: TransferKind| TransferKind::ALL.iter().position(|x| *x == k);
-        let prefix = |id: &RecordId| {
-            let mut head = [0u8; 8];
-            let bytes = id.as_str().as_bytes();
-            let n = bytes.len().min(8);
-            head[..n].copy_from_slice(&bytes[..n]);
-            u64::from_be_bytes(head)
-        };
         let mut order: Vec<_> = transfers
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.value_date, rank(t.kind), prefix(&t.id), i))
+            .map(|(i, t)| (t.value_date, rank(t.kind), t.id.prefix(), i))
             .collect();
         // Ids are unique, so no two transfers compare equal: an unstable sort is stable here.
         order.sort_unstable_by(|a, b| {

@@ -513,6 +513,20 @@ fn a_date_outside_any_program_is_its_own_refusal() {
 }
 
 proptest! {
+    /// Sorting by (prefix, id) is sorting by id: loads sort a million account ids so.
+    #[test]
+    fn id_prefixes_order_as_ids_do(
+        stem in "[A-Za-z0-9._:-]{1,10}",
+        a in "[A-Za-z0-9._:-]{0,4}",
+        b in "[A-Za-z0-9._:-]{0,4}",
+    ) {
+        // A shared stem makes ties and near-ties of the prefixes common.
+        let a = RecordId::parse(&format!("{stem}{a}")).unwrap();
+        let b = RecordId::parse(&format!("{stem}{b}")).unwrap();
+        prop_assert_eq!((a.prefix(), &a).cmp(&(b.prefix(), &b)), a.cmp(&b));
+        prop_assert!(a.prefix() <= b.prefix() || a > b);
+    }
+
     /// Account ids are built by hand on the booking path: they are the ids the documented
     /// patterns name (`source.PROVIDER.YEAR`, `PROJECT.KIND`), and valid ids.
     #[test]

@@ -188,14 +188,14 @@ pub struct Booking<'a> {
     pub journal_from: usize,
 }
 
-impl Booking<'_> {
-    pub fn new_entries(&self) -> &[Recorded] {
+impl<'a> Booking<'a> {
+    pub fn new_entries(&self) -> &'a [Recorded] {
         &self.ledger.journal[self.journal_from.min(self.ledger.journal.len())..]
     }
 
     /// The accounts a load writes: those its new entries touch (their balances), and those
     /// it opened without moving money (added if missing, never overwriting a balance).
-    pub fn accounts(&self) -> (Vec<&Account>, Vec<&Account>) {
+    pub fn accounts(&self) -> (Vec<&'a Account>, Vec<&'a Account>) {
         let mut touched: HashSet<&RecordId, counterpart_domain::ledger::Fast> =
             HashSet::with_capacity_and_hasher(2 * self.new_entries().len(), Default::default());
         touched.extend(
@@ -203,15 +203,20 @@ impl Booking<'_> {
                 .iter()
                 .flat_map(|r| [&r.entry.debit, &r.entry.credit]),
         );
-        let mut split: (Vec<&Account>, Vec<&Account>) = self
-            .ledger
-            .accounts
-            .values()
-            .filter(|a| touched.contains(&a.id) || a.is_empty())
-            .partition(|a| touched.contains(&a.id));
-        split.0.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        split.1.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        split
+        let (mut moved, mut opened) = (Vec::new(), Vec::new());
+        for a in self.ledger.accounts.values() {
+            if touched.contains(&a.id) {
+                moved.push((a.id.prefix(), a));
+            } else if a.is_empty() {
+                opened.push((a.id.prefix(), a));
+            }
+        }
+        // In id order, by the ids' prefixes first (RecordId::prefix).
+        let in_order = |mut list: Vec<(u64, &'a Account)>| {
+            list.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.id.cmp(&y.1.id)));
+            list.into_iter().map(|(_, a)| a).collect()
+        };
+        (in_order(moved), in_order(opened))
     }
 
     /// Rows a load writes for the ledger (accounts and journal entries), for progress bars.
