@@ -179,6 +179,9 @@ pub fn drop_elsewhere<T: Send + 'static>(value: T) {
         .spawn(move || drop(value));
 }
 
+/// Accounts, each with its id's prefix ([`RecordId::prefix`]).
+type Prefixed<'a> = Vec<(u64, &'a Account)>;
+
 /// What a load adds to the ledger: the accounts it touched, with their new balances, and the
 /// journal entries of its transfers.
 #[derive(Debug, Clone, Copy)]
@@ -194,8 +197,20 @@ impl<'a> Booking<'a> {
     }
 
     /// The accounts a load writes: those its new entries touch (their balances), and those
-    /// it opened without moving money (added if missing, never overwriting a balance).
+    /// it opened without moving money (added if missing, never overwriting a balance); each
+    /// list in id order.
     pub fn accounts(&self) -> (Vec<&'a Account>, Vec<&'a Account>) {
+        let (moved, opened) = self.split_accounts();
+        // By the ids' prefixes first (RecordId::prefix): most comparisons read no id.
+        let in_order = |mut list: Prefixed<'a>| {
+            list.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.id.cmp(&y.1.id)));
+            list.into_iter().map(|(_, a)| a).collect()
+        };
+        (in_order(moved), in_order(opened))
+    }
+
+    /// [`Booking::accounts`] unsorted, each with its id's prefix.
+    fn split_accounts(&self) -> (Prefixed<'a>, Prefixed<'a>) {
         let mut touched: HashSet<&RecordId, counterpart_domain::ledger::Fast> =
             HashSet::with_capacity_and_hasher(2 * self.new_entries().len(), Default::default());
         touched.extend(
@@ -211,18 +226,13 @@ impl<'a> Booking<'a> {
                 opened.push((a.id.prefix(), a));
             }
         }
-        // In id order, by the ids' prefixes first (RecordId::prefix).
-        let in_order = |mut list: Vec<(u64, &'a Account)>| {
-            list.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.id.cmp(&y.1.id)));
-            list.into_iter().map(|(_, a)| a).collect()
-        };
-        (in_order(moved), in_order(opened))
+        (moved, opened)
     }
 
     /// Rows a load writes for the ledger (accounts and journal entries), for progress bars.
     pub fn len(&self) -> usize {
-        let (touched, opened) = self.accounts();
-        touched.len() + opened.len() + self.new_entries().len()
+        let (moved, opened) = self.split_accounts();
+        moved.len() + opened.len() + self.new_entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
