@@ -4,7 +4,7 @@
 use crate::bundle::{self, Bundle, Problems};
 use crate::validate::{self, Existing};
 use counterpart_domain::Currency;
-use counterpart_domain::ledger::{Ledger, LedgerError};
+use counterpart_domain::ledger::{Fast, Ledger, LedgerError};
 use counterpart_domain::records::Records;
 use counterpart_domain::{RecordId, RegionCode};
 use counterpart_store::{Booking, Keys, Store, StoreError};
@@ -52,7 +52,7 @@ pub fn book(
         .as_ref()
         .or(records.program.as_ref())
         .map_or(Currency::CNY, |p| p.currency);
-    let in_records: HashMap<_, _> = records
+    let in_records: HashMap<_, _, Fast> = records
         .projects
         .iter()
         .map(|p| (&p.id, &p.provider))
@@ -104,7 +104,7 @@ pub async fn booking_base(
     store: &dyn Store,
     records: &Records,
 ) -> Result<(Ledger, HashMap<RecordId, RegionCode>), StoreError> {
-    let in_records: HashSet<&RecordId> = records.projects.iter().map(|p| &p.id).collect();
+    let in_records: HashSet<&RecordId, Fast> = records.projects.iter().map(|p| &p.id).collect();
     let mut elsewhere: Vec<RecordId> = records
         .transfers
         .iter()

@@ -2,6 +2,7 @@
 //! and every record obeys the program's rules. Parsing has already checked each field.
 
 use crate::bundle::{Bundle, Problems};
+use counterpart_domain::ledger::Fast;
 use counterpart_domain::pair::{Pair, serves};
 use counterpart_domain::people::{Person, Post, TeamMember, check_team, check_term};
 use counterpart_domain::project::Project;
@@ -261,7 +262,7 @@ fn check_projects(c: &mut Checker<'_>) {
     let new = &bundle.records;
     let existing = c.existing;
     let program = existing.frame.program.as_ref().or(new.program.as_ref());
-    let project_ids: HashSet<&str> = new.projects.iter().map(|p| p.id.as_str()).collect();
+    let project_ids: HashSet<&str, Fast> = new.projects.iter().map(|p| p.id.as_str()).collect();
     for (i, p) in new.projects.iter().enumerate() {
         c.paired("projects", i, &p.provider, &p.recipient, p.year, "");
         if let Some(program) = &program
@@ -278,7 +279,12 @@ fn check_projects(c: &mut Checker<'_>) {
             );
         }
     }
-    let transfer_ids: HashSet<&str> = new.transfers.iter().map(|t| t.id.as_str()).collect();
+    // The bundle's transfer ids, gathered only if some transfer corrects another.
+    let corrects_any = new.transfers.iter().any(|t| t.corrects.is_some());
+    let transfer_ids: HashSet<&str, Fast> = match corrects_any {
+        true => new.transfers.iter().map(|t| t.id.as_str()).collect(),
+        false => HashSet::default(),
+    };
     for (i, t) in new.transfers.iter().enumerate() {
         let here = project_ids.contains(t.project.as_str());
         if !c.has_key("projects", here, t.project.as_str()) {

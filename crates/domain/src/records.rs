@@ -63,28 +63,39 @@ impl Records {
     }
 
     /// Move every record of `other` to the end of this one's (its program, if it has one,
-    /// replaces this one's).
+    /// replaces this one's). A kind this one has none of takes `other`'s list as it is, without
+    /// copying it: a bundle's parts are merged this way, a million transfers at a time.
     pub fn append(&mut self, mut other: Records) {
         if other.program.is_some() {
             self.program = other.program.take();
         }
-        self.quota_periods.append(&mut other.quota_periods);
-        self.provider_rates.append(&mut other.provider_rates);
-        self.regions.append(&mut other.regions);
-        self.region_tags.append(&mut other.region_tags);
-        self.pairs.append(&mut other.pairs);
-        self.indicators.append(&mut other.indicators);
-        self.facts.append(&mut other.facts);
-        self.projects.append(&mut other.projects);
-        self.transfers.append(&mut other.transfers);
-        self.people.append(&mut other.people);
-        self.posts.append(&mut other.posts);
-        self.postings.append(&mut other.postings);
-        self.targets.append(&mut other.targets);
-        self.purchases.append(&mut other.purchases);
-        self.exchanges.append(&mut other.exchanges);
-        self.project_steps.append(&mut other.project_steps);
-        self.institution_pairs.append(&mut other.institution_pairs);
-        self.trainings.append(&mut other.trainings);
+        move_all(&mut self.quota_periods, &mut other.quota_periods);
+        move_all(&mut self.provider_rates, &mut other.provider_rates);
+        move_all(&mut self.regions, &mut other.regions);
+        move_all(&mut self.region_tags, &mut other.region_tags);
+        move_all(&mut self.pairs, &mut other.pairs);
+        move_all(&mut self.indicators, &mut other.indicators);
+        move_all(&mut self.facts, &mut other.facts);
+        move_all(&mut self.projects, &mut other.projects);
+        move_all(&mut self.transfers, &mut other.transfers);
+        move_all(&mut self.people, &mut other.people);
+        move_all(&mut self.posts, &mut other.posts);
+        move_all(&mut self.postings, &mut other.postings);
+        move_all(&mut self.targets, &mut other.targets);
+        move_all(&mut self.purchases, &mut other.purchases);
+        move_all(&mut self.exchanges, &mut other.exchanges);
+        move_all(&mut self.project_steps, &mut other.project_steps);
+        move_all(&mut self.institution_pairs, &mut other.institution_pairs);
+        move_all(&mut self.trainings, &mut other.trainings);
+    }
+}
+
+/// Move the items of `from` to the end of `to`: by taking `from`'s allocation when `to` is
+/// empty, else by copying them.
+fn move_all<T>(to: &mut Vec<T>, from: &mut Vec<T>) {
+    if to.is_empty() {
+        std::mem::swap(to, from);
+    } else {
+        to.append(from);
     }
 }

@@ -604,7 +604,10 @@ impl Table {
                 Value::Null => String::new(),
             }
         };
-        self.key.iter().map(cell).collect::<Vec<_>>().join("|")
+        match self.key {
+            [one] => cell(one),
+            _ => self.key.iter().map(cell).collect::<Vec<_>>().join("|"),
+        }
     }
 
     /// Sort rows by their key, the same way on every backend (database collations differ).
