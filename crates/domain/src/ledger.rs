@@ -511,34 +511,34 @@ impl Ledger {
     /// Record a checked entry; where it lands in the journal.
     fn record(&mut self, entry: Entry, effect: Effect) -> usize {
         let amount = entry.amount;
-        let (debit, credit) = (entry.debit.clone(), entry.credit.clone());
+        let (debit, credit) = (&entry.debit, &entry.credit);
         let mut change = |id: &RecordId, f: &dyn Fn(&mut Account)| {
             f(self.accounts.get_mut(id).expect("checked above"));
         };
         match effect {
             Effect::Post => {
-                change(&debit, &|a| a.debits_posted += amount);
-                change(&credit, &|a| a.credits_posted += amount);
+                change(debit, &|a| a.debits_posted += amount);
+                change(credit, &|a| a.credits_posted += amount);
             }
             Effect::Reserve => {
-                change(&debit, &|a| a.debits_pending += amount);
-                change(&credit, &|a| a.credits_pending += amount);
+                change(debit, &|a| a.debits_pending += amount);
+                change(credit, &|a| a.credits_pending += amount);
             }
             Effect::Settle => {
-                change(&debit, &|a| {
+                change(debit, &|a| {
                     a.debits_pending = Fen::new(a.debits_pending.get() - amount.get());
                     a.debits_posted += amount;
                 });
-                change(&credit, &|a| {
+                change(credit, &|a| {
                     a.credits_pending = Fen::new(a.credits_pending.get() - amount.get());
                     a.credits_posted += amount;
                 });
             }
             Effect::Release => {
-                change(&debit, &|a| {
+                change(debit, &|a| {
                     a.debits_pending = Fen::new(a.debits_pending.get() - amount.get())
                 });
-                change(&credit, &|a| {
+                change(credit, &|a| {
                     a.credits_pending = Fen::new(a.credits_pending.get() - amount.get())
                 });
             }
