@@ -718,7 +718,7 @@ pub fn source_account(provider: &RegionCode, year: Year) -> RecordId {
     // Built by hand, not with `format!`: a bulk import names two accounts per transfer.
     // Region codes (at most 64 characters of a–z, 0–9, `.`, `-`, `_`) and years are made of
     // characters ids allow, so the id is valid by construction.
-    let mut id = String::with_capacity(12 + provider.as_str().len());
+    let mut id = compact_str::CompactString::with_capacity(12 + provider.as_str().len());
     id.push_str("source.");
     id.push_str(provider.as_str());
     id.push('.');
@@ -733,9 +733,9 @@ pub fn source_account(provider: &RegionCode, year: Year) -> RecordId {
 pub fn project_account(project: &RecordId, kind: AccountKind) -> RecordId {
     let (project, kind) = (project.as_str(), kind.code());
     if project.len() + 1 + kind.len() > crate::MAX_ID_LEN {
-        return RecordId(project.to_owned());
+        return RecordId(project.into());
     }
-    let mut id = String::with_capacity(project.len() + 1 + kind.len());
+    let mut id = compact_str::CompactString::with_capacity(project.len() + 1 + kind.len());
     id.push_str(project);
     id.push('.');
     id.push_str(kind);

@@ -51,7 +51,7 @@ pub const MAX_ID_LEN: usize = 128;
 
 /// A record identifier: 1–128 characters of letters, digits and `. _ - :`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RecordId(String);
+pub struct RecordId(compact_str::CompactString);
 
 impl RecordId {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
@@ -61,7 +61,7 @@ impl RecordId {
                 "{text:?} is not an id: use 1-128 letters, digits, '.', '_', '-' or ':'"
             )));
         }
-        Ok(RecordId(text.to_owned()))
+        Ok(RecordId(text.into()))
     }
     pub fn as_str(&self) -> &str {
         &self.0

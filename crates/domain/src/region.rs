@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 /// A stable region key such as `kashgar` or `kashgar.shache`: lower-case ASCII letters,
 /// digits, `.`, `-` and `_`, at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RegionCode(String);
+pub struct RegionCode(compact_str::CompactString);
 
 impl RegionCode {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
@@ -17,7 +17,7 @@ impl RegionCode {
                 "{text:?} is not a region code: use lower-case letters, digits, '.', '-', '_'"
             )));
         }
-        Ok(RegionCode(text.to_owned()))
+        Ok(RegionCode(text.into()))
     }
 
     pub fn as_str(&self) -> &str {
