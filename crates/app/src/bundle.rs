@@ -425,12 +425,13 @@ fn parse_table(
     }
 }
 
-fn cell(name: &str, ty: ColumnType, text: &str) -> Result<Value, String> {
+/// One CSV field as a cell of its column's type; text borrows the field.
+fn cell<'r>(name: &str, ty: ColumnType, text: &'r str) -> Result<Value<'r>, String> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
     match ty {
-        ColumnType::Text => Ok(Value::Text(text.to_owned())),
+        ColumnType::Text => Ok(Value::Text(text.into())),
         ColumnType::Int if name.ends_with("_fen") => Fen::parse_amount(text)
             .map(|f| Value::Int(f.get()))
             .map_err(|e| e.to_string()),
@@ -454,7 +455,7 @@ pub fn write_dir(records: &Records, dir: &Path) -> std::io::Result<usize> {
         for row in rows {
             writer.write_record(row.iter().map(|v| match v {
                 Value::Int(i) => i.to_string(),
-                Value::Text(t) => t.clone(),
+                Value::Text(t) => t.to_string(),
                 Value::Null => String::new(),
             }))?;
         }

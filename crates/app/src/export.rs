@@ -29,10 +29,10 @@ pub fn table(name: &str) -> Result<&'static Table, ExportError> {
         })
 }
 
-fn text(value: &Value) -> String {
+fn text(value: &Value<'_>) -> String {
     match value {
         Value::Int(i) => i.to_string(),
-        Value::Text(t) => t.clone(),
+        Value::Text(t) => t.to_string(),
         Value::Null => String::new(),
     }
 }
@@ -113,7 +113,7 @@ pub async fn table_xlsx(
                         sheet.write_number(row_in_sheet, i as u16, *n as f64)
                     }
                     Value::Int(n) => sheet.write_string(row_in_sheet, i as u16, n.to_string()),
-                    Value::Text(t) => sheet.write_string(row_in_sheet, i as u16, t),
+                    Value::Text(t) => sheet.write_string(row_in_sheet, i as u16, t.as_ref()),
                     Value::Null => continue,
                 }
                 .map_err(sink_error)?;

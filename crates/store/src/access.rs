@@ -221,7 +221,7 @@ macro_rules! access_store {
             async fn insert_rows(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 table: &'static $crate::codec::Table,
-                rows: &[Vec<$crate::codec::Value>],
+                rows: &[Vec<$crate::codec::Value<'_>>],
                 progress: &mut (dyn FnMut(usize) + Send),
             ) -> Result<(), sqlx::Error> {
                 use $crate::codec::{ColumnType, Value};
@@ -237,7 +237,7 @@ macro_rules! access_store {
                         for (value, (_, ty)) in row.iter().zip(table.columns) {
                             match (value, ty) {
                                 (Value::Int(i), _) => b.push_bind(*i),
-                                (Value::Text(s), _) => b.push_bind(s.clone()),
+                                (Value::Text(s), _) => b.push_bind(s.to_string()),
                                 (Value::Null, ColumnType::Int) => b.push_bind(None::<i64>),
                                 (Value::Null, ColumnType::Text) => b.push_bind(None::<String>),
                             };

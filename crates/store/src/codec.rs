@@ -21,12 +21,14 @@ use counterpart_domain::{
     Confidence, Currency, Fen, ParseError, Provenance, RecordId, RegionCode, RegionKind, Share,
     Year, parse_date,
 };
+use std::borrow::Cow;
 
-/// One cell.
+/// One cell. Text borrows from the record it encodes where it can: a bulk load binds a
+/// million rows' ids and names without copying them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Value {
+pub enum Value<'a> {
     Int(i64),
-    Text(String),
+    Text(Cow<'a, str>),
     Null,
 }
 
@@ -212,31 +214,31 @@ pub const FRAME_TABLES: [&Table; 9] = [
     &TARGETS,
 ];
 
-fn text(s: impl Into<String>) -> Value {
+fn text<'a>(s: impl Into<Cow<'a, str>>) -> Value<'a> {
     Value::Text(s.into())
 }
-fn int(i: impl Into<i64>) -> Value {
+fn int(i: impl Into<i64>) -> Value<'static> {
     Value::Int(i.into())
 }
-fn opt_text(s: Option<impl Into<String>>) -> Value {
+fn opt_text<'a>(s: Option<impl Into<Cow<'a, str>>>) -> Value<'a> {
     s.map_or(Value::Null, text)
 }
-fn count(n: u64) -> Value {
+fn count(n: u64) -> Value<'static> {
     Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn provenance(p: &Provenance) -> [Value; 3] {
+fn provenance(p: &Provenance) -> [Value<'_>; 3] {
     match p {
         Provenance::Published { source, confidence } => [
             text("published"),
-            text(source.clone()),
+            text(source.as_str()),
             text(confidence.code()),
         ],
         other => [text(other.kind()), Value::Null, Value::Null],
     }
 }
 
-fn with_provenance(mut row: Vec<Value>, p: &Provenance) -> Vec<Value> {
+fn with_provenance<'a>(mut row: Vec<Value<'a>>, p: &'a Provenance) -> Vec<Value<'a>> {
     row.extend(provenance(p));
     row
 }
@@ -264,7 +266,7 @@ fn parents_first(regions: &[Region]) -> Vec<&Region> {
 }
 
 /// Rows of every table, in insert order.
-pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
+pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value<'_>>>)> {
     encode_lazily(r)
         .into_iter()
         .map(|(table, rows)| (table, rows.collect()))
@@ -272,7 +274,7 @@ pub fn encode(r: &Records) -> Vec<(&'static Table, Vec<Vec<Value>>)> {
 }
 
 /// The rows of one table, encoded as they are asked for.
-pub type Rows<'a> = Box<dyn ExactSizeIterator<Item = Vec<Value>> + Send + 'a>;
+pub type Rows<'a> = Box<dyn ExactSizeIterator<Item = Vec<Value<'a>>> + Send + 'a>;
 
 /// Rows of every table, in insert order, each encoded only when it is asked for: a bulk load
 /// holds one row at a time rather than a copy of every record.
@@ -591,7 +593,7 @@ impl Table {
     }
 
     /// The key of a row, in the same form as [`Table::key_sql`].
-    pub fn key_of(&self, row: &[Value]) -> String {
+    pub fn key_of(&self, row: &[Value<'_>]) -> String {
         let cell = |name: &&str| {
             let i = self
                 .columns
@@ -600,7 +602,7 @@ impl Table {
                 .expect("key columns are columns");
             match &row[i] {
                 Value::Int(v) => v.to_string(),
-                Value::Text(t) => t.clone(),
+                Value::Text(t) => t.to_string(),
                 Value::Null => String::new(),
             }
         };
@@ -634,7 +636,7 @@ impl Table {
 /// Reads the cells of one row in column order, turning parse failures into [`DecodeError`].
 struct Cells<'a> {
     table: &'static Table,
-    row: &'a [Value],
+    row: &'a [Value<'a>],
     at: usize,
 }
 
@@ -650,7 +652,7 @@ impl<'a> Cells<'a> {
             reason: detail.to_string(),
         }
     }
-    fn next(&mut self) -> &'a Value {
+    fn next(&mut self) -> &'a Value<'a> {
         let v = self.row.get(self.at).unwrap_or(&Value::Null);
         self.at += 1;
         v
@@ -658,7 +660,7 @@ impl<'a> Cells<'a> {
     /// Empty text counts as missing.
     fn opt_text(&mut self) -> Option<&'a str> {
         match self.next() {
-            Value::Text(s) if !s.is_empty() => Some(s),
+            Value::Text(s) if !s.is_empty() => Some(s.as_ref()),
             _ => None,
         }
     }

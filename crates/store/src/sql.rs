@@ -256,7 +256,7 @@ macro_rules! sql_store {
                             .map_or(Value::Null, Value::Int),
                         ColumnType::Text => row
                             .try_get::<Option<String>, _>(i)?
-                            .map_or(Value::Null, Value::Text),
+                            .map_or(Value::Null, |t| Value::Text(t.into())),
                     });
                 }
                 Ok(())
@@ -265,7 +265,7 @@ macro_rules! sql_store {
             async fn select(
                 &self,
                 table: &'static $crate::codec::Table,
-            ) -> Result<Vec<Vec<$crate::codec::Value>>, $crate::StoreError> {
+            ) -> Result<Vec<Vec<$crate::codec::Value<'static>>>, $crate::StoreError> {
                 let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
                 let sql = format!("SELECT {} FROM {}", columns.join(", "), table.name);
                 let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;

@@ -188,7 +188,7 @@ fn write_load(
             for (i, value) in row.iter().enumerate() {
                 match value {
                     Value::Int(n) => insert.raw_bind_parameter(i + 1, n)?,
-                    Value::Text(t) => insert.raw_bind_parameter(i + 1, t.as_str())?,
+                    Value::Text(t) => insert.raw_bind_parameter(i + 1, t.as_ref())?,
                     Value::Null => insert.raw_bind_parameter(i + 1, Null)?,
                 }
             }
@@ -549,7 +549,8 @@ fn read_batches(
                 (ValueRef::Integer(n), ColumnType::Int) => Value::Int(n),
                 (ValueRef::Text(t), ColumnType::Text) => Value::Text(
                     String::from_utf8(t.to_vec())
-                        .map_err(|_| corrupt(column, "text that is not UTF-8"))?,
+                        .map_err(|_| corrupt(column, "text that is not UTF-8"))?
+                        .into(),
                 ),
                 (ValueRef::Integer(_), ColumnType::Text) => {
                     return Err(corrupt(column, "an integer"));
