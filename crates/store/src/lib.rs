@@ -182,6 +182,22 @@ pub fn drop_elsewhere<T: Send + 'static>(value: T) {
 /// Accounts, each with its id's prefix ([`RecordId::prefix`]).
 type Prefixed<'a> = Vec<(u64, &'a Account)>;
 
+/// The ids of the accounts a load's new entries move; once the moved accounts are in order,
+/// each one's position among them (until then, and for an id no account has, `UNPLACED`).
+type Touched<'a> = std::collections::HashMap<&'a RecordId, u32, counterpart_domain::ledger::Fast>;
+const UNPLACED: u32 = u32::MAX;
+
+/// The accounts a load writes, in id order, and where each new entry's two accounts are among
+/// them (see [`Booking::ordered`]).
+pub struct Ordered<'a> {
+    /// The accounts the new entries move, with their balances.
+    pub moved: Vec<&'a Account>,
+    /// The accounts opened without moving money (added if missing).
+    pub opened: Vec<&'a Account>,
+    /// For each new entry, the positions in `moved` of its debit and credit accounts.
+    pub positions: Vec<[u32; 2]>,
+}
+
 /// What a load adds to the ledger: the accounts it touched, with their new balances, and the
 /// journal entries of its transfers.
 #[derive(Debug, Clone, Copy)]
@@ -200,44 +216,76 @@ impl<'a> Booking<'a> {
     /// it opened without moving money (added if missing, never overwriting a balance); each
     /// list in id order.
     pub fn accounts(&self) -> (Vec<&'a Account>, Vec<&'a Account>) {
-        let (moved, opened) = self.split_accounts();
-        // By the ids' prefixes first (RecordId::prefix): most comparisons read no id.
-        let in_order = |mut list: Prefixed<'a>| {
-            list.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.id.cmp(&y.1.id)));
-            list.into_iter().map(|(_, a)| a).collect()
-        };
-        (in_order(moved), in_order(opened))
+        let (_, moved, opened) = self.split_accounts();
+        (in_id_order(moved), in_id_order(opened))
     }
 
-    /// [`Booking::accounts`] unsorted, each with its id's prefix.
-    fn split_accounts(&self) -> (Prefixed<'a>, Prefixed<'a>) {
-        let mut touched: HashSet<&RecordId, counterpart_domain::ledger::Fast> =
-            HashSet::with_capacity_and_hasher(2 * self.new_entries().len(), Default::default());
-        touched.extend(
-            self.new_entries()
-                .iter()
-                .flat_map(|r| [&r.entry.debit, &r.entry.credit]),
-        );
+    /// [`Booking::accounts`], with the positions of each new entry's two accounts among the
+    /// moved ones, found with the same map of ids that told moved accounts from the rest: a
+    /// load writing the journal by account keys reads them from an array.
+    pub fn ordered(&self) -> Result<Ordered<'a>, StoreError> {
+        let (mut touched, moved, opened) = self.split_accounts();
+        let moved = in_id_order(moved);
+        for (i, a) in (0u32..).zip(&moved) {
+            if let Some(at) = touched.get_mut(&a.id) {
+                *at = i;
+            }
+        }
+        let find = |id: &RecordId| match touched.get(id) {
+            Some(&at) if at != UNPLACED => Ok(at),
+            _ => Err(StoreError::Corrupt {
+                table: "accounts",
+                detail: format!("the booking moves {id}, which this load does not write"),
+            }),
+        };
+        let positions = self
+            .new_entries()
+            .iter()
+            .map(|r| Ok([find(&r.entry.debit)?, find(&r.entry.credit)?]))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Ordered {
+            moved,
+            opened: in_id_order(opened),
+            positions,
+        })
+    }
+
+    /// The ids the new entries move, and the accounts split as [`Booking::accounts`] does,
+    /// unsorted, each with its id's prefix.
+    fn split_accounts(&self) -> (Touched<'a>, Prefixed<'a>, Prefixed<'a>) {
+        let mut touched: Touched<'a> =
+            Touched::with_capacity_and_hasher(2 * self.new_entries().len(), Default::default());
+        for r in self.new_entries() {
+            touched.insert(&r.entry.debit, UNPLACED);
+            touched.insert(&r.entry.credit, UNPLACED);
+        }
         let (mut moved, mut opened) = (Vec::new(), Vec::new());
         for a in self.ledger.accounts.values() {
-            if touched.contains(&a.id) {
+            if touched.contains_key(&a.id) {
                 moved.push((a.id.prefix(), a));
             } else if a.is_empty() {
                 opened.push((a.id.prefix(), a));
             }
         }
-        (moved, opened)
+        (touched, moved, opened)
     }
 
     /// Rows a load writes for the ledger (accounts and journal entries), for progress bars.
     pub fn len(&self) -> usize {
-        let (moved, opened) = self.split_accounts();
+        let (_, moved, opened) = self.split_accounts();
         moved.len() + opened.len() + self.new_entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The accounts in id order: by the ids' prefixes first ([`RecordId::prefix`]), so that most
+/// comparisons read no id.
+fn in_id_order(mut list: Prefixed<'_>) -> Vec<&Account> {
+    list.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.id.cmp(&y.1.id)));
+    list.into_iter().map(|(_, a)| a).collect()
 }
 
 /// Everything Counterpart asks of a database (with [`Access`]: accounts, the audit log and

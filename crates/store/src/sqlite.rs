@@ -245,18 +245,13 @@ fn write_load(
     }
     // The secondary indexes set aside are built now: the ledger's rows below don't touch them.
     // Meanwhile another thread puts the accounts in id order and finds which of them each new
-    // entry moves, as positions in that order (on a million transfers, 0.5 s each on a core
-    // that is otherwise idle then).
-    let ordered = || {
-        let (accounts, opened) = booking.accounts();
-        let positions = entry_positions(&accounts, entries);
-        (accounts, opened, positions)
-    };
-    let (accounts, opened, positions) = if set_aside.is_empty() {
-        ordered()
+    // entry moves, as positions in that order (on a million transfers, about a second on a
+    // core that is otherwise idle then).
+    let ordered = if set_aside.is_empty() {
+        booking.ordered()
     } else {
         std::thread::scope(|scope| -> Result<_, StoreError> {
-            let ordering = scope.spawn(ordered);
+            let ordering = scope.spawn(|| booking.ordered());
             for sql in &set_aside {
                 tx.execute_batch(sql)?;
             }
@@ -265,7 +260,11 @@ fn write_load(
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         })?
     };
-    let positions = positions?;
+    let crate::Ordered {
+        moved: accounts,
+        opened,
+        positions,
+    } = ordered?;
     // Accounts: the touched ones with their balances, inserted when new (their key is then
     // the insert's rowid) and updated when stored (the key read back); the opened ones added
     // when missing. One statement per account: an upsert with RETURNING took 10.0 s against
@@ -360,30 +359,6 @@ fn write_load(
     }
     progress(written);
     Ok(true)
-}
-
-/// For each entry, the positions in `accounts` of its debit and credit accounts.
-fn entry_positions(
-    accounts: &[&counterpart_domain::ledger::Account],
-    entries: &[counterpart_domain::ledger::Recorded],
-) -> Result<Vec<[u32; 2]>, StoreError> {
-    type HashMap<K, V> = std::collections::HashMap<K, V, counterpart_domain::ledger::Fast>;
-    let at: HashMap<&str, u32> = (0u32..)
-        .zip(accounts)
-        .map(|(i, a)| (a.id.as_str(), i))
-        .collect();
-    let find = |id: &counterpart_domain::RecordId| {
-        at.get(id.as_str())
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt {
-                table: "accounts",
-                detail: format!("the booking moves {id}, which this load does not write"),
-            })
-    };
-    entries
-        .iter()
-        .map(|r| Ok([find(&r.entry.debit)?, find(&r.entry.credit)?]))
-        .collect()
 }
 
 /// A load that more than doubles a table's rows, by at least this many, builds its secondary

@@ -205,6 +205,28 @@ fn booked(records: &Records) -> Ledger {
     ledger
 }
 
+#[test]
+fn ordered_accounts_place_each_entry_among_the_moved_ones() {
+    let records = small();
+    let ledger = booked(&records);
+    let booking = Booking {
+        ledger: &ledger,
+        journal_from: 0,
+    };
+    let ordered = booking.ordered().unwrap();
+    assert_eq!(
+        (ordered.moved.clone(), ordered.opened.clone()),
+        booking.accounts()
+    );
+    assert!(ordered.moved.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(ordered.positions.len(), booking.new_entries().len());
+    assert!(!booking.new_entries().is_empty());
+    for (r, [debit, credit]) in booking.new_entries().iter().zip(&ordered.positions) {
+        assert_eq!(ordered.moved[*debit as usize].id, r.entry.debit);
+        assert_eq!(ordered.moved[*credit as usize].id, r.entry.credit);
+    }
+}
+
 #[tokio::test]
 async fn records_round_trip_and_sums_group_them() {
     for backend in Backend::all() {
