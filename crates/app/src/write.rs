@@ -6,7 +6,7 @@
 use crate::bundle::{self, Problems};
 use crate::ledger::{self, Posting, PostingError};
 use crate::validate::{self, Existing};
-use counterpart_domain::access::{Action, Actor, Denied, can};
+use counterpart_domain::access::{Action, ActionKind, Actor, Denied, can, may_attempt};
 use counterpart_domain::ledger::{Applied, Phase};
 use counterpart_domain::project::{Project, ProjectStatus, ProjectStep, TransferKind};
 use counterpart_domain::records::Records;
@@ -113,6 +113,8 @@ pub async fn record_project(
     frame: &Records,
     new: &NewProject,
 ) -> Result<Project, WriteError> {
+    // Who may try at all is settled before anything of the request is read or looked up.
+    may_attempt(actor, ActionKind::WriteProvider)?;
     let tree = tree(frame)?;
     // The office a record belongs to decides who may write it: refuse before parsing the rest.
     let provider = tree
@@ -258,6 +260,8 @@ pub async fn post_transfer(
     frame: &Records,
     new: &NewTransfer,
 ) -> Result<Applied, WriteError> {
+    // Who may try at all is settled before anything of the request is read or looked up.
+    may_attempt(actor, ActionKind::WriteProvider)?;
     let tree = tree(frame)?;
     let project_id =
         RecordId::parse(new.project.trim()).map_err(|e| WriteError::field("project", e))?;
@@ -339,6 +343,8 @@ pub async fn advance_project(
     new: &NewStep,
     today: Date,
 ) -> Result<ProjectStep, WriteError> {
+    // Who may try at all is settled before anything of the request is read or looked up.
+    may_attempt(actor, ActionKind::WriteProvider)?;
     let tree = tree(frame)?;
     let (id, project) = existing_project(store, project).await?;
     can(
@@ -401,6 +407,8 @@ pub async fn sign_off(
     frame: &Records,
     project: &str,
 ) -> Result<SignOff, WriteError> {
+    // Who may try at all is settled before anything of the request is read or looked up.
+    may_attempt(actor, ActionKind::SignOff)?;
     let tree = tree(frame)?;
     let (id, project) = existing_project(store, project).await?;
     can(

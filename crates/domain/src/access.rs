@@ -136,49 +136,113 @@ impl Denied {
     }
 }
 
-impl Action<'_> {
-    fn describe(&self) -> String {
+/// An action without its record: what a route does, known before anything of the request is
+/// read. [`may_attempt`] decides on it alone; [`can`] then decides for the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    ReadPublished,
+    ReadRecords,
+    ReadAudit,
+    WriteProvider,
+    SignOff,
+    ManageAccounts,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 6] = [
+        ActionKind::ReadPublished,
+        ActionKind::ReadRecords,
+        ActionKind::ReadAudit,
+        ActionKind::WriteProvider,
+        ActionKind::SignOff,
+        ActionKind::ManageAccounts,
+    ];
+
+    fn describe(self) -> &'static str {
         match self {
-            Action::ReadPublished => "read the published figures".into(),
-            Action::ReadRecords => "read records".into(),
-            Action::ReadAudit => "read the audit log".into(),
-            Action::WriteProvider { provider } => format!("write records of provider {provider}"),
-            Action::SignOff { recipient } => format!("sign off projects in {recipient}"),
-            Action::ManageAccounts => "manage accounts".into(),
+            ActionKind::ReadPublished => "read the published figures",
+            ActionKind::ReadRecords => "read records",
+            ActionKind::ReadAudit => "read the audit log",
+            ActionKind::WriteProvider => "write a provider's records",
+            ActionKind::SignOff => "sign off projects",
+            ActionKind::ManageAccounts => "manage accounts",
         }
     }
 }
 
-/// May `actor` do `action`? `tree` says which areas lie within an office's region.
-pub fn can(actor: &Actor, action: &Action<'_>, tree: &RegionTree) -> Result<(), Denied> {
-    if *action == Action::ReadPublished {
+impl Action<'_> {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::ReadPublished => ActionKind::ReadPublished,
+            Action::ReadRecords => ActionKind::ReadRecords,
+            Action::ReadAudit => ActionKind::ReadAudit,
+            Action::WriteProvider { .. } => ActionKind::WriteProvider,
+            Action::SignOff { .. } => ActionKind::SignOff,
+            Action::ManageAccounts => ActionKind::ManageAccounts,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Action::WriteProvider { provider } => format!("write records of provider {provider}"),
+            Action::SignOff { recipient } => format!("sign off projects in {recipient}"),
+            other => other.kind().describe().to_owned(),
+        }
+    }
+}
+
+/// May `actor` ever do this kind of action, on some record? Answered from the actor alone, so
+/// it is asked before a request's path, query or body is read: a caller who may not gets the
+/// same refusal whatever it asked about.
+pub fn may_attempt(actor: &Actor, kind: ActionKind) -> Result<(), Denied> {
+    if kind == ActionKind::ReadPublished {
         return Ok(());
     }
     let Actor::Account { role, office, .. } = actor else {
         return Err(Denied::SignInRequired);
     };
-    let role_denied = || Denied::Role {
-        role: *role,
-        what: action.describe(),
+    let allowed = match (role, kind) {
+        (AccountRole::Admin, _) | (_, ActionKind::ReadRecords) => true,
+        (AccountRole::Auditor, ActionKind::ReadAudit) => true,
+        (AccountRole::ProviderOffice, ActionKind::WriteProvider)
+        | (AccountRole::RecipientOffice, ActionKind::SignOff) => office.is_some(),
+        _ => false,
     };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied::Role {
+            role: *role,
+            what: kind.describe().to_owned(),
+        })
+    }
+}
+
+/// May `actor` do `action`? `tree` says which areas lie within an office's region.
+pub fn can(actor: &Actor, action: &Action<'_>, tree: &RegionTree) -> Result<(), Denied> {
+    may_attempt(actor, action.kind()).map_err(|denied| match denied {
+        Denied::Role { role, .. } => Denied::Role {
+            role,
+            what: action.describe(),
+        },
+        other => other,
+    })?;
     let office_denied = |office: &RegionCode| Denied::OtherOffice {
         office: office.clone(),
         what: action.describe(),
     };
-    match (role, action) {
-        (AccountRole::Admin, _) => Ok(()),
-        (_, Action::ReadRecords) => Ok(()),
-        (AccountRole::Auditor, Action::ReadAudit) => Ok(()),
-        (AccountRole::ProviderOffice, Action::WriteProvider { provider }) => match office {
-            Some(office) if office == *provider => Ok(()),
-            Some(office) => Err(office_denied(office)),
-            None => Err(role_denied()),
-        },
-        (AccountRole::RecipientOffice, Action::SignOff { recipient }) => match office {
-            Some(office) if tree.is_within(recipient, office) => Ok(()),
-            Some(office) => Err(office_denied(office)),
-            None => Err(role_denied()),
-        },
-        _ => Err(role_denied()),
+    match (actor.office(), action) {
+        (Some(office), Action::WriteProvider { provider })
+            if actor.role() == Some(AccountRole::ProviderOffice) && office != *provider =>
+        {
+            Err(office_denied(office))
+        }
+        (Some(office), Action::SignOff { recipient })
+            if actor.role() == Some(AccountRole::RecipientOffice)
+                && !tree.is_within(recipient, office) =>
+        {
+            Err(office_denied(office))
+        }
+        _ => Ok(()),
     }
 }

@@ -8,17 +8,16 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::guard::{Access, Route};
 use crate::error::{ApiError, ErrorBody};
 use axum::Json;
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use counterpart_app::report::{self};
 use counterpart_app::write::{self, NewProject, NewStep, NewTransfer};
-use counterpart_domain::access::{Action, can};
+use counterpart_domain::access::{Action, ActionKind, can};
 use counterpart_domain::ledger::Applied;
 use counterpart_domain::project::{
     Category, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
@@ -66,24 +65,29 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
     }
 }
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/summary", get(summary))
-        .route("/compliance", get(compliance))
-        .route("/providers/{code}", get(provider))
-        .route("/recipients/{code}", get(recipient))
-        .route("/projects", get(projects).post(create_project))
-        .route("/projects/{id}", get(project))
-        .route("/projects/{id}/signoff", post(sign_off))
-        .route("/projects/{id}/steps", post(create_step))
-        .route("/transfers", get(transfers).post(create_transfer))
-        .route("/audit", get(audit))
-        .route("/tables/{file}", get(table_file))
-        .fallback(not_found)
+/// The API's routes, each with who may call it (see `guard`).
+pub fn routes() -> Vec<Route> {
+    use ActionKind::*;
+    let published = Access::To(ReadPublished);
+    vec![
+        Route::new(Method::GET, "/openapi.json", published, openapi),
+        Route::new(Method::GET, "/summary", published, summary),
+        Route::new(Method::GET, "/compliance", published, compliance),
+        Route::new(Method::GET, "/providers/{code}", published, provider),
+        Route::new(Method::GET, "/recipients/{code}", published, recipient),
+        Route::new(Method::GET, "/projects", Access::To(ReadRecords), projects),
+        Route::new(Method::POST, "/projects", Access::To(WriteProvider), create_project),
+        Route::new(Method::GET, "/projects/{id}", Access::To(ReadRecords), project),
+        Route::new(Method::POST, "/projects/{id}/signoff", Access::To(SignOff), sign_off),
+        Route::new(Method::POST, "/projects/{id}/steps", Access::To(WriteProvider), create_step),
+        Route::new(Method::GET, "/transfers", Access::To(ReadRecords), transfers),
+        Route::new(Method::POST, "/transfers", Access::To(WriteProvider), create_transfer),
+        Route::new(Method::GET, "/audit", Access::To(ReadAudit), audit),
+        Route::new(Method::GET, "/tables/{file}", Access::To(ReadRecords), table_file),
+    ]
 }
 
-async fn not_found() -> ApiError {
+pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint: see /api/v1/openapi.json")
 }
 
@@ -578,10 +582,6 @@ pub struct NewProjectBody {
     pub budget_yuan: String,
 }
 
-fn csrf_header(headers: &HeaderMap) -> Option<&str> {
-    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
-}
-
 /// Record a project (admin, or the office of its provider).
 #[utoipa::path(post, path = "/api/v1/projects", tag = "writes", request_body = NewProjectBody,
     security(("token" = [])),
@@ -594,10 +594,8 @@ fn csrf_header(headers: &HeaderMap) -> Option<&str> {
 async fn create_project(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    headers: HeaderMap,
     body: Result<Json<NewProjectBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ProjectView>), ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
     let Json(body) = body.map_err(json_rejection)?;
     let frame = state.frame().await?;
     let new = NewProject {
@@ -643,10 +641,8 @@ pub struct SignedOff {
 async fn sign_off(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    headers: HeaderMap,
     P(id): P<String>,
 ) -> Result<(StatusCode, Json<SignOffView>), ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
     let frame = state.frame().await?;
     let signoff = write::sign_off(state.store.as_ref(), &viewer.actor, &frame.records, &id).await?;
     Ok((
@@ -675,11 +671,9 @@ async fn sign_off(
 async fn create_step(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    headers: HeaderMap,
     P(id): P<String>,
     body: Result<Json<NewStepBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<StepView>), ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
     let Json(body) = body.map_err(json_rejection)?;
     let frame = state.frame().await?;
     let step = write::advance_project(
@@ -811,10 +805,8 @@ pub struct Posted {
 async fn create_transfer(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
-    headers: HeaderMap,
     body: Result<Json<NewTransferBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
     let Json(body) = body.map_err(json_rejection)?;
     let frame = state.frame().await?;
     let new = NewTransfer {

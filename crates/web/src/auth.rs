@@ -70,13 +70,10 @@ pub fn now_seconds() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-impl FromRequestParts<Arc<AppState>> for Viewer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
+impl Viewer {
+    /// Who sent this request: its API token, its session cookie, or nobody. A token that is
+    /// unknown or whose account is disabled is refused outright; a stale cookie is the public.
+    pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -111,6 +108,22 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             }
         }
         Ok(Viewer::public())
+    }
+}
+
+/// The viewer the route's gate found (`guard`), or — outside a gated route, as in the
+/// fallback — found now.
+impl FromRequestParts<Arc<AppState>> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Viewer>() {
+            Some(viewer) => Ok(viewer.clone()),
+            None => Viewer::resolve(parts, state).await,
+        }
     }
 }
 

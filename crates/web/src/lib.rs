@@ -13,11 +13,14 @@ pub mod api;
 mod auth;
 mod cache;
 mod error;
+pub mod guard;
+mod hardening;
 mod i18n;
 mod pages;
 
 pub use auth::{MAX_FAILURES, SESSION_COOKIE};
 pub use error::{ApiError, ErrorBody};
+pub use hardening::{CONTENT_SECURITY_POLICY, Limits, MAX_BODY_BYTES};
 
 use axum::Router;
 use counterpart_app::report::Report;
@@ -179,11 +182,29 @@ impl AppState {
     }
 }
 
-/// Every route of the application.
+/// Where the JSON API lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every route of the application, each behind its gate (`guard`), with the security headers,
+/// body limit and time limits of `hardening` around them all.
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, Limits::default())
+}
+
+/// [`router`] with other time limits (the tests shorten them).
+pub fn router_with(state: Arc<AppState>, limits: Limits) -> Router {
+    let pages = guard::router(&state, guard::Surface::Page, pages::routes()).fallback(pages::not_found);
+    let api = guard::router(&state, guard::Surface::Api, api::routes()).fallback(api::not_found);
     Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(pages)
+        .nest(API_PREFIX, api)
+        .layer(axum::extract::DefaultBodyLimit::max(hardening::MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(limits.body_read))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            limits.respond,
+        ))
+        .layer(axum::middleware::from_fn(hardening::shield))
         .with_state(state)
 }
 
@@ -194,5 +215,36 @@ pub async fn serve(state: Arc<AppState>, bind: SocketAddr) -> std::io::Result<()
     tokio::spawn(async move {
         pages::pairing_report(&warm).await;
     });
-    axum::serve(listener, router(state)).await
+    serve_on(listener, state, Limits::default()).await
+}
+
+/// Serve on a bound listener: each connection over HTTP/1.1 with keep-alive, closed when its
+/// next request's headers take longer than `limits.header_read` to arrive (slow headers, or a
+/// connection left idle).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let app = router_with(state, limits);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: wait a little rather than spin.
+            Err(e) => {
+                eprintln!("error: accepting a connection: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A client that goes away or times out is no error of the server's.
+            let _ = connection.await;
+        });
+    }
 }

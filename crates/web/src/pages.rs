@@ -6,20 +6,19 @@
 use crate::AppState;
 use crate::api::{self, ProjectQuery, TransferQuery};
 use crate::auth::{self, Viewer};
+use crate::guard::{Access, Route};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use axum::Form;
-use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use counterpart_app::publish::section_html;
 use counterpart_app::report::Report;
 use counterpart_app::write::{self, NewProject, NewStep, NewTransfer};
-use counterpart_domain::access::{AccountRole, Action, Actor, can};
+use counterpart_domain::access::{AccountRole, Action, ActionKind, Actor, can};
 use counterpart_domain::project::{Category, ProjectStatus, TransferKind};
 use counterpart_domain::records::Records;
 use counterpart_domain::region::RegionTree;
@@ -30,25 +29,53 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/", get(overview))
-        .route("/providers/{code}", get(provider))
-        .route("/recipients/{code}", get(recipient))
-        .route("/projects", get(projects))
-        .route("/projects/new", get(new_project_form).post(new_project))
-        .route("/projects/{id}", get(project))
-        .route("/projects/{id}/transfers", post(post_transfer))
-        .route("/projects/{id}/signoff", post(sign_off))
-        .route("/projects/{id}/steps", post(record_step))
-        .route("/ledger", get(ledger))
-        .route("/pairing", get(pairing))
-        .route("/assessment", get(assessment))
-        .route("/people", get(people))
-        .route("/audit", get(audit))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .fallback(not_found)
+/// The pages' routes, each with who may call it (see `guard`).
+pub fn routes() -> Vec<Route> {
+    use ActionKind::*;
+    let published = Access::To(ReadPublished);
+    let records = Access::To(ReadRecords);
+    let provider_write = Access::To(WriteProvider);
+    vec![
+        Route::new(Method::GET, "/", published, overview),
+        Route::new(Method::GET, STYLESHEET, published, stylesheet),
+        Route::new(Method::GET, "/providers/{code}", published, provider),
+        Route::new(Method::GET, "/recipients/{code}", published, recipient),
+        Route::new(Method::GET, "/projects", records, projects),
+        Route::new(Method::GET, "/projects/new", provider_write, new_project_form),
+        Route::new(Method::POST, "/projects/new", provider_write, new_project),
+        Route::new(Method::GET, "/projects/{id}", records, project),
+        Route::new(Method::POST, "/projects/{id}/transfers", provider_write, post_transfer),
+        Route::new(Method::POST, "/projects/{id}/signoff", Access::To(SignOff), sign_off),
+        Route::new(Method::POST, "/projects/{id}/steps", provider_write, record_step),
+        Route::new(Method::GET, "/ledger", records, ledger),
+        Route::new(Method::GET, "/pairing", published, pairing),
+        Route::new(Method::GET, "/assessment", published, assessment),
+        Route::new(Method::GET, "/people", records, people),
+        Route::new(Method::GET, "/audit", Access::To(ReadAudit), audit),
+        Route::new(Method::GET, "/login", Access::Anyone, login_form),
+        Route::new(Method::POST, "/login", Access::Anyone, login),
+        Route::new(Method::POST, "/logout", Access::Anyone, logout),
+    ]
+}
+
+/// A refusal by a route's gate, as a page: sign-in required goes to the sign-in form (and
+/// back here after), any other refusal is an error page.
+pub fn refuse(parts: &Parts, viewer: &Viewer, e: ApiError) -> Response {
+    Ui::of(parts).error(viewer, e)
+}
+
+/// The pages' one stylesheet: served from here, so the CSP admits no inline style element.
+const STYLESHEET: &str = "/static/app.css";
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
 }
 
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;max-width:78rem;margin:0 auto;padding:0 1rem 3rem;color:#1b1b1b}\
@@ -75,6 +102,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ui {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Ui::of(parts))
+    }
+}
+
+impl Ui {
+    fn of(parts: &Parts) -> Ui {
         let query: Vec<&str> = parts
             .uri
             .query()
@@ -82,12 +115,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ui {
             .split('&')
             .filter(|p| !p.is_empty() && !p.starts_with("lang="))
             .collect();
-        Ok(Ui {
+        Ui {
             lang: Lang::of(parts),
             chosen: Lang::chosen(parts),
             path: parts.uri.path().to_owned(),
             query: query.join("&"),
-        })
+        }
     }
 }
 
@@ -133,7 +166,7 @@ impl Ui {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · " (self.t("app")) }
-                    style { (PreEscaped(STYLE)) }
+                    link rel="stylesheet" href=(STYLESHEET);
                 }
                 body {
                     header {
@@ -205,7 +238,7 @@ fn render(ui: &Ui, viewer: &Viewer, result: PageResult) -> Response {
     result.unwrap_or_else(|e| ui.error(viewer, e))
 }
 
-async fn not_found(ui: Ui, viewer: Viewer) -> Response {
+pub async fn not_found(ui: Ui, viewer: Viewer) -> Response {
     ui.error(&viewer, ApiError::not_found("no such page"))
 }
 
@@ -1132,6 +1165,7 @@ struct LoginForm {
 async fn login(
     State(state): State<Arc<AppState>>,
     ui: Ui,
+    current: Viewer,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -1174,6 +1208,12 @@ async fn login(
     {
         Ok(Some(signed)) => {
             state.limiter.succeeded(&form.name);
+            // A new session id at every sign-in; the session this browser held before ends.
+            if let Some(before) = &current.session
+                && let Err(e) = state.store.end_session(&before.token_hash).await
+            {
+                return ui.error(&viewer, e.into());
+            }
             let secure = auth::is_tls(&headers, state.secure_cookies);
             let jar = jar
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
