@@ -138,6 +138,21 @@ pub fn read_dir(dir: &Path, existing: &Keys) -> Result<Bundle, Problems> {
             continue;
         }
         match TABLES.iter().find(|t| file_name(t) == name) {
+            // A link could make an import read a file outside the bundle (another office's
+            // export, a system file): only regular files are read.
+            Some(_) if !entry.file_type().is_ok_and(|t| t.is_file()) => {
+                let what = match entry.file_type() {
+                    Ok(t) if t.is_symlink() => "a symbolic link",
+                    Ok(t) if t.is_dir() => "a directory",
+                    _ => "not a regular file",
+                };
+                problems.push(
+                    &name,
+                    None,
+                    None,
+                    format!("refused: {what}; a bundle's files must be regular files"),
+                );
+            }
             Some(table) => {
                 files.insert(table.name, entry.path());
             }
@@ -438,7 +453,7 @@ fn cell<'r>(name: &str, ty: ColumnType, text: &'r str) -> Result<Value<'r>, Stri
         return Ok(Value::Null);
     }
     match ty {
-        ColumnType::Text => Ok(Value::Text(text.into())),
+        ColumnType::Text => Ok(Value::Text(crate::formula::restore(text).into())),
         ColumnType::Int if name.ends_with("_fen") => Fen::parse_amount(text)
             .map(|f| Value::Int(f.get()))
             .map_err(|e| e.to_string()),
@@ -460,11 +475,7 @@ pub fn write_dir(records: &Records, dir: &Path) -> std::io::Result<usize> {
         let mut writer = csv::Writer::from_path(dir.join(file_name(table)))?;
         writer.write_record(table.columns.iter().map(|c| c.0))?;
         for row in rows {
-            writer.write_record(row.iter().map(|v| match v {
-                Value::Int(i) => i.to_string(),
-                Value::Text(t) => t.to_string(),
-                Value::Null => String::new(),
-            }))?;
+            writer.write_record(row.iter().map(crate::export::text))?;
         }
         writer.flush()?;
         files += 1;

@@ -29,10 +29,11 @@ pub fn table(name: &str) -> Result<&'static Table, ExportError> {
         })
 }
 
-fn text(value: &Value<'_>) -> String {
+/// A cell as CSV text, a formula defused (`formula`).
+pub fn text(value: &Value<'_>) -> String {
     match value {
         Value::Int(i) => i.to_string(),
-        Value::Text(t) => t.to_string(),
+        Value::Text(t) => crate::formula::defuse(t).into_owned(),
         Value::Null => String::new(),
     }
 }

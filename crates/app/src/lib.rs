@@ -13,6 +13,7 @@ pub mod audit;
 pub mod bundle;
 pub mod demo;
 pub mod export;
+pub mod formula;
 pub mod iati;
 pub mod import;
 pub mod ledger;

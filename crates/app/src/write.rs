@@ -170,9 +170,11 @@ pub async fn record_project(
         .ok_or_else(|| WriteError::field("record", "no projects table"))?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-    let written = csv
-        .write_record(&header)
-        .and_then(|()| csv.write_record(row));
+    // The row is read back as a bundle's is, which restores defused formulas: defuse it too,
+    // so that a title is stored exactly as it was typed.
+    let written = csv.write_record(&header).and_then(|()| {
+        csv.write_record(row.iter().map(|c| crate::formula::defuse(c).into_owned()))
+    });
     let bytes = written
         .map_err(|e| StoreError::Sink(e.to_string()))
         .and_then(|()| {

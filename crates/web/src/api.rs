@@ -8,8 +8,8 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::guard::{Access, Route};
 use crate::error::{ApiError, ErrorBody};
+use crate::guard::{Access, Route};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -76,14 +76,49 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/providers/{code}", published, provider),
         Route::new(Method::GET, "/recipients/{code}", published, recipient),
         Route::new(Method::GET, "/projects", Access::To(ReadRecords), projects),
-        Route::new(Method::POST, "/projects", Access::To(WriteProvider), create_project),
-        Route::new(Method::GET, "/projects/{id}", Access::To(ReadRecords), project),
-        Route::new(Method::POST, "/projects/{id}/signoff", Access::To(SignOff), sign_off),
-        Route::new(Method::POST, "/projects/{id}/steps", Access::To(WriteProvider), create_step),
-        Route::new(Method::GET, "/transfers", Access::To(ReadRecords), transfers),
-        Route::new(Method::POST, "/transfers", Access::To(WriteProvider), create_transfer),
+        Route::new(
+            Method::POST,
+            "/projects",
+            Access::To(WriteProvider),
+            create_project,
+        ),
+        Route::new(
+            Method::GET,
+            "/projects/{id}",
+            Access::To(ReadRecords),
+            project,
+        ),
+        Route::new(
+            Method::POST,
+            "/projects/{id}/signoff",
+            Access::To(SignOff),
+            sign_off,
+        ),
+        Route::new(
+            Method::POST,
+            "/projects/{id}/steps",
+            Access::To(WriteProvider),
+            create_step,
+        ),
+        Route::new(
+            Method::GET,
+            "/transfers",
+            Access::To(ReadRecords),
+            transfers,
+        ),
+        Route::new(
+            Method::POST,
+            "/transfers",
+            Access::To(WriteProvider),
+            create_transfer,
+        ),
         Route::new(Method::GET, "/audit", Access::To(ReadAudit), audit),
-        Route::new(Method::GET, "/tables/{file}", Access::To(ReadRecords), table_file),
+        Route::new(
+            Method::GET,
+            "/tables/{file}",
+            Access::To(ReadRecords),
+            table_file,
+        ),
     ]
 }
 

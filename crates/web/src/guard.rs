@@ -15,8 +15,8 @@ use crate::error::ApiError;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::handler::Handler;
-use axum::http::request::Parts;
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -125,7 +125,12 @@ impl Gate {
     /// Find who is asking (once: handlers take the [`Viewer`] from the request), refuse those
     /// who may not, and for a cookie-signed API write the missing CSRF header; only then run
     /// the handler.
-    async fn admit(self, State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    async fn admit(
+        self,
+        State(state): State<Arc<AppState>>,
+        request: Request,
+        next: Next,
+    ) -> Response {
         let (mut parts, body) = request.into_parts();
         let viewer = match Viewer::resolve(&parts, &state).await {
             Ok(viewer) => viewer,

@@ -36,10 +36,11 @@ impl Default for Limits {
 }
 
 /// The Content-Security-Policy of every response. The pages hold no script at all; their one
-/// stylesheet is served from `/static/`; style attributes colour the pairs map's tiles.
+/// stylesheet is served from `/static/`; style attributes colour the pairs map's tiles; requests
+/// may go back to this server only.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; \
      style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const HEADERS: [(HeaderName, &str); 5] = [
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),

@@ -193,13 +193,18 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// [`router`] with other time limits (the tests shorten them).
 pub fn router_with(state: Arc<AppState>, limits: Limits) -> Router {
-    let pages = guard::router(&state, guard::Surface::Page, pages::routes()).fallback(pages::not_found);
+    let pages =
+        guard::router(&state, guard::Surface::Page, pages::routes()).fallback(pages::not_found);
     let api = guard::router(&state, guard::Surface::Api, api::routes()).fallback(api::not_found);
     Router::new()
         .merge(pages)
         .nest(API_PREFIX, api)
-        .layer(axum::extract::DefaultBodyLimit::max(hardening::MAX_BODY_BYTES))
-        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(limits.body_read))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            hardening::MAX_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+            limits.body_read,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             limits.respond,

@@ -6,8 +6,8 @@
 use crate::AppState;
 use crate::api::{self, ProjectQuery, TransferQuery};
 use crate::auth::{self, Viewer};
-use crate::guard::{Access, Route};
 use crate::error::ApiError;
+use crate::guard::{Access, Route};
 use crate::i18n::Lang;
 use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -41,12 +41,32 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/providers/{code}", published, provider),
         Route::new(Method::GET, "/recipients/{code}", published, recipient),
         Route::new(Method::GET, "/projects", records, projects),
-        Route::new(Method::GET, "/projects/new", provider_write, new_project_form),
+        Route::new(
+            Method::GET,
+            "/projects/new",
+            provider_write,
+            new_project_form,
+        ),
         Route::new(Method::POST, "/projects/new", provider_write, new_project),
         Route::new(Method::GET, "/projects/{id}", records, project),
-        Route::new(Method::POST, "/projects/{id}/transfers", provider_write, post_transfer),
-        Route::new(Method::POST, "/projects/{id}/signoff", Access::To(SignOff), sign_off),
-        Route::new(Method::POST, "/projects/{id}/steps", provider_write, record_step),
+        Route::new(
+            Method::POST,
+            "/projects/{id}/transfers",
+            provider_write,
+            post_transfer,
+        ),
+        Route::new(
+            Method::POST,
+            "/projects/{id}/signoff",
+            Access::To(SignOff),
+            sign_off,
+        ),
+        Route::new(
+            Method::POST,
+            "/projects/{id}/steps",
+            provider_write,
+            record_step,
+        ),
         Route::new(Method::GET, "/ledger", records, ledger),
         Route::new(Method::GET, "/pairing", published, pairing),
         Route::new(Method::GET, "/assessment", published, assessment),

@@ -19,6 +19,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+#[path = "web/security.rs"]
+mod security;
+
 /// The published frame of the demo, with one project of Shanghai (in Shache, Kashgar) and one
 /// of Beijing (in Hotan County).
 fn records() -> Records {

@@ -495,6 +495,17 @@ fn read(files: &[(String, String)]) -> Result<(Records, Origins), Problems> {
     for (file, text) in files {
         let doc = match Document::parse(text) {
             Ok(doc) => doc,
+            // roxmltree refuses a DTD unless asked: no entity is ever expanded or fetched.
+            Err(e @ roxmltree::Error::DtdDetected) => {
+                problems.push(
+                    file,
+                    Some(u64::from(e.pos().row)),
+                    None,
+                    "refused: the file declares a DTD (<!DOCTYPE …>); IATI files have none, \
+                     and a DTD's entities could expand without bound or read other files",
+                );
+                continue;
+            }
             Err(e) => {
                 let pos = e.pos();
                 problems.push(

@@ -201,12 +201,13 @@ pub fn write_csv(report: &Report, out: impl std::io::Write) -> std::io::Result<(
                     Cell::Money { fen } => (fen.to_string(), "fen"),
                     Cell::Int(i) => (i.to_string(), column.unit.unwrap_or("")),
                     Cell::Number(x) => (x.to_string(), column.unit.unwrap_or("")),
-                    Cell::Text(t) => (t.clone(), ""),
+                    // Numbers are written as numbers; only text can hold a formula.
+                    Cell::Text(t) => (crate::formula::defuse(t).into_owned(), ""),
                     Cell::Empty => continue,
                 };
                 writer.write_record([
                     section.key,
-                    label.as_str(),
+                    &crate::formula::defuse(&label),
                     column.key,
                     value.as_str(),
                     unit,
