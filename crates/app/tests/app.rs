@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+#[path = "app/security.rs"]
+mod security;
+
 fn demo_records() -> &'static Records {
     static RECORDS: OnceLock<Records> = OnceLock::new();
     RECORDS.get_or_init(|| demo::demo_records().expect("the embedded demo bundle parses"))
