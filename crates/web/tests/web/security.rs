@@ -322,10 +322,9 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> Option<String> {
 /// Whether the server closes the connection within `within`, sending nothing more.
 async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
     let mut rest = Vec::new();
-    match tokio::time::timeout(within, stream.read_to_end(&mut rest)).await {
-        Ok(_) => true,
-        Err(_) => false,
-    }
+    tokio::time::timeout(within, stream.read_to_end(&mut rest))
+        .await
+        .is_ok()
 }
 
 /// A real server on a loopback port with short limits: a client that sends its headers too
