@@ -13,10 +13,10 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::ApiError;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::handler::Handler;
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -132,15 +132,38 @@ impl Gate {
         next: Next,
     ) -> Response {
         let (mut parts, body) = request.into_parts();
+        // The path as the client sent it (a nested router sees it without its prefix).
+        let path = match parts.extensions.get::<OriginalUri>() {
+            Some(OriginalUri(uri)) => uri.path().to_owned(),
+            None => parts.uri.path().to_owned(),
+        };
+        let asked = format!("{} {path}", parts.method);
         let viewer = match Viewer::resolve(&parts, &state).await {
             Ok(viewer) => viewer,
-            Err(e) => return self.refuse(&parts, &Viewer::public(), e),
+            Err(e) => {
+                state.security.record("bad_token", "public", asked);
+                return self.refuse(&parts, &Viewer::public(), e);
+            }
         };
         if let Err(e) = self.check(&parts, &viewer) {
+            if e.status == StatusCode::FORBIDDEN {
+                let kind = if e.detail.code == "csrf" {
+                    "csrf"
+                } else {
+                    "refused"
+                };
+                state.security.record(kind, viewer.actor.name(), asked);
+            }
             return self.refuse(&parts, &viewer, e);
         }
+        let who = viewer.actor.name().to_owned();
         parts.extensions.insert(viewer);
-        next.run(Request::from_parts(parts, body)).await
+        let response = next.run(Request::from_parts(parts, body)).await;
+        // Refused by the use case for the record itself (another office's project…).
+        if response.status() == StatusCode::FORBIDDEN {
+            state.security.record("refused", &who, asked);
+        }
+        response
     }
 
     fn check(&self, parts: &Parts, viewer: &Viewer) -> Result<(), ApiError> {

@@ -3,11 +3,13 @@
 //! slow or idle connections (a client that sends its headers slowly, a body slowly, or nothing
 //! at all between requests is cut off instead of holding a connection).
 
+use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The largest request body accepted: the API's and the forms' records are a few hundred bytes.
@@ -28,7 +30,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            header_read: Duration::from_secs(10),
+            header_read: Duration::from_secs(15),
             body_read: Duration::from_secs(30),
             respond: Duration::from_secs(60),
         }
@@ -53,10 +55,14 @@ const HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
+/// Browsers that reached the server over TLS are told to use nothing else for a year.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
 /// Refuse a declared body over [`MAX_BODY_BYTES`] before reading it (a body without a length
 /// is cut at the same size by the extractors' limit), and put the security headers on every
-/// response.
-pub async fn shield(request: Request, next: Next) -> Response {
+/// response (HSTS too when the request came over TLS).
+pub async fn shield(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let tls = crate::auth::is_tls(request.headers(), state.secure_cookies);
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -69,6 +75,12 @@ pub async fn shield(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     for (name, value) in HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
     }
     response
 }

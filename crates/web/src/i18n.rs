@@ -71,6 +71,11 @@ impl Lang {
             "pairing" => ("Pairing", "结对方案"),
             "assessment" => ("Assessment", "年度考核"),
             "audit" => ("Audit log", "审计日志"),
+            "security_events" => ("Security events", "安全事件"),
+            "security_events_note" => (
+                "Sign-ins, failed sign-ins, refused requests and unknown tokens since the server started (the latest 200 shown; all are in the server's log).",
+                "自服务器启动以来的登录、登录失败、被拒绝的请求和未知令牌（显示最近 200 条；全部记录在服务器日志中）。",
+            ),
             "sign_in" => ("Sign in", "登录"),
             "sign_out" => ("Sign out", "退出"),
             "signed_in_as" => ("Signed in as", "当前用户"),

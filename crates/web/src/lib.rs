@@ -13,6 +13,7 @@ pub mod api;
 mod auth;
 mod cache;
 mod error;
+pub mod events;
 pub mod guard;
 mod hardening;
 mod i18n;
@@ -45,6 +46,8 @@ pub struct AppState {
     pairing: tokio::sync::OnceCell<Result<Report, String>>,
     /// Reports and charts by what was asked, until the records change.
     cache: cache::Cache,
+    /// Sign-ins, refusals and the like: to standard error, the latest kept for the audit page.
+    pub security: events::SecurityLog,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             limiter: auth::Limiter::default(),
             pairing: tokio::sync::OnceCell::new(),
             cache: cache::Cache::default(),
+            security: events::SecurityLog::default(),
         })
     }
 }
@@ -209,7 +213,10 @@ pub fn router_with(state: Arc<AppState>, limits: Limits) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             limits.respond,
         ))
-        .layer(axum::middleware::from_fn(hardening::shield))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::shield,
+        ))
         .with_state(state)
 }
 

@@ -1110,6 +1110,14 @@ async fn audit(
                 } } }
             }
             @if let Some(last) = last { @if rows.len() == 100 { p { a href={ "/audit?before=" (last) } { (ui.t("next")) " →" } } } }
+            h2 { (ui.t("security_events")) }
+            p.data { (ui.t("security_events_note")) }
+            table #security-events {
+                thead { tr { th { (ui.t("when")) } th { (ui.t("what")) } th { (ui.t("who")) } th { (ui.t("target")) } } }
+                tbody { @for e in state.security.recent().iter().take(200) { tr {
+                    td { (e.at) } td { (e.kind) } td { (e.who) } td { (e.detail) }
+                } } }
+            }
         };
         Ok(ui.page(&viewer, ui.t("audit"), body))
     }
@@ -1196,6 +1204,7 @@ async fn login(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     if expected.is_empty() || !auth::same_secret(&expected, &form.csrf) {
+        state.security.record("csrf", &form.name, "POST /login");
         let message = "the sign-in form's security token is missing or stale: try again (csrf)";
         return login_page(
             &ui,
@@ -1206,6 +1215,9 @@ async fn login(
         );
     }
     if let Err(wait) = state.limiter.check(&form.name) {
+        state
+            .security
+            .record("sign_in_limited", &form.name, "POST /login");
         let message = format!(
             "too many failed attempts for this account: wait {} minutes (rate_limited)",
             wait.div_ceil(60)
@@ -1228,6 +1240,9 @@ async fn login(
     {
         Ok(Some(signed)) => {
             state.limiter.succeeded(&form.name);
+            state
+                .security
+                .record("sign_in", &signed.user.name, "POST /login");
             // A new session id at every sign-in; the session this browser held before ends.
             if let Some(before) = &current.session
                 && let Err(e) = state.store.end_session(&before.token_hash).await
@@ -1242,6 +1257,9 @@ async fn login(
         }
         Ok(None) => {
             state.limiter.failed(&form.name);
+            state
+                .security
+                .record("sign_in_failed", &form.name, "POST /login");
             login_page(
                 &ui,
                 &viewer,
@@ -1268,6 +1286,11 @@ async fn logout(
         && let Err(e) = state.store.end_session(&session.token_hash).await
     {
         return ui.error(&viewer, e.into());
+    }
+    if viewer.session.is_some() {
+        state
+            .security
+            .record("sign_out", viewer.actor.name(), "POST /logout");
     }
     let jar = jar.remove(Cookie::build(auth::SESSION_COOKIE).path("/"));
     (jar, Redirect::to("/")).into_response()

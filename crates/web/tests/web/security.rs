@@ -395,6 +395,37 @@ async fn slow_and_idle_connections_are_closed() {
     db.cleanup().await;
 }
 
+/// Sign in through the form as a browser does (the form's cookie and token), holding the
+/// session cookie `held` if given.
+async fn sign_in_by_form(app: &Router, name: &str, password: &str, held: Option<&str>) -> Reply {
+    let mut form = Request::get("/login");
+    if let Some(held) = held {
+        form = form.header(header::COOKIE, format!("cp_session={held}"));
+    }
+    let form = send(app, form.body(Body::empty()).unwrap()).await;
+    let login_cookie = form.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = login_cookie.trim_start_matches("cp_login=").to_owned();
+    let cookies = match held {
+        Some(held) => format!("{login_cookie}; cp_session={held}"),
+        None => login_cookie,
+    };
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookies)
+        .body(Body::from(format!(
+            "csrf={csrf}&name={name}&password={}",
+            password.replace(' ', "+")
+        )))
+        .unwrap();
+    send(app, request).await
+}
+
 /// Signing in gives a new session id and ends the one the browser held; signing out removes
 /// the session on the server, so the old cookie is worth nothing even if kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,35 +437,7 @@ async fn a_sign_in_renews_the_session_and_a_sign_out_ends_it_on_the_server() {
         let sign_in = |name: &'static str, held: Option<String>| {
             let app = app.clone();
             async move {
-                let mut form = Request::get("/login");
-                if let Some(held) = &held {
-                    form = form.header(header::COOKIE, format!("cp_session={held}"));
-                }
-                let form = send(&app, form.body(Body::empty()).unwrap()).await;
-                let login_cookie = form.headers[header::SET_COOKIE]
-                    .to_str()
-                    .unwrap()
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                let csrf = login_cookie.trim_start_matches("cp_login=").to_owned();
-                let cookies = match &held {
-                    Some(held) => format!("{login_cookie}; cp_session={held}"),
-                    None => login_cookie,
-                };
-                let reply = send(
-                    &app,
-                    Request::post("/login")
-                        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                        .header(header::COOKIE, cookies)
-                        .body(Body::from(format!(
-                            "csrf={csrf}&name={name}&password={}",
-                            PASSWORD.replace(' ', "+")
-                        )))
-                        .unwrap(),
-                )
-                .await;
+                let reply = sign_in_by_form(&app, name, PASSWORD, held.as_deref()).await;
                 assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
                 reply
                     .headers
@@ -684,4 +687,134 @@ async fn stored_text_is_never_markup_on_pages_the_site_or_the_annual_report() {
         annual.contains("&lt;script&gt;"),
         "the annual report shows the names"
     );
+}
+
+/// Failed and successful sign-ins, refused requests and unknown tokens become security events
+/// (shown to admins on the audit page); HSTS only over TLS; no CORS grant to another origin;
+/// ids, filters and table names shaped like injections are only values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_events_hsts_cors_and_injection_shaped_input() {
+    let (db, others) = sqlite_only(databases("events").await);
+    for other in others {
+        other.cleanup().await;
+    }
+    let store = db.store.as_ref();
+    add_accounts(store).await;
+    let state = AppState::new(db.store.clone(), false);
+    let app = counterpart_web::router(state.clone());
+    let failed = sign_in_by_form(&app, "kashgar", "not the password", None).await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in_by_form(&app, "auditor", PASSWORD, None)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let shanghai = Credential::Token(token(store, "shanghai").await);
+    let refused = shanghai.apply(Request::get("/api/v1/audit"));
+    assert_eq!(
+        send(&app, refused.body(Body::empty()).unwrap())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let other_office = post_json(
+        "/api/v1/transfers",
+        &shanghai,
+        &json!({"id": "t.x", "project": "p.beijing", "kind": "commit", "amount_yuan": "1", "value_date": "2016-05-01"}),
+    );
+    assert_eq!(send(&app, other_office).await.status, StatusCode::FORBIDDEN);
+    let unknown = Credential::Token("not-a-token".into()).apply(Request::get("/api/v1/projects"));
+    assert_eq!(
+        send(&app, unknown.body(Body::empty()).unwrap())
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let events: Vec<(&str, String, String)> = state
+        .security
+        .recent()
+        .into_iter()
+        .map(|e| (e.kind, e.who, e.detail))
+        .collect();
+    for expected in [
+        ("sign_in_failed", "kashgar", "POST /login"),
+        ("sign_in", "auditor", "POST /login"),
+        ("refused", "shanghai", "GET /api/v1/audit"),
+        ("refused", "shanghai", "POST /api/v1/transfers"),
+        ("bad_token", "public", "GET /api/v1/projects"),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|(k, w, d)| (*k, w.as_str(), d.as_str()) == expected),
+            "{expected:?} not in {events:?}"
+        );
+    }
+    let admin = Credential::Token(token(store, "admin").await);
+    // A name typed into the sign-in form is shown there as text.
+    sign_in_by_form(&app, PAYLOAD, "not the password", None).await;
+    let page = send(
+        &app,
+        admin
+            .apply(Request::get("/audit"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(page.body.contains(r#"id="security-events""#) && page.body.contains("sign_in_failed"));
+    assert!(page.body.contains("&lt;script&gt;alert(1)") && !page.body.contains("<script"));
+
+    let plain = send(&app, get("/")).await;
+    assert!(
+        plain
+            .headers
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
+    let tls = Request::get("/").header("x-forwarded-proto", "https");
+    let tls = send(&app, tls.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        tls.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
+    let cross = Request::get("/api/v1/summary").header(header::ORIGIN, "https://evil.example");
+    let cross = send(&app, cross.body(Body::empty()).unwrap()).await;
+    assert!(
+        cross
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+
+    let projects_before = store.projects_summary().await.unwrap();
+    for (path, status) in [
+        (
+            "/api/v1/projects?provider=%27%20OR%20%271%27%3D%271",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/projects/p.shanghai%27%20OR%20%271%27%3D%271",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/transfers?project=x%27%3B%20DROP%20TABLE%20transfers%3B--",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/tables/..%2F..%2Fetc%2Fpasswd.csv",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/v1/tables/sqlite_master.csv", StatusCode::NOT_FOUND),
+    ] {
+        let reply = send(
+            &app,
+            admin.apply(Request::get(path)).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        assert!(!reply.body.contains("root:"), "{path}");
+    }
+    assert_eq!(store.projects_summary().await.unwrap(), projects_before);
+    db.cleanup().await;
 }
