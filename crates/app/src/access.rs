@@ -25,6 +25,8 @@ pub enum AccessError {
     Exists(String),
     #[error("no account named {0} (unknown_account)")]
     Unknown(String),
+    #[error("the current password is wrong (bad_credentials)")]
+    WrongPassword,
     #[error("{0} ({code})", code = .0.code())]
     Denied(#[from] Denied),
     #[error("cannot hash the password: {0}")]
@@ -79,6 +81,61 @@ fn password_matches(password: &str, hash: &str) -> bool {
     })
 }
 
+/// The least zxcvbn score a password must reach: 3, "safely unguessable", some 10^10 guesses.
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// Words a password must not lean on: the product's, the program's, the account's own name
+/// and its office (ASVS 6.2.11).
+pub fn context_words(frame: &Records, name: &str, office: Option<&RegionCode>) -> Vec<String> {
+    let mut words = vec![
+        "counterpart".to_owned(),
+        "duikou zhiyuan".to_owned(),
+        "对口支援".to_owned(),
+        name.to_owned(),
+    ];
+    if let Some(program) = &frame.program {
+        words.extend([
+            program.code.to_string(),
+            program.name_en.clone(),
+            program.name_zh.clone(),
+        ]);
+    }
+    if let Some(office) = office {
+        words.push(office.to_string());
+        if let Some(region) = frame.regions.iter().find(|r| &r.code == office) {
+            words.extend([region.name_en.clone(), region.name_zh.clone()]);
+        }
+    }
+    words
+}
+
+/// Whether a new password may be set: at least [`MIN_PASSWORD_CHARS`] characters of any kind,
+/// and hard to guess by zxcvbn's measure, which knows the common and breached passwords, words,
+/// names, dates, keyboard patterns and the `context` words. The error says what to do.
+pub fn check_password(password: &str, context: &[String]) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &context);
+    if u8::from(estimate.score()) >= MIN_PASSWORD_SCORE {
+        return Ok(());
+    }
+    let mut advice = String::from("the password is too easy to guess");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            advice.push_str(&format!(": {warning}"));
+        }
+        for suggestion in feedback.suggestions() {
+            advice.push_str(&format!("; {suggestion}"));
+        }
+    }
+    advice.push_str("; a few uncommon words together make a strong password");
+    Err(advice)
+}
+
 /// A hash to check against when the account does not exist, so that signing in takes as long
 /// for an unknown name as for a wrong password.
 fn decoy_hash() -> &'static str {
@@ -114,12 +171,9 @@ pub async fn add_user(
             "account name {name:?}: use 1–64 letters, digits, '.', '-', '_' or '@'"
         )));
     }
-    if new.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AccessError::Invalid(format!(
-            "the password must have at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
     let office = office_of(frame, &tree, new.role, new.office)?;
+    check_password(new.password, &context_words(frame, name, office.as_ref()))
+        .map_err(AccessError::Invalid)?;
     let user = User {
         name: name.to_owned(),
         role: new.role,
@@ -214,6 +268,72 @@ pub async fn set_disabled(
     }
 }
 
+/// Change one's own password: the current one first, then the new one by the policy
+/// ([`check_password`]). Every other session of the account ends; `keep` (the session asking,
+/// if any) stays signed in.
+pub async fn change_password(
+    store: &dyn Store,
+    frame: &Records,
+    name: &str,
+    current: &str,
+    new: &str,
+    keep: Option<&str>,
+) -> Result<(), AccessError> {
+    let user = store
+        .user(name)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
+    if !password_matches(current, &user.password_hash) {
+        return Err(AccessError::WrongPassword);
+    }
+    if current == new {
+        return Err(AccessError::Invalid(
+            "the new password is the current one: choose another".into(),
+        ));
+    }
+    set_password(store, frame, &user, name, new, keep).await
+}
+
+/// Set an account's password as an admin (the command line's operator): by the same policy,
+/// and every session of the account ends.
+pub async fn reset_password(
+    store: &dyn Store,
+    by: &Actor,
+    frame: &Records,
+    name: &str,
+    new: &str,
+) -> Result<(), AccessError> {
+    can(by, &Action::ManageAccounts, &crate::write::tree(frame)?)?;
+    let user = store
+        .user(name)
+        .await?
+        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
+    set_password(store, frame, &user, by.name(), new, None).await
+}
+
+async fn set_password(
+    store: &dyn Store,
+    frame: &Records,
+    user: &User,
+    by: &str,
+    new: &str,
+    keep: Option<&str>,
+) -> Result<(), AccessError> {
+    check_password(new, &context_words(frame, &user.name, user.office.as_ref()))
+        .map_err(AccessError::Invalid)?;
+    // The audit line says that it changed, never what to.
+    let audit = crate::audit::entry(by, "account.password", &user.name, None, None);
+    if store
+        .set_password(&user.name, &hash_password(new)?, keep, &audit)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AccessError::Unknown(user.name.clone()))
+    }
+}
+
 /// A session just opened: the secret for the cookie (never stored) and the session.
 pub struct SignedIn {
     pub token: String,
@@ -277,4 +397,39 @@ pub async fn issue_token(
         .add_token(&digest(&token), name, label, &audit)
         .await?;
     Ok(token)
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    fn context(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn common_short_and_contextual_passwords_are_refused() {
+        let office = context(&["counterpart", "shanghai", "上海市"]);
+        for weak in [
+            "password1234",
+            "qwertyuiop123",
+            "counterpart2010",
+            "Shanghai2010!",
+        ] {
+            let refused = check_password(weak, &office).expect_err(weak);
+            assert!(refused.contains("too easy to guess"), "{weak}: {refused}");
+        }
+        assert!(
+            check_password("kettle", &office)
+                .unwrap_err()
+                .contains("at least 10")
+        );
+        for strong in [
+            "saffron kettle river 2010",
+            "demo-shanghai-2010",
+            "jU7#q2!vLp0z",
+        ] {
+            assert_eq!(check_password(strong, &office), Ok(()), "{strong}");
+        }
+    }
 }

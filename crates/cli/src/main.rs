@@ -192,6 +192,13 @@ enum UserCommand {
     Disable { name: String },
     /// Enable a disabled account again.
     Enable { name: String },
+    /// Set an account's password (from standard input with --password-stdin, else made up and
+    /// printed once); its sessions end.
+    Password {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Issue an API token for an account (shown once; only its digest is stored).
     Token {
         name: String,
@@ -887,6 +894,17 @@ fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
 }
 
 /// Serve the web application on `bind` until stopped.
+/// A password from standard input's first line, or a made-up one (`true`: print it).
+fn password_from(stdin: bool) -> Result<(String, bool)> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((counterpart_app::access::secret()[..20].to_owned(), true))
+    }
+}
+
 async fn serve(opened: Opened, bind: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
     let store = opened.into_arc();
     let state = counterpart_web::AppState::new(store, secure_cookies);
@@ -912,13 +930,7 @@ async fn run_user(target: &Target, what: UserCommand) -> Result<()> {
                 password_stdin,
             } => {
                 let role = AccountRole::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-                let (password, made_up) = if password_stdin {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    (line.trim_end_matches(['\r', '\n']).to_owned(), false)
-                } else {
-                    (access::secret()[..20].to_owned(), true)
-                };
+                let (password, made_up) = password_from(password_stdin)?;
                 let new = NewUser {
                     name: &name,
                     role,
@@ -962,6 +974,18 @@ async fn run_user(target: &Target, what: UserCommand) -> Result<()> {
             UserCommand::Enable { name } => {
                 access::set_disabled(store, &operator, &frame, &name, false).await?;
                 eprintln!("enabled {name}");
+                Ok(())
+            }
+            UserCommand::Password {
+                name,
+                password_stdin,
+            } => {
+                let (password, made_up) = password_from(password_stdin)?;
+                access::reset_password(store, &operator, &frame, &name, &password).await?;
+                eprintln!("set the password of {name}; its sessions ended");
+                if made_up {
+                    println!("password: {password}");
+                }
                 Ok(())
             }
             UserCommand::Token { name, label } => {

@@ -103,6 +103,15 @@ pub trait Access: Send + Sync {
         disabled: bool,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError>;
+    /// Give an account a new password hash and end its sessions but `keep` (the one that
+    /// changed it, if any); `false` when it does not exist (nothing written).
+    async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
     async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The session with this token hash and its account, unless expired at `now`.
     async fn session(
@@ -416,6 +425,35 @@ macro_rules! access_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn set_password(
+                &self,
+                name: &str,
+                password_hash: &str,
+                keep: Option<&str>,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let found = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+                    .bind(password_hash)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !found {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_name = $1 AND token_hash <> $2")
+                    .bind(name)
+                    .bind(keep.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
                 Self::insert_audit(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)

@@ -164,6 +164,9 @@ impl From<AccessError> for ApiError {
             AccessError::Unknown(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "unknown_account", e.to_string())
             }
+            AccessError::WrongPassword => {
+                ApiError::new(StatusCode::FORBIDDEN, "bad_credentials", e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }

@@ -72,6 +72,8 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/assessment", published, assessment),
         Route::new(Method::GET, "/people", records, people),
         Route::new(Method::GET, "/audit", Access::To(ReadAudit), audit),
+        Route::new(Method::GET, "/account", records, account_form),
+        Route::new(Method::POST, "/account/password", records, change_password),
         Route::new(Method::GET, "/login", Access::Anyone, login_form),
         Route::new(Method::POST, "/login", Access::Anyone, login),
         Route::new(Method::POST, "/logout", Access::Anyone, logout),
@@ -207,6 +209,7 @@ impl Ui {
                                 Actor::Account { name, role, office } => {
                                     (self.t("signed_in_as")) " " strong #me { (name) } " (" (role.code())
                                     @if let Some(o) = office { " · " (o) } ") "
+                                    a href="/account" { (self.t("account")) } " "
                                     form method="post" action="/logout" {
                                         input type="hidden" name="csrf" value=(viewer.csrf());
                                         button { (self.t("sign_out")) }
@@ -1269,6 +1272,111 @@ async fn login(
             )
         }
         Err(e) => ui.error(&viewer, e.into()),
+    }
+}
+
+async fn account_form(ui: Ui, viewer: Viewer) -> Response {
+    account_page(&ui, &viewer, None, StatusCode::OK)
+}
+
+/// The account page: who this is, and the form to change the password, with the outcome of
+/// the last change (`Ok` a note, `Err` the refusal).
+fn account_page(
+    ui: &Ui,
+    viewer: &Viewer,
+    outcome: Option<Result<(), &ApiError>>,
+    status: StatusCode,
+) -> Response {
+    let body = html! {
+        @match outcome {
+            Some(Ok(())) => { p.ok #message { (ui.t("password_changed")) } }
+            Some(Err(e)) => { p.error #message { (e.message()) " (" (e.detail.code) ")" } }
+            None => {}
+        }
+        h2 { (ui.t("change_password")) }
+        form.stack #password-form method="post" action="/account/password" {
+            input type="hidden" name="csrf" value=(viewer.csrf());
+            label { span { (ui.t("current_password")) } input name="current" type="password" autocomplete="current-password" required; }
+            label { span { (ui.t("new_password")) } input name="new" type="password" autocomplete="new-password" minlength="10" required; }
+            label { span { (ui.t("new_password_again")) } input name="again" type="password" autocomplete="new-password" minlength="10" required; }
+            button { (ui.t("change_password")) }
+        }
+        p.data { (ui.t("password_policy")) }
+    };
+    ui.page_with(status, viewer, ui.t("account"), body)
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
+}
+
+/// Change one's own password: the current one is checked (and failures count towards the
+/// sign-in limit of the account), the new one typed twice and held to the policy.
+async fn change_password(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let name = viewer.actor.name().to_owned();
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        if let Err(wait) = state.limiter.check(&name) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "too many failed attempts for this account: wait {} minutes",
+                    wait.div_ceil(60)
+                ),
+            ));
+        }
+        if form.new != form.again {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_account",
+                "the two new passwords differ",
+            ));
+        }
+        let frame = state.frame().await?;
+        let keep = viewer.session.as_ref().map(|s| s.token_hash.as_str());
+        let changed = counterpart_app::access::change_password(
+            state.store.as_ref(),
+            &frame.records,
+            &name,
+            &form.current,
+            &form.new,
+            keep,
+        )
+        .await;
+        if matches!(
+            changed,
+            Err(counterpart_app::access::AccessError::WrongPassword)
+        ) {
+            state.limiter.failed(&name);
+            state
+                .security
+                .record("password_change_failed", &name, "POST /account/password");
+        }
+        changed.map_err(ApiError::from)
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            state
+                .security
+                .record("password_changed", &name, "POST /account/password");
+            account_page(&ui, &viewer, Some(Ok(())), StatusCode::OK)
+        }
+        Err(e) => account_page(&ui, &viewer, Some(Err(&e)), e.status),
     }
 }
 

@@ -818,3 +818,141 @@ async fn security_events_hsts_cors_and_injection_shaped_input() {
     assert_eq!(store.projects_summary().await.unwrap(), projects_before);
     db.cleanup().await;
 }
+
+/// A password change needs the current password and holds the new one to the policy (common,
+/// contextual, short or mistyped ones refused, the password unchanged); a change ends every
+/// other session of the account while the one that made it stays signed in, the old password
+/// stops working, and the audit line says so without the hash. An admin's reset (the CLI's
+/// `user password`) is held to the same policy and ends every session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_a_password_needs_the_old_one_and_ends_the_other_sessions() {
+    const NEW: &str = "saffron kettle river 2010";
+    for db in databases("password").await {
+        let store = db.store.as_ref();
+        add_accounts(store).await;
+        let app = counterpart_web::router(AppState::new(db.store.clone(), false));
+        let elsewhere = session(store, "shanghai").await;
+        let mine = session(store, "shanghai").await;
+        let change = |current: &str, new: &str, again: &str| {
+            post_form(
+                "/account/password",
+                &mine,
+                &[
+                    ("csrf", mine.csrf()),
+                    ("current", current),
+                    ("new", new),
+                    ("again", again),
+                ],
+            )
+        };
+        for (current, new, again, status, says) in [
+            (
+                "not the password",
+                NEW,
+                NEW,
+                StatusCode::FORBIDDEN,
+                "bad_credentials",
+            ),
+            (
+                PASSWORD,
+                "password1234",
+                "password1234",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too easy to guess",
+            ),
+            (
+                PASSWORD,
+                "Shanghai2010!",
+                "Shanghai2010!",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too easy to guess",
+            ),
+            (
+                PASSWORD,
+                "kettle",
+                "kettle",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "at least 10",
+            ),
+            (
+                PASSWORD,
+                NEW,
+                "saffron kettle river 2011",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "differ",
+            ),
+        ] {
+            let reply = send(&app, change(current, new, again)).await;
+            assert_eq!(reply.status, status, "{new}: {}", reply.body);
+            assert!(reply.body.contains(says), "{new}: {says}");
+        }
+        let now = jiff::Timestamp::now().as_second();
+        assert!(
+            access::sign_in(store, "shanghai", PASSWORD, now)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let reply = send(&app, change(PASSWORD, NEW, NEW)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.body.contains("The password is changed"));
+        let reads = |who: &Credential| {
+            who.apply(Request::get("/api/v1/projects"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        assert_eq!(
+            send(&app, reads(&mine)).await.status,
+            StatusCode::OK,
+            "this session stays"
+        );
+        assert_eq!(
+            send(&app, reads(&elsewhere)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(
+            access::sign_in(store, "shanghai", PASSWORD, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            access::sign_in(store, "shanghai", NEW, now)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let line = store.audit_log(None, 1).await.unwrap().remove(0);
+        assert_eq!(
+            (line.entry.action.as_str(), line.entry.target.as_str()),
+            ("account.password", "shanghai")
+        );
+        assert!(line.entry.before.is_none() && line.entry.after.is_none());
+
+        let frame = store.frame().await.unwrap();
+        let weak = access::reset_password(
+            store,
+            &access::operator(),
+            &frame,
+            "shanghai",
+            "counterpart1",
+        )
+        .await
+        .unwrap_err();
+        assert!(weak.to_string().contains("too easy to guess"), "{weak}");
+        access::reset_password(
+            store,
+            &access::operator(),
+            &frame,
+            "shanghai",
+            "amber quartz meadow 77",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            send(&app, reads(&mine)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        db.cleanup().await;
+    }
+}
