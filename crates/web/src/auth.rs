@@ -16,7 +16,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The session cookie's name over plain HTTP (a development machine, the demo), where
+/// browsers refuse a prefixed name.
 pub const SESSION_COOKIE: &str = "cp_session";
+/// Its name over TLS: a browser keeps a `__Host-` cookie only if it is Secure, for this very
+/// host and for path `/`, so another host or page cannot plant or shadow it.
+pub const SESSION_COOKIE_TLS: &str = "__Host-cp_session";
+
+/// The session cookie's name, over TLS or not.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SESSION_COOKIE_TLS
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// The one asking, and how they proved it.
 #[derive(Debug, Clone)]
@@ -95,7 +109,10 @@ impl Viewer {
             };
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        if let Some(cookie) = jar
+            .get(SESSION_COOKIE_TLS)
+            .or_else(|| jar.get(SESSION_COOKIE))
+        {
             let found = state
                 .store
                 .session(&digest(cookie.value()), now_seconds())
@@ -129,7 +146,7 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
 
 /// The session cookie for a token; `secure` behind TLS.
 pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token))
+    Cookie::build((session_cookie_name(secure), token))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)

@@ -40,7 +40,7 @@ impl Default for Limits {
 /// The Content-Security-Policy of every response. The pages hold no script at all; their one
 /// stylesheet is served from `/static/`; style attributes colour the pairs map's tiles; requests
 /// may go back to this server only.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; \
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; object-src 'none'; \
      style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -55,8 +55,9 @@ const HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
-/// Browsers that reached the server over TLS are told to use nothing else for a year.
-const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+/// Browsers that reached the server over TLS are told to use nothing else for a year, on its
+/// subdomains too.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
 /// Refuse a declared body over [`MAX_BODY_BYTES`] before reading it (a body without a length
 /// is cut at the same size by the extractors' limit), and put the security headers on every

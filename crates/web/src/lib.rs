@@ -19,7 +19,7 @@ mod hardening;
 mod i18n;
 mod pages;
 
-pub use auth::{MAX_FAILURES, SESSION_COOKIE};
+pub use auth::{MAX_FAILURES, SESSION_COOKIE, SESSION_COOKIE_TLS};
 pub use error::{ApiError, ErrorBody};
 pub use hardening::{CONTENT_SECURITY_POLICY, Limits, MAX_BODY_BYTES};
 

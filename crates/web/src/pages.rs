@@ -1143,18 +1143,28 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(ui: Ui, viewer: Viewer, Query(q): Query<LoginQuery>) -> Response {
-    login_page(&ui, &viewer, q.next.as_deref(), None, StatusCode::OK)
+async fn login_form(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let tls = auth::is_tls(&headers, state.secure_cookies);
+    login_page(&ui, &viewer, tls, q.next.as_deref(), None, StatusCode::OK)
 }
 
 /// The sign-in form has no session to hold its CSRF token yet: the token goes both into a
 /// cookie of its own and into the form, and a sign-in must send the two alike (double submit).
+/// Over TLS the cookie is `__Secure-` (kept only if Secure).
 const LOGIN_CSRF_COOKIE: &str = "cp_login";
+const LOGIN_CSRF_COOKIE_TLS: &str = "__Secure-cp_login";
 
 /// The sign-in page, with a fresh CSRF token in its form and cookie.
 fn login_page(
     ui: &Ui,
     viewer: &Viewer,
+    tls: bool,
     next: Option<&str>,
     error: Option<&str>,
     status: StatusCode,
@@ -1171,8 +1181,14 @@ fn login_page(
         }
     };
     let mut response = ui.page_with(status, viewer, ui.t("sign_in"), body);
-    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token))
+    let name = if tls {
+        LOGIN_CSRF_COOKIE_TLS
+    } else {
+        LOGIN_CSRF_COOKIE
+    };
+    let cookie = Cookie::build((name, token))
         .http_only(true)
+        .secure(tls)
         .same_site(axum_extra::extract::cookie::SameSite::Strict)
         .path("/login")
         .build();
@@ -1202,8 +1218,10 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let viewer = Viewer::public();
+    let tls = auth::is_tls(&headers, state.secure_cookies);
     let expected = jar
-        .get(LOGIN_CSRF_COOKIE)
+        .get(LOGIN_CSRF_COOKIE_TLS)
+        .or_else(|| jar.get(LOGIN_CSRF_COOKIE))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     if expected.is_empty() || !auth::same_secret(&expected, &form.csrf) {
@@ -1212,6 +1230,7 @@ async fn login(
         return login_page(
             &ui,
             &viewer,
+            tls,
             form.next.as_deref(),
             Some(message),
             StatusCode::FORBIDDEN,
@@ -1228,6 +1247,7 @@ async fn login(
         return login_page(
             &ui,
             &viewer,
+            tls,
             form.next.as_deref(),
             Some(&message),
             StatusCode::TOO_MANY_REQUESTS,
@@ -1252,10 +1272,14 @@ async fn login(
             {
                 return ui.error(&viewer, e.into());
             }
-            let secure = auth::is_tls(&headers, state.secure_cookies);
+            let login_cookie = if tls {
+                LOGIN_CSRF_COOKIE_TLS
+            } else {
+                LOGIN_CSRF_COOKIE
+            };
             let jar = jar
-                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
-                .add(auth::session_cookie(signed.token, secure));
+                .remove(Cookie::build(login_cookie).path("/login").secure(tls))
+                .add(auth::session_cookie(signed.token, tls));
             (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
         }
         Ok(None) => {
@@ -1266,6 +1290,7 @@ async fn login(
             login_page(
                 &ui,
                 &viewer,
+                tls,
                 form.next.as_deref(),
                 Some("wrong account name or password (bad_credentials)"),
                 StatusCode::UNAUTHORIZED,
@@ -1400,6 +1425,12 @@ async fn logout(
             .security
             .record("sign_out", viewer.actor.name(), "POST /logout");
     }
-    let jar = jar.remove(Cookie::build(auth::SESSION_COOKIE).path("/"));
+    let jar = jar
+        .remove(Cookie::build(auth::SESSION_COOKIE).path("/"))
+        .remove(
+            Cookie::build(auth::SESSION_COOKIE_TLS)
+                .path("/")
+                .secure(true),
+        );
     (jar, Redirect::to("/")).into_response()
 }

@@ -547,12 +547,14 @@ async fn signing_in_and_out() {
                 .get_all(header::SET_COOKIE)
                 .iter()
                 .map(|v| v.to_str().unwrap().to_owned())
-                .find(|c| c.starts_with("cp_session="))
+                .find(|c| c.starts_with("cp_session=") || c.starts_with("__Host-cp_session="))
                 .expect("a session cookie")
         };
         let cookie = session_cookie(&reply);
+        // Over TLS the name has the __Host- prefix: Secure, this host, path / (no Domain).
+        assert!(!cookie.contains("Domain"), "{cookie}");
         for attribute in [
-            "cp_session=",
+            "__Host-cp_session=",
             "HttpOnly",
             "SameSite=Lax",
             "Secure",
@@ -564,15 +566,16 @@ async fn signing_in_and_out() {
             );
         }
         let plain = send(&app, login("shanghai", PASSWORD, false)).await;
+        let plain = session_cookie(&plain);
         assert!(
-            !session_cookie(&plain).contains("Secure"),
-            "no TLS, no Secure"
+            plain.starts_with("cp_session=") && !plain.contains("Secure"),
+            "no TLS, no Secure and no prefix: {plain}"
         );
         let secret = cookie
             .split(';')
             .next()
             .unwrap()
-            .trim_start_matches("cp_session=")
+            .trim_start_matches("__Host-cp_session=")
             .to_owned();
         // The session's page shows who is signed in, and its forms carry the CSRF token.
         let page = send(

@@ -190,7 +190,14 @@ async fn security_headers_and_the_body_limit() {
     add_accounts(db.store.as_ref()).await;
     let app = counterpart_web::router(AppState::new(db.store.clone(), false));
     let csp = counterpart_web::CONTENT_SECURITY_POLICY;
-    assert!(csp.contains("script-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    for directive in [
+        "script-src 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive}");
+    }
     assert!(
         csp.contains("style-src-elem 'self'") && !csp.contains("style-src-elem 'self' 'unsafe")
     );
@@ -229,6 +236,35 @@ async fn security_headers_and_the_body_limit() {
     assert!(css.body.contains("table{"));
 
     let admin = Credential::Token(token(db.store.as_ref(), "admin").await);
+    // Downloads are attachments of their own type; a write that is not JSON is refused.
+    let csv = send(
+        &app,
+        admin
+            .apply(Request::get("/api/v1/tables/transfers.csv"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(
+        csv.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let plain = admin
+        .apply(Request::post("/api/v1/transfers"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(
+        send(&app, plain).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert!(
+        home.headers.get(header::SERVER).is_none(),
+        "no Server header"
+    );
     let big = format!(
         r#"{{"id":"{}"}}"#,
         "x".repeat(counterpart_web::MAX_BODY_BYTES)
@@ -776,7 +812,7 @@ async fn security_events_hsts_cors_and_injection_shaped_input() {
     let tls = send(&app, tls.body(Body::empty()).unwrap()).await;
     assert_eq!(
         tls.headers[header::STRICT_TRANSPORT_SECURITY],
-        "max-age=31536000"
+        "max-age=31536000; includeSubDomains"
     );
     let cross = Request::get("/api/v1/summary").header(header::ORIGIN, "https://evil.example");
     let cross = send(&app, cross.body(Body::empty()).unwrap()).await;
