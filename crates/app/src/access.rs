@@ -334,6 +334,175 @@ async fn set_password(
     }
 }
 
+// ---- the second factor: time-based one-time codes (RFC 6238) ----------------------------
+
+/// Codes of six digits, a new one every 30 seconds; the one before and after are accepted too
+/// (a phone's clock may be a little off).
+const TOTP_DIGITS: usize = 6;
+const TOTP_STEP_SECONDS: u64 = 30;
+const TOTP_SKEW_STEPS: i64 = 1;
+
+fn totp(secret: &str) -> Result<totp_rs::TOTP, AccessError> {
+    let bytes = totp_rs::Secret::Encoded(secret.trim().to_uppercase())
+        .to_bytes()
+        .map_err(|_| AccessError::Invalid("the key is not base32".into()))?;
+    totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        TOTP_DIGITS,
+        0,
+        TOTP_STEP_SECONDS,
+        bytes,
+    )
+    .map_err(|e| AccessError::Invalid(format!("the key is not usable: {e}")))
+}
+
+/// A fresh key for an authenticator app: 160 random bits, in base32.
+pub fn new_totp_secret() -> String {
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(text) => text,
+        totp_rs::Secret::Raw(_) => unreachable!("to_encoded gives an encoded secret"),
+    }
+}
+
+/// The `otpauth://` address an authenticator app reads (typed in, or as a QR code elsewhere).
+pub fn totp_uri(name: &str, secret: &str) -> String {
+    format!(
+        "otpauth://totp/Counterpart:{name}?secret={secret}&issuer=Counterpart&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECONDS}"
+    )
+}
+
+/// The code a key shows at `now` (seconds since 1970): what an authenticator app displays.
+pub fn totp_code(secret: &str, now: i64) -> Result<String, AccessError> {
+    Ok(totp(secret)?.generate(now.max(0) as u64))
+}
+
+/// The time step whose code `code` is, within the skew around `now`.
+fn totp_step(secret: &str, code: &str, now: i64) -> Result<Option<i64>, AccessError> {
+    let totp = totp(secret)?;
+    let code = code.trim();
+    let step = now.max(0) / TOTP_STEP_SECONDS as i64;
+    Ok((step - TOTP_SKEW_STEPS..=step + TOTP_SKEW_STEPS).find(|s| {
+        let at = (*s).max(0) as u64 * TOTP_STEP_SECONDS;
+        same_bytes(totp.generate(at).as_bytes(), code.as_bytes())
+    }))
+}
+
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Turn on two-step sign-in for one's own account: the current password, and a code from the
+/// app given `secret`, prove both. Every session of the account ends (sign in again with a
+/// code); the code used here cannot sign in.
+pub async fn enrol_totp(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    secret: &str,
+    code: &str,
+    now: i64,
+) -> Result<(), AccessError> {
+    let user = store
+        .user(name)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
+    if !password_matches(password, &user.password_hash) {
+        return Err(AccessError::WrongPassword);
+    }
+    let Some(step) = totp_step(secret, code, now)? else {
+        return Err(AccessError::Invalid(
+            "the code does not match the key: type the key again, or check the phone's clock"
+                .into(),
+        ));
+    };
+    let audit = crate::audit::entry(
+        name,
+        "account.second_factor",
+        name,
+        None,
+        Some(serde_json::json!({ "totp": true })),
+    );
+    if !store.set_totp(name, Some(secret.trim()), &audit).await? {
+        return Err(AccessError::Unknown(name.to_owned()));
+    }
+    store.spend_totp_step(name, step).await?;
+    Ok(())
+}
+
+/// Set (`Some`, a fresh key returned for the account's owner) or remove (`None`) an account's
+/// second factor as an admin (the command line's operator); its sessions end.
+pub async fn set_second_factor(
+    store: &dyn Store,
+    by: &Actor,
+    frame: &Records,
+    name: &str,
+    on: bool,
+) -> Result<Option<String>, AccessError> {
+    can(by, &Action::ManageAccounts, &crate::write::tree(frame)?)?;
+    let secret = on.then(new_totp_secret);
+    let audit = crate::audit::entry(
+        by.name(),
+        "account.second_factor",
+        name,
+        None,
+        Some(serde_json::json!({ "totp": on })),
+    );
+    if store.set_totp(name, secret.as_deref(), &audit).await? {
+        Ok(secret)
+    } else {
+        Err(AccessError::Unknown(name.to_owned()))
+    }
+}
+
+/// How a sign-in ended.
+pub enum SignIn {
+    Opened(Box<SignedIn>),
+    /// A wrong name, password or code, or a disabled account: one answer for all.
+    Refused,
+    /// The password is right, but this server requires a second factor and the account has
+    /// none: the program office must set one up (`counterpart user mfa NAME`).
+    SecondFactorMissing,
+}
+
+/// Check a name, password and (for an account with a second factor) a one-time code, and
+/// open a session. A code signs in once. With `second_factor_required`, an account without a
+/// second factor cannot sign in.
+pub async fn sign_in_checked(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    code: Option<&str>,
+    second_factor_required: bool,
+    now: i64,
+) -> Result<SignIn, AccessError> {
+    let Some(user) = password_holder(store, name, password).await? else {
+        return Ok(SignIn::Refused);
+    };
+    match store.totp_secret(&user.name).await? {
+        Some(secret) => {
+            let step = match code.filter(|c| !c.trim().is_empty()) {
+                Some(code) => totp_step(&secret, code, now)?,
+                None => None,
+            };
+            let spent = match step {
+                Some(step) => store.spend_totp_step(&user.name, step).await?,
+                None => false,
+            };
+            if !spent {
+                return Ok(SignIn::Refused);
+            }
+        }
+        None if second_factor_required => return Ok(SignIn::SecondFactorMissing),
+        None => {}
+    }
+    Ok(SignIn::Opened(Box::new(
+        open_session(store, user, now).await?,
+    )))
+}
+
 /// A session just opened: the secret for the cookie (never stored) and the session.
 pub struct SignedIn {
     pub token: String,
@@ -343,21 +512,38 @@ pub struct SignedIn {
 
 /// Check a name and password and open a session. `None` for a wrong name or password (the
 /// same answer for both, in about the same time) or a disabled account.
+/// An account with a second factor cannot sign in this way (it needs [`sign_in_checked`]).
 pub async fn sign_in(
     store: &dyn Store,
     name: &str,
     password: &str,
     now: i64,
 ) -> Result<Option<SignedIn>, StoreError> {
+    let Some(user) = password_holder(store, name, password).await? else {
+        return Ok(None);
+    };
+    if store.totp_secret(&user.name).await?.is_some() {
+        return Ok(None);
+    }
+    open_session(store, user, now).await.map(Some)
+}
+
+/// The enabled account of this name, if the password is its own.
+async fn password_holder(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+) -> Result<Option<User>, StoreError> {
     let user = store.user(name.trim()).await?;
     let hash = user
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
     // Tens of milliseconds of CPU by design: what makes guessing slow.
     let matches = password_matches(password, &hash);
-    let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        return Ok(None);
-    };
+    Ok(user.filter(|u| matches && !u.disabled))
+}
+
+async fn open_session(store: &dyn Store, user: User, now: i64) -> Result<SignedIn, StoreError> {
     let token = secret();
     let session = Session {
         token_hash: digest(&token),
@@ -366,11 +552,11 @@ pub async fn sign_in(
         expires_at: now + SESSION_SECONDS,
     };
     store.create_session(&session).await?;
-    Ok(Some(SignedIn {
+    Ok(SignedIn {
         token,
         session,
         user,
-    }))
+    })
 }
 
 /// Issue an API token for an account; the token is shown once and stored as a digest.
@@ -431,5 +617,26 @@ mod password_tests {
         ] {
             assert_eq!(check_password(strong, &office), Ok(()), "{strong}");
         }
+    }
+}
+
+#[cfg(test)]
+mod totp_tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_found_within_one_step_either_side() {
+        let secret = new_totp_secret();
+        let now = 1_765_000_000;
+        for offset in [-30, 0, 30] {
+            let code = totp_code(&secret, now + offset).unwrap();
+            assert_eq!(
+                totp_step(&secret, &code, now).unwrap(),
+                Some((now + offset) / 30),
+                "{offset}"
+            );
+        }
+        let far = totp_code(&secret, now + 90).unwrap();
+        assert_eq!(totp_step(&secret, &far, now).unwrap(), None);
     }
 }

@@ -65,6 +65,10 @@ enum Command {
         /// proxy that sends X-Forwarded-Proto).
         #[arg(long)]
         secure_cookies: bool,
+        /// Refuse sign-ins of accounts without two-step sign-in (set one up with
+        /// `counterpart user mfa NAME`).
+        #[arg(long)]
+        require_second_factor: bool,
     },
     /// Accounts of the web application.
     User {
@@ -198,6 +202,13 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Turn on two-step sign-in for an account: prints a new key (and its otpauth address)
+    /// for its owner's authenticator app, shown once. --off turns it off. Its sessions end.
+    Mfa {
+        name: String,
+        #[arg(long)]
+        off: bool,
     },
     /// Issue an API token for an account (shown once; only its digest is stored).
     Token {
@@ -490,9 +501,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             bind,
             secure_cookies,
+            require_second_factor,
         } => {
             let opened = target.open_existing().await?;
-            serve(opened, bind, secure_cookies).await
+            let options = counterpart_web::Options {
+                secure_cookies,
+                second_factor_required: require_second_factor,
+            };
+            serve(opened, bind, options).await
         }
         Command::User { what } => run_user(&target, what).await,
         Command::Import {
@@ -905,9 +921,13 @@ fn password_from(stdin: bool) -> Result<(String, bool)> {
     }
 }
 
-async fn serve(opened: Opened, bind: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(
+    opened: Opened,
+    bind: std::net::SocketAddr,
+    options: counterpart_web::Options,
+) -> Result<()> {
     let store = opened.into_arc();
-    let state = counterpart_web::AppState::new(store, secure_cookies);
+    let state = counterpart_web::AppState::with_options(store, options);
     eprintln!("serving at http://{bind} (stop with Ctrl-C); the API is under /api/v1");
     counterpart_web::serve(state, bind)
         .await
@@ -986,6 +1006,20 @@ async fn run_user(target: &Target, what: UserCommand) -> Result<()> {
                 if made_up {
                     println!("password: {password}");
                 }
+                Ok(())
+            }
+            UserCommand::Mfa { name, off } => {
+                match access::set_second_factor(store, &operator, &frame, &name, !off).await? {
+                    Some(secret) => {
+                        eprintln!(
+                            "two-step sign-in is on for {name}; give its owner this key (shown once) for an authenticator app:"
+                        );
+                        println!("key: {secret}");
+                        println!("otpauth: {}", access::totp_uri(&name, &secret));
+                    }
+                    None => eprintln!("two-step sign-in is off for {name}"),
+                }
+                eprintln!("its sessions ended");
                 Ok(())
             }
             UserCommand::Token { name, label } => {
@@ -1070,7 +1104,7 @@ async fn run_demo(
          `counterpart report provider Shanghai`, `counterpart report recipient Kashgar`."
     );
     match serve_at {
-        Some(bind) => serve(opened, bind, false).await,
+        Some(bind) => serve(opened, bind, counterpart_web::Options::default()).await,
         None => opened.close().await,
     }
 }

@@ -112,6 +112,19 @@ pub trait Access: Send + Sync {
         keep: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError>;
+    /// An account's TOTP secret (base32), if it has a second factor.
+    async fn totp_secret(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Give an account a TOTP secret, or take it away (`None`); its sessions end either way.
+    /// `false` when the account does not exist (nothing written).
+    async fn set_totp(
+        &self,
+        name: &str,
+        secret: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Spend the code of time step `step`: `true` only if no code of this step or a later one
+    /// was accepted before (a code signs in once).
+    async fn spend_totp_step(&self, name: &str, step: i64) -> Result<bool, StoreError>;
     async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The session with this token hash and its account, unless expired at `now`.
     async fn session(
@@ -457,6 +470,63 @@ macro_rules! access_store {
                 Self::insert_audit(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn totp_secret(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT secret FROM user_totp WHERE user_name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(secret,)| secret))
+            }
+
+            async fn set_totp(
+                &self,
+                name: &str,
+                secret: Option<&str>,
+                audit: &$crate::AuditEntry,
+            ) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM user_totp WHERE user_name = $1")
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(secret) = secret {
+                    sqlx::query("INSERT INTO user_totp (user_name, secret, last_step) VALUES ($1, $2, 0)")
+                        .bind(name)
+                        .bind(secret)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn spend_totp_step(&self, name: &str, step: i64) -> Result<bool, $crate::StoreError> {
+                let _writer = self.write_turn().await;
+                // Each placeholder once: SQLite's driver does not reuse a numbered one.
+                let spent = sqlx::query("UPDATE user_totp SET last_step = $1 WHERE user_name = $2 AND last_step < $3")
+                    .bind(step)
+                    .bind(name)
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(spent == 1)
             }
 
             async fn create_session(&self, session: &$crate::Session) -> Result<(), $crate::StoreError> {

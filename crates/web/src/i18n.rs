@@ -83,6 +83,30 @@ impl Lang {
             "name" => ("Account", "账号"),
             "password" => ("Password", "密码"),
             "account" => ("Account", "账户"),
+            "one_time_code" => (
+                "One-time code (if two-step sign-in is on)",
+                "一次性验证码（如已开启两步登录）",
+            ),
+            "key" => ("Key", "密钥"),
+            "second_factor" => ("Two-step sign-in", "两步登录"),
+            "second_factor_on" => (
+                "On: every sign-in asks for a code from your authenticator app. To turn it off or move it to a new phone, ask the program office.",
+                "已开启：每次登录都需要身份验证器应用中的验证码。如需关闭或更换手机，请联系项目办公室。",
+            ),
+            "second_factor_off" => (
+                "Off: a password alone signs in.",
+                "未开启：仅凭密码即可登录。",
+            ),
+            "second_factor_set_up" => ("Set it up", "开启"),
+            "second_factor_setup" => (
+                "Add this key to an authenticator app (any app for time-based codes), then type your password and the code the app shows. Every session of this account then ends: sign in again with a code.",
+                "请将此密钥添加到身份验证器应用（任何基于时间的验证码应用），然后输入密码和应用显示的验证码。之后该账户的所有会话都将结束：请使用验证码重新登录。",
+            ),
+            "second_factor_turn_on" => ("Turn on two-step sign-in", "开启两步登录"),
+            "second_factor_missing" => (
+                "This server requires two-step sign-in and the account has none yet: ask the program office to set it up (second_factor_required)",
+                "本服务器要求两步登录，而该账户尚未开启：请联系项目办公室开启 (second_factor_required)",
+            ),
             "current_password" => ("Current password", "当前密码"),
             "new_password" => ("New password", "新密码"),
             "new_password_again" => ("New password again", "再次输入新密码"),

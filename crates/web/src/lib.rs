@@ -35,11 +35,22 @@ pub struct Frame {
     pub tree: counterpart_domain::region::RegionTree,
 }
 
+/// How a server is set up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Mark cookies `Secure` even without a proxy saying the request came over TLS.
+    pub secure_cookies: bool,
+    /// Refuse sign-ins of accounts without a second factor (`serve --require-second-factor`).
+    pub second_factor_required: bool,
+}
+
 /// What every request shares.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Mark cookies `Secure` even without a proxy saying the request came over TLS.
     pub secure_cookies: bool,
+    /// Refuse sign-ins of accounts without a second factor.
+    pub second_factor_required: bool,
     limiter: auth::Limiter,
     /// The pairing proposal takes seconds to compute: computed once in the background, then
     /// served from here.
@@ -52,9 +63,20 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, secure_cookies: bool) -> Arc<Self> {
+        Self::with_options(
+            store,
+            Options {
+                secure_cookies,
+                second_factor_required: false,
+            },
+        )
+    }
+
+    pub fn with_options(store: Arc<dyn Store>, options: Options) -> Arc<Self> {
         Arc::new(AppState {
             store,
-            secure_cookies,
+            secure_cookies: options.secure_cookies,
+            second_factor_required: options.second_factor_required,
             limiter: auth::Limiter::default(),
             pairing: tokio::sync::OnceCell::new(),
             cache: cache::Cache::default(),

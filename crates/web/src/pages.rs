@@ -74,6 +74,12 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/audit", Access::To(ReadAudit), audit),
         Route::new(Method::GET, "/account", records, account_form),
         Route::new(Method::POST, "/account/password", records, change_password),
+        Route::new(
+            Method::POST,
+            "/account/second-factor",
+            records,
+            enrol_second_factor,
+        ),
         Route::new(Method::GET, "/login", Access::Anyone, login_form),
         Route::new(Method::POST, "/login", Access::Anyone, login),
         Route::new(Method::POST, "/logout", Access::Anyone, logout),
@@ -1177,6 +1183,7 @@ fn login_page(
             input type="hidden" name="next" value=(safe_next(next));
             label { span { (ui.t("name")) } input name="name" autocomplete="username" required; }
             label { span { (ui.t("password")) } input name="password" type="password" autocomplete="current-password" required; }
+            label { span { (ui.t("one_time_code")) } input name="code" autocomplete="one-time-code" inputmode="numeric" maxlength="6"; }
             button { (ui.t("sign_in")) }
         }
     };
@@ -1206,6 +1213,9 @@ struct LoginForm {
     name: String,
     #[serde(default)]
     password: String,
+    /// The one-time code, for an account with a second factor.
+    #[serde(default)]
+    code: String,
     next: Option<String>,
 }
 
@@ -1253,15 +1263,18 @@ async fn login(
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    match counterpart_app::access::sign_in(
+    use counterpart_app::access::SignIn;
+    match counterpart_app::access::sign_in_checked(
         state.store.as_ref(),
         &form.name,
         &form.password,
+        Some(&form.code),
+        state.second_factor_required,
         auth::now_seconds(),
     )
     .await
     {
-        Ok(Some(signed)) => {
+        Ok(SignIn::Opened(signed)) => {
             state.limiter.succeeded(&form.name);
             state
                 .security
@@ -1282,7 +1295,7 @@ async fn login(
                 .add(auth::session_cookie(signed.token, tls));
             (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
         }
-        Ok(None) => {
+        Ok(SignIn::Refused) => {
             state.limiter.failed(&form.name);
             state
                 .security
@@ -1292,16 +1305,153 @@ async fn login(
                 &viewer,
                 tls,
                 form.next.as_deref(),
-                Some("wrong account name or password (bad_credentials)"),
+                Some("wrong account name, password or one-time code (bad_credentials)"),
                 StatusCode::UNAUTHORIZED,
+            )
+        }
+        Ok(SignIn::SecondFactorMissing) => {
+            state
+                .security
+                .record("second_factor_missing", &form.name, "POST /login");
+            login_page(
+                &ui,
+                &viewer,
+                tls,
+                form.next.as_deref(),
+                Some(ui.t("second_factor_missing")),
+                StatusCode::FORBIDDEN,
             )
         }
         Err(e) => ui.error(&viewer, e.into()),
     }
 }
 
-async fn account_form(ui: Ui, viewer: Viewer) -> Response {
-    account_page(&ui, &viewer, None, StatusCode::OK)
+#[derive(Debug, Deserialize)]
+struct AccountQuery {
+    /// `setup`: show a fresh key and the form that turns the second factor on.
+    second_factor: Option<String>,
+}
+
+async fn account_form(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<AccountQuery>,
+) -> Response {
+    let result = async {
+        let on = state
+            .store
+            .totp_secret(viewer.actor.name())
+            .await?
+            .is_some();
+        let setup = (!on && q.second_factor.as_deref() == Some("setup"))
+            .then(counterpart_app::access::new_totp_secret);
+        let section = second_factor_section(&ui, &viewer, on, setup.as_deref());
+        Ok(account_page(&ui, &viewer, None, section, StatusCode::OK))
+    }
+    .await;
+    render(&ui, &viewer, result)
+}
+
+/// Two-step sign-in on the account page: on, or off with a link to set it up, or the set-up
+/// form with a fresh key (typed into an authenticator app, or its otpauth address).
+fn second_factor_section(ui: &Ui, viewer: &Viewer, on: bool, setup: Option<&str>) -> Markup {
+    html! {
+        h2 { (ui.t("second_factor")) }
+        @if on {
+            p #second-factor-on { (ui.t("second_factor_on")) }
+        } @else if let Some(secret) = setup {
+            p { (ui.t("second_factor_setup")) }
+            p { (ui.t("key")) ": " code #totp-secret { (secret) } }
+            p.data { code #totp-uri { (counterpart_app::access::totp_uri(viewer.actor.name(), secret)) } }
+            form.stack #second-factor-form method="post" action="/account/second-factor" {
+                input type="hidden" name="csrf" value=(viewer.csrf());
+                input type="hidden" name="secret" value=(secret);
+                label { span { (ui.t("current_password")) } input name="password" type="password" autocomplete="current-password" required; }
+                label { span { (ui.t("one_time_code")) } input name="code" autocomplete="one-time-code" inputmode="numeric" maxlength="6" required; }
+                button { (ui.t("second_factor_turn_on")) }
+            }
+        } @else {
+            p #second-factor-off { (ui.t("second_factor_off")) " " a href="/account?second_factor=setup" { (ui.t("second_factor_set_up")) } }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SecondFactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Turn the second factor on: the current password and a code of the new key. Every session
+/// of the account ends, this one too: the next sign-in needs a code.
+async fn enrol_second_factor(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    jar: CookieJar,
+    Form(form): Form<SecondFactorForm>,
+) -> Response {
+    let name = viewer.actor.name().to_owned();
+    let outcome = async {
+        viewer.check_csrf(Some(&form.csrf))?;
+        if let Err(wait) = state.limiter.check(&name) {
+            return Err(limited(wait));
+        }
+        let enrolled = counterpart_app::access::enrol_totp(
+            state.store.as_ref(),
+            &name,
+            &form.password,
+            &form.secret,
+            &form.code,
+            auth::now_seconds(),
+        )
+        .await;
+        if matches!(
+            enrolled,
+            Err(counterpart_app::access::AccessError::WrongPassword)
+        ) {
+            state.limiter.failed(&name);
+        }
+        enrolled.map_err(ApiError::from)
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            state
+                .security
+                .record("second_factor_on", &name, "POST /account/second-factor");
+            let jar = jar
+                .remove(Cookie::build(auth::SESSION_COOKIE).path("/"))
+                .remove(
+                    Cookie::build(auth::SESSION_COOKIE_TLS)
+                        .path("/")
+                        .secure(true),
+                );
+            (jar, Redirect::to("/login?next=/account")).into_response()
+        }
+        Err(e) => {
+            let section = second_factor_section(&ui, &viewer, false, Some(&form.secret));
+            account_page(&ui, &viewer, Some(Err(&e)), section, e.status)
+        }
+    }
+}
+
+fn limited(wait: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "too many failed attempts for this account: wait {} minutes",
+            wait.div_ceil(60)
+        ),
+    )
 }
 
 /// The account page: who this is, and the form to change the password, with the outcome of
@@ -1310,6 +1460,7 @@ fn account_page(
     ui: &Ui,
     viewer: &Viewer,
     outcome: Option<Result<(), &ApiError>>,
+    second_factor: Markup,
     status: StatusCode,
 ) -> Response {
     let body = html! {
@@ -1327,6 +1478,7 @@ fn account_page(
             button { (ui.t("change_password")) }
         }
         p.data { (ui.t("password_policy")) }
+        (second_factor)
     };
     ui.page_with(status, viewer, ui.t("account"), body)
 }
@@ -1355,14 +1507,7 @@ async fn change_password(
     let outcome = async {
         viewer.check_csrf(Some(&form.csrf))?;
         if let Err(wait) = state.limiter.check(&name) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "too many failed attempts for this account: wait {} minutes",
-                    wait.div_ceil(60)
-                ),
-            ));
+            return Err(limited(wait));
         }
         if form.new != form.again {
             return Err(ApiError::new(
@@ -1394,14 +1539,16 @@ async fn change_password(
         changed.map_err(ApiError::from)
     }
     .await;
+    let on = matches!(state.store.totp_secret(&name).await, Ok(Some(_)));
+    let section = second_factor_section(&ui, &viewer, on, None);
     match outcome {
         Ok(()) => {
             state
                 .security
                 .record("password_changed", &name, "POST /account/password");
-            account_page(&ui, &viewer, Some(Ok(())), StatusCode::OK)
+            account_page(&ui, &viewer, Some(Ok(())), section, StatusCode::OK)
         }
-        Err(e) => account_page(&ui, &viewer, Some(Err(&e)), e.status),
+        Err(e) => account_page(&ui, &viewer, Some(Err(&e)), section, e.status),
     }
 }
 

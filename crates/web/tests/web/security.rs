@@ -434,6 +434,17 @@ async fn slow_and_idle_connections_are_closed() {
 /// Sign in through the form as a browser does (the form's cookie and token), holding the
 /// session cookie `held` if given.
 async fn sign_in_by_form(app: &Router, name: &str, password: &str, held: Option<&str>) -> Reply {
+    sign_in_with_code(app, name, password, "", held).await
+}
+
+/// [`sign_in_by_form`] with a one-time code.
+async fn sign_in_with_code(
+    app: &Router,
+    name: &str,
+    password: &str,
+    code: &str,
+    held: Option<&str>,
+) -> Reply {
     let mut form = Request::get("/login");
     if let Some(held) = held {
         form = form.header(header::COOKIE, format!("cp_session={held}"));
@@ -455,7 +466,7 @@ async fn sign_in_by_form(app: &Router, name: &str, password: &str, held: Option<
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, cookies)
         .body(Body::from(format!(
-            "csrf={csrf}&name={name}&password={}",
+            "csrf={csrf}&name={name}&password={}&code={code}",
             password.replace(' ', "+")
         )))
         .unwrap();
@@ -988,6 +999,138 @@ async fn changing_a_password_needs_the_old_one_and_ends_the_other_sessions() {
         assert_eq!(
             send(&app, reads(&mine)).await.status,
             StatusCode::UNAUTHORIZED
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Two-step sign-in: an office sets it up on its account page (password and a code of the new
+/// key; a wrong code turns nothing on), after which every session has ended and a sign-in
+/// needs the password and a current code, each code once. A server that requires a second
+/// factor refuses accounts without one even with the right password; an admin can turn it
+/// off (the CLI's `user mfa --off`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_step_sign_in_needs_a_fresh_code() {
+    for db in databases("second").await {
+        let store = db.store.as_ref();
+        add_accounts(store).await;
+        let app = counterpart_web::router(AppState::new(db.store.clone(), false));
+        let mine = session(store, "shanghai").await;
+        let setup = send(
+            &app,
+            mine.apply(Request::get("/account?second_factor=setup"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(setup.status, StatusCode::OK);
+        let secret = setup
+            .body
+            .split(r#"id="totp-secret">"#)
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("a key on the page")
+            .to_owned();
+        assert!(
+            setup
+                .body
+                .contains("otpauth://totp/Counterpart:shanghai?secret=")
+        );
+        let now = jiff::Timestamp::now().as_second();
+        let code = |at: i64| access::totp_code(&secret, at).unwrap();
+        let enrol = |password: &str, code: &str| {
+            post_form(
+                "/account/second-factor",
+                &mine,
+                &[
+                    ("csrf", mine.csrf()),
+                    ("secret", &secret),
+                    ("password", password),
+                    ("code", code),
+                ],
+            )
+        };
+        let wrong = send(&app, enrol(PASSWORD, &code(now - 3600))).await;
+        assert_eq!(
+            wrong.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            wrong.body
+        );
+        assert!(
+            store.totp_secret("shanghai").await.unwrap().is_none(),
+            "nothing turned on"
+        );
+        let reply = send(&app, enrol(PASSWORD, &code(now))).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert!(store.totp_secret("shanghai").await.unwrap().is_some());
+        let reads = mine
+            .apply(Request::get("/api/v1/projects"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&app, reads).await.status,
+            StatusCode::UNAUTHORIZED,
+            "sessions ended"
+        );
+
+        // A password alone, a wrong code, and the code that turned it on: one refusal.
+        for code in ["", "000000", &code(now)] {
+            let reply = sign_in_with_code(&app, "shanghai", PASSWORD, code, None).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "code {code:?}");
+        }
+        assert!(
+            access::sign_in(store, "shanghai", PASSWORD, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let next = code(now + 30);
+        let reply = sign_in_with_code(&app, "shanghai", PASSWORD, &next, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let again = sign_in_with_code(&app, "shanghai", PASSWORD, &next, None).await;
+        assert_eq!(
+            again.status,
+            StatusCode::UNAUTHORIZED,
+            "a code signs in once"
+        );
+        let wrong_password =
+            sign_in_with_code(&app, "shanghai", "not the password", &code(now + 60), None).await;
+        assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+
+        // A server that requires a second factor.
+        let strict = counterpart_web::router(AppState::with_options(
+            db.store.clone(),
+            counterpart_web::Options {
+                secure_cookies: false,
+                second_factor_required: true,
+            },
+        ));
+        let refused = sign_in_by_form(&strict, "kashgar", PASSWORD, None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.body.contains("second_factor_required"),
+            "{}",
+            refused.body
+        );
+        let frame = store.frame().await.unwrap();
+        let admin_key =
+            access::set_second_factor(store, &access::operator(), &frame, "admin", true)
+                .await
+                .unwrap()
+                .expect("a new key");
+        let admin_code = access::totp_code(&admin_key, now).unwrap();
+        let allowed = sign_in_with_code(&strict, "admin", PASSWORD, &admin_code, None).await;
+        assert_eq!(allowed.status, StatusCode::SEE_OTHER, "{}", allowed.body);
+
+        access::set_second_factor(store, &access::operator(), &frame, "shanghai", false)
+            .await
+            .unwrap();
+        assert!(
+            access::sign_in(store, "shanghai", PASSWORD, now)
+                .await
+                .unwrap()
+                .is_some()
         );
         db.cleanup().await;
     }
