@@ -279,20 +279,28 @@ pub async fn change_password(
     new: &str,
     keep: Option<&str>,
 ) -> Result<(), AccessError> {
-    let user = store
-        .user(name)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
-    if !password_matches(current, &user.password_hash) {
-        return Err(AccessError::WrongPassword);
-    }
+    let user = own_account(store, name, current).await?;
     if current == new {
         return Err(AccessError::Invalid(
             "the new password is the current one: choose another".into(),
         ));
     }
     set_password(store, frame, &user, name, new, keep).await
+}
+
+/// One's own enabled account, proven again by its current password (before changing how it
+/// signs in).
+async fn own_account(store: &dyn Store, name: &str, password: &str) -> Result<User, AccessError> {
+    let user = store
+        .user(name)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
+    if password_matches(password, &user.password_hash) {
+        Ok(user)
+    } else {
+        Err(AccessError::WrongPassword)
+    }
 }
 
 /// Set an account's password as an admin (the command line's operator): by the same policy,
@@ -404,14 +412,7 @@ pub async fn enrol_totp(
     code: &str,
     now: i64,
 ) -> Result<(), AccessError> {
-    let user = store
-        .user(name)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| AccessError::Unknown(name.to_owned()))?;
-    if !password_matches(password, &user.password_hash) {
-        return Err(AccessError::WrongPassword);
-    }
+    own_account(store, name, password).await?;
     let Some(step) = totp_step(secret, code, now)? else {
         return Err(AccessError::Invalid(
             "the code does not match the key: type the key again, or check the phone's clock"
