@@ -279,288 +279,319 @@ pub type Rows<'a> = Box<dyn ExactSizeIterator<Item = Vec<Value<'a>>> + Send + 'a
 /// Rows of every table, in insert order, each encoded only when it is asked for: a bulk load
 /// holds one row at a time rather than a copy of every record.
 pub fn encode_lazily(r: &Records) -> Vec<(&'static Table, Rows<'_>)> {
-    encode_ordered(r, None)
+    encode_with(r, Box::new(r.transfers.iter()))
 }
 
-/// [`encode_lazily`], with the transfers in the order of `transfers` (indexes into
-/// `r.transfers`, each once) when given.
-pub fn encode_ordered<'a>(
+/// [`encode_lazily`], with the transfers in the order of `order` (indexes into
+/// `r.transfers`, each once).
+pub fn encode_ordered<'a>(r: &'a Records, order: &'a [usize]) -> Vec<(&'static Table, Rows<'a>)> {
+    encode_with(r, Box::new(order.iter().map(|&i| &r.transfers[i])))
+}
+
+/// Every table's rows, each table's encoded row by row by its `*_row` function below (in the
+/// order of the table's columns), the transfers taken from `transfers`.
+fn encode_with<'a>(
     r: &'a Records,
-    transfers: Option<&'a [usize]>,
+    transfers: Box<dyn ExactSizeIterator<Item = &'a Transfer> + Send + 'a>,
 ) -> Vec<(&'static Table, Rows<'a>)> {
-    let program = r.program.iter().map(|p| {
+    fn rows<'a, T: Sync>(
+        items: impl ExactSizeIterator<Item = &'a T> + Send + 'a,
+        row: fn(&'a T) -> Vec<Value<'a>>,
+    ) -> Rows<'a> {
+        Box::new(items.map(row))
+    }
+    vec![
+        (&PROGRAM, rows(r.program.iter(), program_row)),
+        (&QUOTA_PERIODS, rows(r.quota_periods.iter(), periods_row)),
+        (
+            &REGIONS,
+            rows(parents_first(&r.regions).into_iter(), regions_row),
+        ),
+        (&REGION_TAGS, rows(r.region_tags.iter(), tags_row)),
+        (&PROVIDER_RATES, rows(r.provider_rates.iter(), rates_row)),
+        (&PAIRS, rows(r.pairs.iter(), pairs_row)),
+        (&INDICATORS, rows(r.indicators.iter(), indicators_row)),
+        (&FACTS, rows(r.facts.iter(), facts_row)),
+        (&PROJECTS, rows(r.projects.iter(), projects_row)),
+        (&TRANSFERS, rows(transfers, transfers_row)),
+        (&PEOPLE, rows(r.people.iter(), people_row)),
+        (&POSTS, rows(r.posts.iter(), posts_row)),
+        (&POSTINGS, rows(r.postings.iter(), postings_row)),
+        (&TARGETS, rows(r.targets.iter(), targets_row)),
+        (&PURCHASES, rows(r.purchases.iter(), purchases_row)),
+        (&EXCHANGES, rows(r.exchanges.iter(), exchanges_row)),
+        (&PROJECT_STEPS, rows(r.project_steps.iter(), steps_row)),
+        (
+            &INSTITUTION_PAIRS,
+            rows(r.institution_pairs.iter(), institution_pairs_row),
+        ),
+        (&TRAININGS, rows(r.trainings.iter(), trainings_row)),
+    ]
+}
+
+fn tags_row(t: &RegionTag) -> Vec<Value<'_>> {
+    with_provenance(vec![text(t.region.as_str()), text(&t.tag)], &t.provenance)
+}
+
+fn program_row(p: &Program) -> Vec<Value<'_>> {
+    vec![
+        text(p.code.as_str()),
+        text(&p.name_en),
+        text(&p.name_zh),
+        text(p.currency.as_str()),
+        int(p.first_year.get()),
+        int(p.last_year.get()),
+        text(p.livelihood_share_min.to_string()),
+        text(p.county_level_share_min.to_string()),
+        text(&p.rules_source),
+    ]
+}
+
+fn periods_row(q: &QuotaPeriod) -> Vec<Value<'_>> {
+    let base = match q.base {
+        QuotaBase::FixedYear(y) => int(y.get()),
+        QuotaBase::PreviousYear => Value::Null,
+    };
+    with_provenance(
         vec![
-            text(p.code.as_str()),
-            text(&p.name_en),
-            text(&p.name_zh),
-            text(p.currency.as_str()),
-            int(p.first_year.get()),
-            int(p.last_year.get()),
-            text(p.livelihood_share_min.to_string()),
-            text(p.county_level_share_min.to_string()),
-            text(&p.rules_source),
-        ]
-    });
-    let periods = r.quota_periods.iter().map(|q| {
-        let base = match q.base {
-            QuotaBase::FixedYear(y) => int(y.get()),
-            QuotaBase::PreviousYear => Value::Null,
-        };
-        with_provenance(
-            vec![
-                int(q.first_year.get()),
-                int(q.last_year.get()),
-                text(q.indicator.code()),
-                base,
-                text(q.growth.to_string()),
-                int(q.growth_years),
-                text(q.rate_min.to_string()),
-                text(q.rate_max.to_string()),
-            ],
-            &q.provenance,
-        )
-    });
-    let regions = parents_first(&r.regions).into_iter().map(|g| {
+            int(q.first_year.get()),
+            int(q.last_year.get()),
+            text(q.indicator.code()),
+            base,
+            text(q.growth.to_string()),
+            int(q.growth_years),
+            text(q.rate_min.to_string()),
+            text(q.rate_max.to_string()),
+        ],
+        &q.provenance,
+    )
+}
+
+fn regions_row(g: &Region) -> Vec<Value<'_>> {
+    vec![
+        text(g.code.as_str()),
+        opt_text(g.parent.as_ref().map(|p| p.as_str())),
+        text(g.kind.code()),
+        text(&g.name_en),
+        text(&g.name_zh),
+        opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
+    ]
+}
+
+fn rates_row(x: &ProviderRate) -> Vec<Value<'_>> {
+    with_provenance(
         vec![
-            text(g.code.as_str()),
-            opt_text(g.parent.as_ref().map(|p| p.as_str())),
-            text(g.kind.code()),
-            text(&g.name_en),
-            text(&g.name_zh),
-            opt_text(g.admin_code.as_ref().map(|a| a.as_str())),
-        ]
-    });
-    let tags = r
-        .region_tags
-        .iter()
-        .map(|t| with_provenance(vec![text(t.region.as_str()), text(&t.tag)], &t.provenance));
-    let rates = r.provider_rates.iter().map(|x| {
-        with_provenance(
-            vec![
-                text(x.provider.as_str()),
-                int(x.period_first_year.get()),
-                text(x.rate.to_string()),
-            ],
-            &x.provenance,
-        )
-    });
-    let pairs = r.pairs.iter().map(|p| {
-        let mut row = vec![
+            text(x.provider.as_str()),
+            int(x.period_first_year.get()),
+            text(x.rate.to_string()),
+        ],
+        &x.provenance,
+    )
+}
+
+fn pairs_row(p: &Pair) -> Vec<Value<'_>> {
+    let mut row = vec![
+        text(p.provider.as_str()),
+        text(p.recipient.as_str()),
+        int(p.first_year.get()),
+        p.last_year.map_or(Value::Null, |y| int(y.get())),
+    ];
+    row.extend(provenance(&p.provenance));
+    row.push(text(&p.note));
+    row
+}
+
+fn indicators_row(v: &IndicatorValue) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(v.region.as_str()),
+            text(v.kind.code()),
+            int(v.year.get()),
+            int(v.version),
+            int(v.value),
+        ],
+        &v.provenance,
+    )
+}
+
+fn facts_row(f: &Fact) -> Vec<Value<'_>> {
+    vec![
+        text(&f.key),
+        text(&f.value),
+        text(&f.unit),
+        text(&f.period),
+        text(f.confidence.code()),
+        text(&f.source),
+        text(&f.note),
+    ]
+}
+
+fn projects_row(p: &Project) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(p.id.as_str()),
             text(p.provider.as_str()),
             text(p.recipient.as_str()),
-            int(p.first_year.get()),
-            p.last_year.map_or(Value::Null, |y| int(y.get())),
-        ];
-        row.extend(provenance(&p.provenance));
-        row.push(text(&p.note));
-        row
-    });
-    let indicators = r.indicators.iter().map(|v| {
-        with_provenance(
-            vec![
-                text(v.region.as_str()),
-                text(v.kind.code()),
-                int(v.year.get()),
-                int(v.version),
-                int(v.value),
-            ],
-            &v.provenance,
-        )
-    });
-    let facts = r.facts.iter().map(|f| {
+            text(p.category.code()),
+            text(p.status.code()),
+            text(&p.title_en),
+            text(&p.title_zh),
+            int(p.year.get()),
+            int(p.budget.get()),
+            count(p.outputs.housing_units),
+            count(p.outputs.school_places),
+            count(p.outputs.hospital_beds),
+            count(p.outputs.jobs),
+            count(p.outputs.people_trained),
+            count(p.outputs.beneficiaries),
+        ],
+        &p.provenance,
+    )
+}
+
+fn transfers_row(t: &Transfer) -> Vec<Value<'_>> {
+    with_provenance(
         vec![
-            text(&f.key),
-            text(&f.value),
-            text(&f.unit),
-            text(&f.period),
-            text(f.confidence.code()),
-            text(&f.source),
-            text(&f.note),
-        ]
-    });
-    let projects = r.projects.iter().map(|p| {
-        with_provenance(
-            vec![
-                text(p.id.as_str()),
-                text(p.provider.as_str()),
-                text(p.recipient.as_str()),
-                text(p.category.code()),
-                text(p.status.code()),
-                text(&p.title_en),
-                text(&p.title_zh),
-                int(p.year.get()),
-                int(p.budget.get()),
-                count(p.outputs.housing_units),
-                count(p.outputs.school_places),
-                count(p.outputs.hospital_beds),
-                count(p.outputs.jobs),
-                count(p.outputs.people_trained),
-                count(p.outputs.beneficiaries),
-            ],
-            &p.provenance,
-        )
-    });
-    let transfers: Box<dyn ExactSizeIterator<Item = &Transfer> + Send> = match transfers {
-        Some(order) => Box::new(order.iter().map(|&i| &r.transfers[i])),
-        None => Box::new(r.transfers.iter()),
-    };
-    let transfers = transfers.map(|t| {
-        with_provenance(
-            vec![
-                text(t.id.as_str()),
-                text(t.project.as_str()),
-                text(t.kind.code()),
-                int(t.amount.get()),
-                text(t.currency.as_str()),
-                text(t.value_date.to_string()),
-                opt_text(t.corrects.as_ref().map(|c| c.as_str())),
-                text(t.phase.code()),
-                opt_text(t.phase.pending().map(|p| p.as_str())),
-            ],
-            &t.provenance,
-        )
-    });
-    let people = r.people.iter().map(|p| {
-        with_provenance(
-            vec![
-                text(p.id.as_str()),
-                text(p.provider.as_str()),
-                text(&p.home_institution),
-                text(&p.specialty),
-                opt_text(p.title.map(|t| t.code())),
-                text(p.languages.to_string()),
-            ],
-            &p.provenance,
-        )
-    });
-    let posts = r.posts.iter().map(|p| {
-        with_provenance(
-            vec![
-                text(p.id.as_str()),
-                text(p.recipient.as_str()),
-                text(&p.host_institution),
-                text(&p.specialty),
-                int(p.seats),
-                text(p.languages.to_string()),
-            ],
-            &p.provenance,
-        )
-    });
-    let postings = r.postings.iter().map(|p| {
-        with_provenance(
-            vec![
-                text(p.id.as_str()),
-                text(p.person.as_str()),
-                text(p.post.as_str()),
-                text(p.role.code()),
-                text(p.start.to_string()),
-                text(p.end.to_string()),
-                p.batch.map_or(Value::Null, int),
-                opt_text(p.team.as_ref().map(|t| t.as_str())),
-            ],
-            &p.provenance,
-        )
-    });
-    let targets = r.targets.iter().map(|t| {
-        with_provenance(
-            vec![
-                text(t.id.as_str()),
-                text(t.region.as_str()),
-                text(t.indicator.code()),
-                int(t.value),
-                text(t.deadline.to_string()),
-            ],
-            &t.provenance,
-        )
-    });
-    let purchases = r.purchases.iter().map(|p| {
-        with_provenance(
-            vec![
-                text(p.id.as_str()),
-                text(p.provider.as_str()),
-                text(p.recipient.as_str()),
-                int(p.year.get()),
-                text(&p.product),
-                text(&p.channel),
-                int(p.value.get()),
-            ],
-            &p.provenance,
-        )
-    });
-    let exchanges = r.exchanges.iter().map(|e| {
-        with_provenance(
-            vec![
-                text(e.id.as_str()),
-                text(e.recipient.as_str()),
-                text(e.provider.as_str()),
-                int(e.year.get()),
-                text(e.kind.code()),
-                count(e.people),
-            ],
-            &e.provenance,
-        )
-    });
-    let steps = r.project_steps.iter().map(|st| {
-        with_provenance(
-            vec![
-                text(st.project.as_str()),
-                text(st.status.code()),
-                text(st.date.to_string()),
-            ],
-            &st.provenance,
-        )
-    });
-    let institution_pairs = r.institution_pairs.iter().map(|x| {
-        with_provenance(
-            vec![
-                text(x.id.as_str()),
-                text(x.provider.as_str()),
-                text(&x.provider_institution),
-                text(x.recipient.as_str()),
-                text(&x.host_institution),
-                text(x.kind.code()),
-                int(x.first_year.get()),
-                x.last_year.map_or(Value::Null, |y| int(y.get())),
-            ],
-            &x.provenance,
-        )
-    });
-    let trainings = r.trainings.iter().map(|t| {
-        with_provenance(
-            vec![
-                text(t.id.as_str()),
-                text(t.provider.as_str()),
-                text(t.recipient.as_str()),
-                text(&t.host_institution),
-                text(&t.specialty),
-                int(t.year.get()),
-                count(t.trained),
-            ],
-            &t.provenance,
-        )
-    });
-    let tables: Vec<(&'static Table, Rows<'_>)> = vec![
-        (&PROGRAM, Box::new(program)),
-        (&QUOTA_PERIODS, Box::new(periods)),
-        (&REGIONS, Box::new(regions)),
-        (&REGION_TAGS, Box::new(tags)),
-        (&PROVIDER_RATES, Box::new(rates)),
-        (&PAIRS, Box::new(pairs)),
-        (&INDICATORS, Box::new(indicators)),
-        (&FACTS, Box::new(facts)),
-        (&PROJECTS, Box::new(projects)),
-        (&TRANSFERS, Box::new(transfers)),
-        (&PEOPLE, Box::new(people)),
-        (&POSTS, Box::new(posts)),
-        (&POSTINGS, Box::new(postings)),
-        (&TARGETS, Box::new(targets)),
-        (&PURCHASES, Box::new(purchases)),
-        (&EXCHANGES, Box::new(exchanges)),
-        (&PROJECT_STEPS, Box::new(steps)),
-        (&INSTITUTION_PAIRS, Box::new(institution_pairs)),
-        (&TRAININGS, Box::new(trainings)),
-    ];
-    tables
+            text(t.id.as_str()),
+            text(t.project.as_str()),
+            text(t.kind.code()),
+            int(t.amount.get()),
+            text(t.currency.as_str()),
+            text(t.value_date.to_string()),
+            opt_text(t.corrects.as_ref().map(|c| c.as_str())),
+            text(t.phase.code()),
+            opt_text(t.phase.pending().map(|p| p.as_str())),
+        ],
+        &t.provenance,
+    )
+}
+
+fn people_row(p: &Person) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(p.id.as_str()),
+            text(p.provider.as_str()),
+            text(&p.home_institution),
+            text(&p.specialty),
+            opt_text(p.title.map(|t| t.code())),
+            text(p.languages.to_string()),
+        ],
+        &p.provenance,
+    )
+}
+
+fn posts_row(p: &Post) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(p.id.as_str()),
+            text(p.recipient.as_str()),
+            text(&p.host_institution),
+            text(&p.specialty),
+            int(p.seats),
+            text(p.languages.to_string()),
+        ],
+        &p.provenance,
+    )
+}
+
+fn postings_row(p: &Posting) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(p.id.as_str()),
+            text(p.person.as_str()),
+            text(p.post.as_str()),
+            text(p.role.code()),
+            text(p.start.to_string()),
+            text(p.end.to_string()),
+            p.batch.map_or(Value::Null, int),
+            opt_text(p.team.as_ref().map(|t| t.as_str())),
+        ],
+        &p.provenance,
+    )
+}
+
+fn targets_row(t: &Target) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(t.id.as_str()),
+            text(t.region.as_str()),
+            text(t.indicator.code()),
+            int(t.value),
+            text(t.deadline.to_string()),
+        ],
+        &t.provenance,
+    )
+}
+
+fn purchases_row(p: &Purchase) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(p.id.as_str()),
+            text(p.provider.as_str()),
+            text(p.recipient.as_str()),
+            int(p.year.get()),
+            text(&p.product),
+            text(&p.channel),
+            int(p.value.get()),
+        ],
+        &p.provenance,
+    )
+}
+
+fn exchanges_row(e: &Exchange) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(e.id.as_str()),
+            text(e.recipient.as_str()),
+            text(e.provider.as_str()),
+            int(e.year.get()),
+            text(e.kind.code()),
+            count(e.people),
+        ],
+        &e.provenance,
+    )
+}
+
+fn steps_row(st: &ProjectStep) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(st.project.as_str()),
+            text(st.status.code()),
+            text(st.date.to_string()),
+        ],
+        &st.provenance,
+    )
+}
+
+fn institution_pairs_row(x: &InstitutionPair) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(x.id.as_str()),
+            text(x.provider.as_str()),
+            text(&x.provider_institution),
+            text(x.recipient.as_str()),
+            text(&x.host_institution),
+            text(x.kind.code()),
+            int(x.first_year.get()),
+            x.last_year.map_or(Value::Null, |y| int(y.get())),
+        ],
+        &x.provenance,
+    )
+}
+
+fn trainings_row(t: &Training) -> Vec<Value<'_>> {
+    with_provenance(
+        vec![
+            text(t.id.as_str()),
+            text(t.provider.as_str()),
+            text(t.recipient.as_str()),
+            text(&t.host_institution),
+            text(&t.specialty),
+            int(t.year.get()),
+            count(t.trained),
+        ],
+        &t.provenance,
+    )
 }
 
 /// Why a row does not make a record: the column and the reason.
@@ -688,6 +719,22 @@ impl<'a> Cells<'a> {
         let s = self.text()?;
         f(&s).map_err(|e| self.corrupt(e))
     }
+    /// Empty text as `None`, else parsed by `f`.
+    fn opt_parse<T>(
+        &mut self,
+        f: impl FnOnce(&'a str) -> Result<T, ParseError>,
+    ) -> Result<Option<T>, DecodeError> {
+        self.opt_text()
+            .map(f)
+            .transpose()
+            .map_err(|e| self.corrupt(e))
+    }
+    fn opt_year(&mut self) -> Result<Option<Year>, DecodeError> {
+        self.opt_int()
+            .map(|y| Year::new(u16::try_from(y).unwrap_or(0)))
+            .transpose()
+            .map_err(|e| self.corrupt(e))
+    }
     fn year(&mut self) -> Result<Year, DecodeError> {
         let i = self.int()?;
         Year::new(u16::try_from(i).unwrap_or(0)).map_err(|e| self.corrupt(e))
@@ -745,227 +792,25 @@ pub fn decode_row(
 ) -> Result<(), DecodeError> {
     let c = &mut Cells { table, row, at: 0 };
     match table.name {
-        "program" => {
-            r.program = Some(Program {
-                code: c.id()?,
-                name_en: c.text()?,
-                name_zh: c.text()?,
-                currency: c.parse(Currency::parse)?,
-                first_year: c.year()?,
-                last_year: c.year()?,
-                livelihood_share_min: c.parse(Share::parse)?,
-                county_level_share_min: c.parse(Share::parse)?,
-                rules_source: c.text()?,
-            })
-        }
-        "quota_periods" => r.quota_periods.push(QuotaPeriod {
-            first_year: c.year()?,
-            last_year: c.year()?,
-            indicator: c.parse(IndicatorKind::parse)?,
-            base: match c.opt_int() {
-                Some(y) => QuotaBase::FixedYear(Year::new(y as u16).map_err(|e| c.corrupt(e))?),
-                None => QuotaBase::PreviousYear,
-            },
-            growth: c.parse(Share::parse)?,
-            growth_years: c.int()? as u16,
-            rate_min: c.parse(Share::parse)?,
-            rate_max: c.parse(Share::parse)?,
-            provenance: c.provenance()?,
-        }),
-        "region_tags" => r.region_tags.push(RegionTag {
-            region: c.region()?,
-            tag: c.parse(RegionTag::parse_tag)?,
-            provenance: c.provenance()?,
-        }),
-        "regions" => r.regions.push(Region {
-            code: c.region()?,
-            parent: c
-                .opt_text()
-                .map(RegionCode::parse)
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            kind: c.parse(RegionKind::parse)?,
-            name_en: c.text()?,
-            name_zh: c.text()?,
-            admin_code: c
-                .opt_text()
-                .map(AdminCode::parse)
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-        }),
-        "provider_rates" => r.provider_rates.push(ProviderRate {
-            provider: c.region()?,
-            period_first_year: c.year()?,
-            rate: c.parse(Share::parse)?,
-            provenance: c.provenance()?,
-        }),
-        "pairs" => r.pairs.push(Pair {
-            provider: c.region()?,
-            recipient: c.region()?,
-            first_year: c.year()?,
-            last_year: c
-                .opt_int()
-                .map(|y| Year::new(y as u16))
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            provenance: c.provenance()?,
-            note: c.text_or_empty(),
-        }),
-        "indicators" => r.indicators.push(IndicatorValue {
-            region: c.region()?,
-            kind: c.parse(IndicatorKind::parse)?,
-            year: c.year()?,
-            version: c.int()? as u32,
-            value: c.int()?,
-            provenance: c.provenance()?,
-        }),
-        "facts" => r.facts.push(Fact {
-            key: c.text()?,
-            value: c.text()?,
-            unit: c.text_or_empty(),
-            period: c.text_or_empty(),
-            confidence: c.parse(Confidence::parse)?,
-            source: c.text()?,
-            note: c.text_or_empty(),
-        }),
-        "projects" => r.projects.push(Project {
-            id: c.id()?,
-            provider: c.region()?,
-            recipient: c.region()?,
-            category: c.parse(Category::parse)?,
-            status: c.parse(ProjectStatus::parse)?,
-            title_en: c.text()?,
-            title_zh: c.text()?,
-            year: c.year()?,
-            budget: Fen::new(c.int()?),
-            outputs: Outputs {
-                housing_units: c.count()?,
-                school_places: c.count()?,
-                hospital_beds: c.count()?,
-                jobs: c.count()?,
-                people_trained: c.count()?,
-                beneficiaries: c.opt_count()?,
-            },
-            provenance: c.provenance()?,
-        }),
-        "transfers" => r.transfers.push(Transfer {
-            id: c.id()?,
-            project: c.id()?,
-            kind: c.parse(TransferKind::parse)?,
-            amount: Fen::new(c.int()?),
-            currency: c.parse(Currency::parse)?,
-            value_date: c.parse(parse_date)?,
-            corrects: c
-                .opt_text()
-                .map(RecordId::parse)
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            phase: {
-                let phase = c.text()?;
-                let pending = c
-                    .opt_text()
-                    .map(RecordId::parse)
-                    .transpose()
-                    .map_err(|e| c.corrupt(e))?;
-                Phase::parse(&phase, pending).map_err(|e| c.corrupt(e))?
-            },
-            provenance: c.provenance()?,
-        }),
-        "people" => r.people.push(Person {
-            id: c.id()?,
-            provider: c.region()?,
-            home_institution: c.text()?,
-            specialty: c.text()?,
-            title: c
-                .opt_text()
-                .map(Title::parse)
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            languages: c.languages()?,
-            provenance: c.provenance()?,
-        }),
-        "posts" => r.posts.push(Post {
-            id: c.id()?,
-            recipient: c.region()?,
-            host_institution: c.text()?,
-            specialty: c.text()?,
-            seats: c.int()? as u32,
-            languages: c.languages()?,
-            provenance: c.provenance()?,
-        }),
-        "postings" => r.postings.push(Posting {
-            id: c.id()?,
-            person: c.id()?,
-            post: c.id()?,
-            role: c.parse(Role::parse)?,
-            start: c.parse(parse_date)?,
-            end: c.parse(parse_date)?,
-            batch: c.opt_int().map(|b| b as u32),
-            team: c
-                .opt_text()
-                .map(RecordId::parse)
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            provenance: c.provenance()?,
-        }),
-        "targets" => r.targets.push(Target {
-            id: c.id()?,
-            region: c.region()?,
-            indicator: c.parse(IndicatorKind::parse)?,
-            value: c.int()?,
-            deadline: c.parse(parse_date)?,
-            provenance: c.provenance()?,
-        }),
-        "purchases" => r.purchases.push(Purchase {
-            id: c.id()?,
-            provider: c.region()?,
-            recipient: c.region()?,
-            year: c.year()?,
-            product: c.text()?,
-            channel: c.text()?,
-            value: Fen::new(c.int()?),
-            provenance: c.provenance()?,
-        }),
-        "exchanges" => r.exchanges.push(Exchange {
-            id: c.id()?,
-            recipient: c.region()?,
-            provider: c.region()?,
-            year: c.year()?,
-            kind: c.parse(ExchangeKind::parse)?,
-            people: c.count()?,
-            provenance: c.provenance()?,
-        }),
-        "project_steps" => r.project_steps.push(ProjectStep {
-            project: c.id()?,
-            status: c.parse(ProjectStatus::parse)?,
-            date: c.parse(parse_date)?,
-            provenance: c.provenance()?,
-        }),
-        "institution_pairs" => r.institution_pairs.push(InstitutionPair {
-            id: c.id()?,
-            provider: c.region()?,
-            provider_institution: c.text()?,
-            recipient: c.region()?,
-            host_institution: c.text()?,
-            kind: c.parse(InstitutionKind::parse)?,
-            first_year: c.year()?,
-            last_year: c
-                .opt_int()
-                .map(|y| Year::new(y as u16))
-                .transpose()
-                .map_err(|e| c.corrupt(e))?,
-            provenance: c.provenance()?,
-        }),
-        "trainings" => r.trainings.push(Training {
-            id: c.id()?,
-            provider: c.region()?,
-            recipient: c.region()?,
-            host_institution: c.text()?,
-            specialty: c.text()?,
-            year: c.year()?,
-            trained: c.count()?,
-            provenance: c.provenance()?,
-        }),
+        "program" => r.program = Some(decode_program(c)?),
+        "quota_periods" => r.quota_periods.push(decode_quota_period(c)?),
+        "region_tags" => r.region_tags.push(decode_region_tag(c)?),
+        "regions" => r.regions.push(decode_region(c)?),
+        "provider_rates" => r.provider_rates.push(decode_provider_rate(c)?),
+        "pairs" => r.pairs.push(decode_pair(c)?),
+        "indicators" => r.indicators.push(decode_indicator_value(c)?),
+        "facts" => r.facts.push(decode_fact(c)?),
+        "projects" => r.projects.push(decode_project(c)?),
+        "transfers" => r.transfers.push(decode_transfer(c)?),
+        "people" => r.people.push(decode_person(c)?),
+        "posts" => r.posts.push(decode_post(c)?),
+        "postings" => r.postings.push(decode_posting(c)?),
+        "targets" => r.targets.push(decode_target(c)?),
+        "purchases" => r.purchases.push(decode_purchase(c)?),
+        "exchanges" => r.exchanges.push(decode_exchange(c)?),
+        "project_steps" => r.project_steps.push(decode_project_step(c)?),
+        "institution_pairs" => r.institution_pairs.push(decode_institution_pair(c)?),
+        "trainings" => r.trainings.push(decode_training(c)?),
         other => {
             return Err(DecodeError {
                 column: "?",
@@ -974,4 +819,248 @@ pub fn decode_row(
         }
     }
     Ok(())
+}
+
+fn decode_program(c: &mut Cells) -> Result<Program, DecodeError> {
+    Ok(Program {
+        code: c.id()?,
+        name_en: c.text()?,
+        name_zh: c.text()?,
+        currency: c.parse(Currency::parse)?,
+        first_year: c.year()?,
+        last_year: c.year()?,
+        livelihood_share_min: c.parse(Share::parse)?,
+        county_level_share_min: c.parse(Share::parse)?,
+        rules_source: c.text()?,
+    })
+}
+
+fn decode_quota_period(c: &mut Cells) -> Result<QuotaPeriod, DecodeError> {
+    Ok(QuotaPeriod {
+        first_year: c.year()?,
+        last_year: c.year()?,
+        indicator: c.parse(IndicatorKind::parse)?,
+        base: match c.opt_int() {
+            Some(y) => QuotaBase::FixedYear(Year::new(y as u16).map_err(|e| c.corrupt(e))?),
+            None => QuotaBase::PreviousYear,
+        },
+        growth: c.parse(Share::parse)?,
+        growth_years: c.int()? as u16,
+        rate_min: c.parse(Share::parse)?,
+        rate_max: c.parse(Share::parse)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_region_tag(c: &mut Cells) -> Result<RegionTag, DecodeError> {
+    Ok(RegionTag {
+        region: c.region()?,
+        tag: c.parse(RegionTag::parse_tag)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_region(c: &mut Cells) -> Result<Region, DecodeError> {
+    Ok(Region {
+        code: c.region()?,
+        parent: c.opt_parse(RegionCode::parse)?,
+        kind: c.parse(RegionKind::parse)?,
+        name_en: c.text()?,
+        name_zh: c.text()?,
+        admin_code: c.opt_parse(AdminCode::parse)?,
+    })
+}
+
+fn decode_provider_rate(c: &mut Cells) -> Result<ProviderRate, DecodeError> {
+    Ok(ProviderRate {
+        provider: c.region()?,
+        period_first_year: c.year()?,
+        rate: c.parse(Share::parse)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_pair(c: &mut Cells) -> Result<Pair, DecodeError> {
+    Ok(Pair {
+        provider: c.region()?,
+        recipient: c.region()?,
+        first_year: c.year()?,
+        last_year: c.opt_year()?,
+        provenance: c.provenance()?,
+        note: c.text_or_empty(),
+    })
+}
+
+fn decode_indicator_value(c: &mut Cells) -> Result<IndicatorValue, DecodeError> {
+    Ok(IndicatorValue {
+        region: c.region()?,
+        kind: c.parse(IndicatorKind::parse)?,
+        year: c.year()?,
+        version: c.int()? as u32,
+        value: c.int()?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_fact(c: &mut Cells) -> Result<Fact, DecodeError> {
+    Ok(Fact {
+        key: c.text()?,
+        value: c.text()?,
+        unit: c.text_or_empty(),
+        period: c.text_or_empty(),
+        confidence: c.parse(Confidence::parse)?,
+        source: c.text()?,
+        note: c.text_or_empty(),
+    })
+}
+
+fn decode_project(c: &mut Cells) -> Result<Project, DecodeError> {
+    Ok(Project {
+        id: c.id()?,
+        provider: c.region()?,
+        recipient: c.region()?,
+        category: c.parse(Category::parse)?,
+        status: c.parse(ProjectStatus::parse)?,
+        title_en: c.text()?,
+        title_zh: c.text()?,
+        year: c.year()?,
+        budget: Fen::new(c.int()?),
+        outputs: Outputs {
+            housing_units: c.count()?,
+            school_places: c.count()?,
+            hospital_beds: c.count()?,
+            jobs: c.count()?,
+            people_trained: c.count()?,
+            beneficiaries: c.opt_count()?,
+        },
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_transfer(c: &mut Cells) -> Result<Transfer, DecodeError> {
+    Ok(Transfer {
+        id: c.id()?,
+        project: c.id()?,
+        kind: c.parse(TransferKind::parse)?,
+        amount: Fen::new(c.int()?),
+        currency: c.parse(Currency::parse)?,
+        value_date: c.parse(parse_date)?,
+        corrects: c.opt_parse(RecordId::parse)?,
+        phase: {
+            let phase = c.text()?;
+            let pending = c.opt_parse(RecordId::parse)?;
+            Phase::parse(&phase, pending).map_err(|e| c.corrupt(e))?
+        },
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_person(c: &mut Cells) -> Result<Person, DecodeError> {
+    Ok(Person {
+        id: c.id()?,
+        provider: c.region()?,
+        home_institution: c.text()?,
+        specialty: c.text()?,
+        title: c.opt_parse(Title::parse)?,
+        languages: c.languages()?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_post(c: &mut Cells) -> Result<Post, DecodeError> {
+    Ok(Post {
+        id: c.id()?,
+        recipient: c.region()?,
+        host_institution: c.text()?,
+        specialty: c.text()?,
+        seats: c.int()? as u32,
+        languages: c.languages()?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_posting(c: &mut Cells) -> Result<Posting, DecodeError> {
+    Ok(Posting {
+        id: c.id()?,
+        person: c.id()?,
+        post: c.id()?,
+        role: c.parse(Role::parse)?,
+        start: c.parse(parse_date)?,
+        end: c.parse(parse_date)?,
+        batch: c.opt_int().map(|b| b as u32),
+        team: c.opt_parse(RecordId::parse)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_target(c: &mut Cells) -> Result<Target, DecodeError> {
+    Ok(Target {
+        id: c.id()?,
+        region: c.region()?,
+        indicator: c.parse(IndicatorKind::parse)?,
+        value: c.int()?,
+        deadline: c.parse(parse_date)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_purchase(c: &mut Cells) -> Result<Purchase, DecodeError> {
+    Ok(Purchase {
+        id: c.id()?,
+        provider: c.region()?,
+        recipient: c.region()?,
+        year: c.year()?,
+        product: c.text()?,
+        channel: c.text()?,
+        value: Fen::new(c.int()?),
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_exchange(c: &mut Cells) -> Result<Exchange, DecodeError> {
+    Ok(Exchange {
+        id: c.id()?,
+        recipient: c.region()?,
+        provider: c.region()?,
+        year: c.year()?,
+        kind: c.parse(ExchangeKind::parse)?,
+        people: c.count()?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_project_step(c: &mut Cells) -> Result<ProjectStep, DecodeError> {
+    Ok(ProjectStep {
+        project: c.id()?,
+        status: c.parse(ProjectStatus::parse)?,
+        date: c.parse(parse_date)?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_institution_pair(c: &mut Cells) -> Result<InstitutionPair, DecodeError> {
+    Ok(InstitutionPair {
+        id: c.id()?,
+        provider: c.region()?,
+        provider_institution: c.text()?,
+        recipient: c.region()?,
+        host_institution: c.text()?,
+        kind: c.parse(InstitutionKind::parse)?,
+        first_year: c.year()?,
+        last_year: c.opt_year()?,
+        provenance: c.provenance()?,
+    })
+}
+
+fn decode_training(c: &mut Cells) -> Result<Training, DecodeError> {
+    Ok(Training {
+        id: c.id()?,
+        provider: c.region()?,
+        recipient: c.region()?,
+        host_institution: c.text()?,
+        specialty: c.text()?,
+        year: c.year()?,
+        trained: c.count()?,
+        provenance: c.provenance()?,
+    })
 }

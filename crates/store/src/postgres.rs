@@ -107,155 +107,20 @@ impl PgStore {
         let _writer = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let mut written = 0;
+        let mut wrote = |n: usize| {
+            written += n;
+            progress(written);
+        };
         for (table, rows) in crate::codec::encode(records) {
-            Self::insert_rows(&mut tx, table, &rows, &mut |n| {
-                written += n;
-                progress(written);
-            })
-            .await?;
+            Self::insert_rows(&mut tx, table, &rows, &mut wrote).await?;
         }
-        // Lock the chain head of every office the load books for, in office order
-        // (the order a posting locks in), and check that no posting moved it since the
-        // booking was prepared. Every account belongs to one office, so its balance
-        // cannot change under us either.
-        let mut firsts: std::collections::BTreeMap<String, &counterpart_domain::ledger::Recorded> =
-            Default::default();
-        for r in booking.new_entries() {
-            firsts.entry(r.entry.office.to_string()).or_insert(r);
-        }
-        for (office, first) in &firsts {
-            sqlx::query(
-                "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING",
-            )
-            .bind(office)
-            .execute(&mut *tx)
-            .await?;
-            let (sequence, hash): (i64, String) = sqlx::query_as(
-                "SELECT sequence, hash FROM chain_heads WHERE office = $1 FOR NO KEY UPDATE",
-            )
-            .bind(office)
-            .fetch_one(&mut *tx)
-            .await?;
-            let moved = sequence as u64 + 1 != first.sequence
-                || (sequence > 0 && hash != counterpart_domain::ledger::hex(&first.previous_hash));
-            if moved {
-                return Err(crate::StoreError::Changed {
-                    office: office.clone(),
-                });
-            }
-        }
-        let (accounts, opened) = booking.accounts();
-        for chunk in opened.chunks(crate::sql::MAX_BOUND_VALUES / 3) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO accounts (id, kind, currency) ",
-            );
-            insert.push_values(chunk, |mut b, a| {
-                b.push_bind(a.id.to_string())
-                    .push_bind(a.kind.code())
-                    .push_bind(a.currency.to_string());
-            });
-            insert.push(" ON CONFLICT (id) DO NOTHING");
-            insert.build().execute(&mut *tx).await?;
-            written += chunk.len();
-            progress(written);
-        }
-        for chunk in accounts.chunks(crate::sql::MAX_BOUND_VALUES / 8) {
-            let mut upsert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, \
-                 debits_pending, credits_pending, closed) ",
-            );
-            upsert.push_values(chunk, |mut b, a| {
-                b.push_bind(a.id.to_string())
-                    .push_bind(a.kind.code())
-                    .push_bind(a.currency.to_string())
-                    .push_bind(a.debits_posted.get())
-                    .push_bind(a.credits_posted.get())
-                    .push_bind(a.debits_pending.get())
-                    .push_bind(a.credits_pending.get())
-                    .push_bind(i64::from(a.closed));
-            });
-            upsert.push(crate::sql::UPSERT_ACCOUNT_TAIL);
-            upsert.build().execute(&mut *tx).await?;
-            written += chunk.len();
-            progress(written);
-        }
-        // The journal in column arrays, joined to the transfers and accounts by id for their
-        // keys: one plan per chunk. (A VALUES row of three key subqueries per entry took 7 s
-        // for 3,000 entries, most of it planning.)
+        lock_chain_heads(&mut tx, booking).await?;
+        write_accounts(&mut tx, booking, &mut wrote).await?;
         for chunk in booking.new_entries().chunks(JOURNAL_CHUNK) {
-            let mut ids = [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()];
-            let (mut hashes, mut previous) = (Vec::new(), Vec::new());
-            let (mut years, mut sequences) = (Vec::new(), Vec::new());
-            for r in chunk {
-                let e = &r.entry;
-                for (column, value) in ids.iter_mut().zip([
-                    e.id.as_str(),
-                    e.debit.as_str(),
-                    e.credit.as_str(),
-                    e.office.as_str(),
-                    e.recorded_by.as_str(),
-                ]) {
-                    column.push(value.to_owned());
-                }
-                previous.push(r.previous_hash.to_vec());
-                hashes.push(r.hash.to_vec());
-                years.push(e.corrects_year.map(|y| i64::from(y.get())));
-                sequences.push(r.sequence as i64);
-            }
-            let [transfers, debits, credits, offices, recorders] = ids;
-            let inserted = sqlx::query(&format!(
-                "{}SELECT t.n, d.n, c.n, v.office, v.recorded_by, v.previous_hash, v.hash, \
-                 v.corrects_year, v.sequence \
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                 $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[]) AS v (transfer, debit, \
-                 credit, office, recorded_by, previous_hash, hash, corrects_year, sequence) \
-                 JOIN transfers t ON t.id = v.transfer JOIN accounts d ON d.id = v.debit \
-                 JOIN accounts c ON c.id = v.credit",
-                crate::sql::JOURNAL_COLUMNS
-            ))
-            .bind(transfers)
-            .bind(debits)
-            .bind(credits)
-            .bind(offices)
-            .bind(recorders)
-            .bind(previous)
-            .bind(hashes)
-            .bind(years)
-            .bind(sequences)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted != chunk.len() as u64 {
-                return Err(crate::StoreError::Corrupt {
-                    table: "journal",
-                    detail: format!(
-                        "{} of {} journal entries name a transfer or account this load does not hold",
-                        chunk.len() as u64 - inserted,
-                        chunk.len()
-                    ),
-                });
-            }
-            written += chunk.len();
-            progress(written);
+            write_journal(&mut tx, chunk).await?;
+            wrote(chunk.len());
         }
-        let mut heads: std::collections::BTreeMap<String, (i64, String)> = Default::default();
-        for r in booking.new_entries() {
-            heads.insert(
-                r.entry.office.to_string(),
-                (r.sequence as i64, counterpart_domain::ledger::hex(&r.hash)),
-            );
-        }
-        for (office, (sequence, hash)) in heads {
-            sqlx::query(
-                "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, $2, $3) \
-                 ON CONFLICT (office) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash",
-            )
-            .bind(office)
-            .bind(sequence)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
-        }
+        write_chain_heads(&mut tx, booking).await?;
         if let Some(audit) = audit {
             Self::insert_audit(&mut tx, audit).await?;
         }
@@ -302,6 +167,172 @@ impl PgStore {
         }
         Ok(count)
     }
+}
+
+/// Lock the chain head of every office a load books for, in office order (the order a posting
+/// locks in), and check that no posting moved it since the booking was prepared. Every account
+/// belongs to one office, so its balance cannot change under the load either.
+async fn lock_chain_heads(
+    tx: &mut sqlx::PgConnection,
+    booking: &crate::Booking<'_>,
+) -> Result<(), crate::StoreError> {
+    let mut firsts: std::collections::BTreeMap<String, &counterpart_domain::ledger::Recorded> =
+        Default::default();
+    for r in booking.new_entries() {
+        firsts.entry(r.entry.office.to_string()).or_insert(r);
+    }
+    for (office, first) in &firsts {
+        sqlx::query(
+            "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, 0, '') ON CONFLICT (office) DO NOTHING",
+        )
+        .bind(office)
+        .execute(&mut *tx)
+        .await?;
+        let (sequence, hash): (i64, String) = sqlx::query_as(
+            "SELECT sequence, hash FROM chain_heads WHERE office = $1 FOR NO KEY UPDATE",
+        )
+        .bind(office)
+        .fetch_one(&mut *tx)
+        .await?;
+        let moved = sequence as u64 + 1 != first.sequence
+            || (sequence > 0 && hash != counterpart_domain::ledger::hex(&first.previous_hash));
+        if moved {
+            return Err(crate::StoreError::Changed {
+                office: office.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The accounts a load opens (added when missing) and moves (upserted with their balances),
+/// in multi-row statements.
+async fn write_accounts(
+    tx: &mut sqlx::PgConnection,
+    booking: &crate::Booking<'_>,
+    wrote: &mut (dyn FnMut(usize) + Send),
+) -> Result<(), crate::StoreError> {
+    let (accounts, opened) = booking.accounts();
+    for chunk in opened.chunks(crate::sql::MAX_BOUND_VALUES / 3) {
+        let mut insert =
+            sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO accounts (id, kind, currency) ");
+        insert.push_values(chunk, |mut b, a| {
+            b.push_bind(a.id.to_string())
+                .push_bind(a.kind.code())
+                .push_bind(a.currency.to_string());
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING");
+        insert.build().execute(&mut *tx).await?;
+        wrote(chunk.len());
+    }
+    for chunk in accounts.chunks(crate::sql::MAX_BOUND_VALUES / 8) {
+        let mut upsert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+            "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, \
+             debits_pending, credits_pending, closed) ",
+        );
+        upsert.push_values(chunk, |mut b, a| {
+            b.push_bind(a.id.to_string())
+                .push_bind(a.kind.code())
+                .push_bind(a.currency.to_string())
+                .push_bind(a.debits_posted.get())
+                .push_bind(a.credits_posted.get())
+                .push_bind(a.debits_pending.get())
+                .push_bind(a.credits_pending.get())
+                .push_bind(i64::from(a.closed));
+        });
+        upsert.push(crate::sql::UPSERT_ACCOUNT_TAIL);
+        upsert.build().execute(&mut *tx).await?;
+        wrote(chunk.len());
+    }
+    Ok(())
+}
+
+/// One chunk of journal entries in column arrays, joined to the transfers and accounts by id
+/// for their keys: one plan per chunk. (A VALUES row of three key subqueries per entry took
+/// 7 s for 3,000 entries, most of it planning.)
+async fn write_journal(
+    tx: &mut sqlx::PgConnection,
+    chunk: &[counterpart_domain::ledger::Recorded],
+) -> Result<(), crate::StoreError> {
+    let mut ids = [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let (mut hashes, mut previous) = (Vec::new(), Vec::new());
+    let (mut years, mut sequences) = (Vec::new(), Vec::new());
+    for r in chunk {
+        let e = &r.entry;
+        for (column, value) in ids.iter_mut().zip([
+            e.id.as_str(),
+            e.debit.as_str(),
+            e.credit.as_str(),
+            e.office.as_str(),
+            e.recorded_by.as_str(),
+        ]) {
+            column.push(value.to_owned());
+        }
+        previous.push(r.previous_hash.to_vec());
+        hashes.push(r.hash.to_vec());
+        years.push(e.corrects_year.map(|y| i64::from(y.get())));
+        sequences.push(r.sequence as i64);
+    }
+    let [transfers, debits, credits, offices, recorders] = ids;
+    let inserted = sqlx::query(&format!(
+        "{}SELECT t.n, d.n, c.n, v.office, v.recorded_by, v.previous_hash, v.hash, \
+         v.corrects_year, v.sequence \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+         $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[]) AS v (transfer, debit, \
+         credit, office, recorded_by, previous_hash, hash, corrects_year, sequence) \
+         JOIN transfers t ON t.id = v.transfer JOIN accounts d ON d.id = v.debit \
+         JOIN accounts c ON c.id = v.credit",
+        crate::sql::JOURNAL_COLUMNS
+    ))
+    .bind(transfers)
+    .bind(debits)
+    .bind(credits)
+    .bind(offices)
+    .bind(recorders)
+    .bind(previous)
+    .bind(hashes)
+    .bind(years)
+    .bind(sequences)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted != chunk.len() as u64 {
+        return Err(crate::StoreError::Corrupt {
+            table: "journal",
+            detail: format!(
+                "{} of {} journal entries name a transfer or account this load does not hold",
+                chunk.len() as u64 - inserted,
+                chunk.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Each office's new chain head after a load.
+async fn write_chain_heads(
+    tx: &mut sqlx::PgConnection,
+    booking: &crate::Booking<'_>,
+) -> Result<(), crate::StoreError> {
+    let mut heads: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+    for r in booking.new_entries() {
+        heads.insert(
+            r.entry.office.to_string(),
+            (r.sequence as i64, counterpart_domain::ledger::hex(&r.hash)),
+        );
+    }
+    for (office, (sequence, hash)) in heads {
+        sqlx::query(
+            "INSERT INTO chain_heads (office, sequence, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (office) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash",
+        )
+        .bind(office)
+        .bind(sequence)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 access_store!(PgStore, sqlx::Postgres, "BEGIN");

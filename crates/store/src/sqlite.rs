@@ -139,6 +139,21 @@ fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
 /// How often a load reports progress, in rows.
 const PROGRESS_EVERY: usize = 4096;
 
+/// Counts the rows a load has written and reports every [`PROGRESS_EVERY`]th.
+struct Written<'p> {
+    rows: usize,
+    progress: &'p (dyn Fn(usize) + Sync),
+}
+
+impl Written<'_> {
+    fn tick(&mut self) {
+        self.rows += 1;
+        if self.rows.is_multiple_of(PROGRESS_EVERY) {
+            (self.progress)(self.rows);
+        }
+    }
+}
+
 /// Write records and their booking in one transaction (see [`crate::Store::load`]): the
 /// records' rows first, with the transfers in `order` (the order of their journal entries),
 /// then the booking's. Returns `false`, writing nothing, when a pending booking failed.
@@ -150,22 +165,8 @@ fn write_load(
     audit: Option<&crate::AuditEntry>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<bool, StoreError> {
-    use crate::codec::Value;
-    use counterpart_domain::ledger::{Recorded, hex};
-    use rusqlite::OptionalExtension;
-    use rusqlite::types::Null;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut written = 0;
-    let tick = |written: &mut usize| {
-        *written += 1;
-        if written.is_multiple_of(PROGRESS_EVERY) {
-            progress(*written);
-        }
-    };
-    // Transfers are written in the order of their journal entries, so that the entries' keys
-    // (the transfers' integer keys) ascend: the journal grows at its end, never splitting a
-    // page in its middle (on a million transfers, in file order the journal took twice as
-    // long). `transfer_keys[k]` is then the key of the k-th new entry's transfer.
+    let mut written = Written { rows: 0, progress };
     if order.len() != records.transfers.len() {
         return Err(StoreError::Corrupt {
             table: "transfers",
@@ -177,8 +178,70 @@ fn write_load(
         });
     }
     let set_aside = set_aside_indexes(&tx, records)?;
+    let transfer_keys = write_records(&tx, records, order, &mut written)?;
+    let mut owned = None;
+    let booking = match booking {
+        Held::Ready(booking) => *booking,
+        Held::Later(pending) => match pending() {
+            Some((ledger, journal_from)) => crate::Booking {
+                ledger: owned.insert(ledger),
+                journal_from,
+            },
+            None => return Ok(false),
+        },
+    };
+    check_entry_order(records, order, &booking)?;
+    check_chain_heads(&tx, &booking)?;
+    let crate::Ordered {
+        moved,
+        opened,
+        positions,
+    } = order_accounts_while_indexing(&tx, &booking, &set_aside)?;
+    let keys = write_accounts(&tx, &opened, &moved, &mut written)?;
+    let entries = booking.new_entries();
+    let mut journal = tx.prepare_cached(
+        "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
+         corrects_year, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for ((r, transfer), [debit, credit]) in entries.iter().zip(transfer_keys).zip(positions) {
+        journal.execute((
+            transfer,
+            keys[debit as usize],
+            keys[credit as usize],
+            r.entry.office.as_str(),
+            r.entry.recorded_by.as_str(),
+            r.previous_hash.as_slice(),
+            r.hash.as_slice(),
+            r.entry.corrects_year.map(|y| i64::from(y.get())),
+            r.sequence as i64,
+        ))?;
+        written.tick();
+    }
+    drop(journal);
+    write_heads_and_audit(&tx, &booking, audit)?;
+    tx.commit()?;
+    if let Some(ledger) = owned.take() {
+        crate::drop_elsewhere(ledger);
+    }
+    progress(written.rows);
+    Ok(true)
+}
+
+/// The records' rows, table by table, the transfers in `order`. Transfers are written in the
+/// order of their journal entries, so that the entries' keys (the transfers' integer keys)
+/// ascend: the journal grows at its end, never splitting a page in its middle (on a million
+/// transfers, in file order the journal took twice as long). Returns the transfers' keys:
+/// the k-th is the key of the k-th new entry's transfer.
+fn write_records(
+    tx: &rusqlite::Transaction<'_>,
+    records: &counterpart_domain::records::Records,
+    order: &[usize],
+    written: &mut Written<'_>,
+) -> Result<Vec<i64>, StoreError> {
+    use crate::codec::Value;
+    use rusqlite::types::Null;
     let mut transfer_keys = Vec::with_capacity(records.transfers.len());
-    for (table, rows) in crate::codec::encode_ordered(records, Some(order)) {
+    for (table, rows) in crate::codec::encode_ordered(records, order) {
         if rows.len() == 0 {
             continue;
         }
@@ -196,21 +259,19 @@ fn write_load(
             if keyed {
                 transfer_keys.push(tx.last_insert_rowid());
             }
-            tick(&mut written);
+            written.tick();
         }
     }
-    let mut owned = None;
-    let booking = match booking {
-        Held::Ready(booking) => *booking,
-        Held::Later(pending) => match pending() {
-            Some((ledger, journal_from)) => crate::Booking {
-                ledger: owned.insert(ledger),
-                journal_from,
-            },
-            None => return Ok(false),
-        },
-    };
-    // The k-th new entry must be the k-th transfer written: its key is `transfer_keys[k]`.
+    Ok(transfer_keys)
+}
+
+/// The k-th new entry must be the k-th transfer written: its key is then the k-th key
+/// [`write_records`] returned.
+fn check_entry_order(
+    records: &counterpart_domain::records::Records,
+    order: &[usize],
+    booking: &crate::Booking<'_>,
+) -> Result<(), StoreError> {
     let entries = booking.new_entries();
     if entries.len() > order.len()
         || entries
@@ -223,8 +284,17 @@ fn write_load(
             detail: "the booking's entries are not in the order its transfers were written".into(),
         });
     }
-    // The chain head of every office the load books for must be where the booking found it:
-    // a posting since then means the booking is stale. `BEGIN IMMEDIATE` holds them still.
+    Ok(())
+}
+
+/// The chain head of every office the load books for must be where the booking found it: a
+/// posting since then means the booking is stale. `BEGIN IMMEDIATE` holds them still.
+fn check_chain_heads(
+    tx: &rusqlite::Transaction<'_>,
+    booking: &crate::Booking<'_>,
+) -> Result<(), StoreError> {
+    use counterpart_domain::ledger::{Recorded, hex};
+    use rusqlite::OptionalExtension;
     let mut firsts: std::collections::BTreeMap<&str, &Recorded> = Default::default();
     for r in booking.new_entries() {
         firsts.entry(r.entry.office.as_str()).or_insert(r);
@@ -243,32 +313,42 @@ fn write_load(
             });
         }
     }
-    // The secondary indexes set aside are built now: the ledger's rows below don't touch them.
-    // Meanwhile another thread puts the accounts in id order and finds which of them each new
-    // entry moves, as positions in that order (on a million transfers, about a second on a
-    // core that is otherwise idle then).
-    let ordered = if set_aside.is_empty() {
-        booking.ordered()
-    } else {
-        std::thread::scope(|scope| -> Result<_, StoreError> {
-            let ordering = scope.spawn(|| booking.ordered());
-            for sql in &set_aside {
-                tx.execute_batch(sql)?;
-            }
-            Ok(ordering
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        })?
-    };
-    let crate::Ordered {
-        moved: accounts,
-        opened,
-        positions,
-    } = ordered?;
-    // Accounts: the touched ones with their balances, inserted when new (their key is then
-    // the insert's rowid) and updated when stored (the key read back); the opened ones added
-    // when missing. One statement per account: an upsert with RETURNING took 10.0 s against
-    // 6.2 s for a million accounts. `keys[i]` is the key of `accounts[i]`.
+    Ok(())
+}
+
+/// The secondary indexes set aside are built now: the ledger's rows don't touch them.
+/// Meanwhile another thread puts the accounts in id order and finds which of them each new
+/// entry moves, as positions in that order (on a million transfers, about a second on a core
+/// that is otherwise idle then).
+fn order_accounts_while_indexing<'b>(
+    tx: &rusqlite::Transaction<'_>,
+    booking: &'b crate::Booking<'b>,
+    set_aside: &[String],
+) -> Result<crate::Ordered<'b>, StoreError> {
+    if set_aside.is_empty() {
+        return booking.ordered();
+    }
+    std::thread::scope(|scope| -> Result<_, StoreError> {
+        let ordering = scope.spawn(|| booking.ordered());
+        for sql in set_aside {
+            tx.execute_batch(sql)?;
+        }
+        ordering
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Accounts: the moved ones with their balances, inserted when new (their key is then the
+/// insert's rowid) and updated when stored (the key read back); the opened ones added when
+/// missing. One statement per account: an upsert with RETURNING took 10.0 s against 6.2 s
+/// for a million accounts. Returns the keys: the i-th is the key of `moved[i]`.
+fn write_accounts(
+    tx: &rusqlite::Transaction<'_>,
+    opened: &[&counterpart_domain::ledger::Account],
+    moved: &[&counterpart_domain::ledger::Account],
+    written: &mut Written<'_>,
+) -> Result<Vec<i64>, StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO accounts (id, kind, currency, debits_posted, credits_posted, debits_pending, \
          credits_pending, closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
@@ -277,15 +357,14 @@ fn write_load(
         "UPDATE accounts SET debits_posted = ?2, credits_posted = ?3, debits_pending = ?4, \
          credits_pending = ?5, closed = ?6 WHERE id = ?1 RETURNING n",
     )?;
-    let mut keys = Vec::with_capacity(accounts.len());
+    let mut keys = Vec::with_capacity(moved.len());
     for (a, touched) in opened
         .iter()
         .map(|a| (a, false))
-        .chain(accounts.iter().map(|a| (a, true)))
+        .chain(moved.iter().map(|a| (a, true)))
     {
         let id = a.id.as_str();
         let (dp, cp, dq, cq, closed) = if touched {
-            let a = &**a;
             (
                 a.debits_posted.get(),
                 a.credits_posted.get(),
@@ -306,7 +385,7 @@ fn write_load(
             cq,
             closed,
         ))? == 1;
-        tick(&mut written);
+        written.tick();
         if !touched {
             continue;
         }
@@ -316,24 +395,16 @@ fn write_load(
             update.query_row((id, dp, cp, dq, cq, closed), |row| row.get(0))?
         });
     }
-    let mut journal = tx.prepare_cached(
-        "INSERT INTO journal (transfer, debit, credit, office, recorded_by, previous_hash, hash, \
-         corrects_year, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for ((r, transfer), [debit, credit]) in entries.iter().zip(transfer_keys).zip(positions) {
-        journal.execute((
-            transfer,
-            keys[debit as usize],
-            keys[credit as usize],
-            r.entry.office.as_str(),
-            r.entry.recorded_by.as_str(),
-            r.previous_hash.as_slice(),
-            r.hash.as_slice(),
-            r.entry.corrects_year.map(|y| i64::from(y.get())),
-            r.sequence as i64,
-        ))?;
-        tick(&mut written);
-    }
+    Ok(keys)
+}
+
+/// Each office's new chain head, and the load's audit line.
+fn write_heads_and_audit(
+    tx: &rusqlite::Transaction<'_>,
+    booking: &crate::Booking<'_>,
+    audit: Option<&crate::AuditEntry>,
+) -> Result<(), StoreError> {
+    use counterpart_domain::ledger::{Recorded, hex};
     let mut heads: std::collections::BTreeMap<&str, &Recorded> = Default::default();
     for r in booking.new_entries() {
         heads.insert(r.entry.office.as_str(), r);
@@ -352,13 +423,7 @@ fn write_load(
         )?
         .execute((&a.at, &a.actor, &a.action, &a.target, &a.before, &a.after))?;
     }
-    drop((insert, update, journal, head));
-    tx.commit()?;
-    if let Some(ledger) = owned.take() {
-        crate::drop_elsewhere(ledger);
-    }
-    progress(written);
-    Ok(true)
+    Ok(())
 }
 
 /// A load that more than doubles a table's rows, by at least this many, builds its secondary
