@@ -290,6 +290,56 @@ fn check_text<'b>(
     }
 }
 
+/// Where each of the table's columns is in the file's header, or `None` (with the problems
+/// said) when a column is unknown, repeated or missing. An optional column left out is at
+/// `usize::MAX`.
+fn column_positions(
+    table: &'static Table,
+    file: &str,
+    header: &csv::StringRecord,
+    problems: &mut Problems,
+) -> Option<Vec<usize>> {
+    let expected: Vec<_> = table.columns.iter().map(|c| c.0).collect();
+    let mut positions = vec![usize::MAX; expected.len()];
+    let mut header_ok = true;
+    for (i, name) in header.iter().enumerate() {
+        match table.column_index(name) {
+            Some(c) if positions[c] == usize::MAX => positions[c] = i,
+            Some(_) => {
+                problems.push(
+                    file,
+                    Some(1),
+                    Some(name),
+                    "column appears twice in the header",
+                );
+                header_ok = false;
+            }
+            None => {
+                problems.push(
+                    file,
+                    Some(1),
+                    Some(name),
+                    format!("unknown column: {file} has {}", expected.join(",")),
+                );
+                header_ok = false;
+            }
+        }
+    }
+    for (c, p) in positions.iter().enumerate() {
+        let optional = counterpart_store::OPTIONAL_COLUMNS.contains(&(table.name, expected[c]));
+        if *p == usize::MAX && !optional {
+            problems.push(
+                file,
+                Some(1),
+                Some(expected[c]),
+                "missing column in the header",
+            );
+            header_ok = false;
+        }
+    }
+    header_ok.then_some(positions)
+}
+
 fn parse_table(
     table: &'static Table,
     bytes: &[u8],
@@ -324,47 +374,9 @@ fn parse_table(
             return;
         }
     };
-    // Map each column of the table to its position in the file.
-    let mut positions = vec![usize::MAX; expected.len()];
-    let mut header_ok = true;
-    for (i, name) in header.iter().enumerate() {
-        match table.column_index(name) {
-            Some(c) if positions[c] == usize::MAX => positions[c] = i,
-            Some(_) => {
-                problems.push(
-                    &file,
-                    Some(1),
-                    Some(name),
-                    "column appears twice in the header",
-                );
-                header_ok = false;
-            }
-            None => {
-                problems.push(
-                    &file,
-                    Some(1),
-                    Some(name),
-                    format!("unknown column: {file} has {}", expected.join(",")),
-                );
-                header_ok = false;
-            }
-        }
-    }
-    for (c, p) in positions.iter().enumerate() {
-        let optional = counterpart_store::OPTIONAL_COLUMNS.contains(&(table.name, expected[c]));
-        if *p == usize::MAX && !optional {
-            problems.push(
-                &file,
-                Some(1),
-                Some(expected[c]),
-                "missing column in the header",
-            );
-            header_ok = false;
-        }
-    }
-    if !header_ok {
+    let Some(positions) = column_positions(table, &file, &header, problems) else {
         return;
-    }
+    };
     // Room for every row's key at once (growing the set a million keys long was a fifth of
     // the read phase in a profile), hashed with the ledger's fast hasher.
     let mut seen: HashSet<String, Fast> =

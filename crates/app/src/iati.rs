@@ -244,6 +244,28 @@ fn empty(w: &mut Xml, name: &str, attrs: &[(&str, &str)]) -> io::Result<()> {
     Ok(())
 }
 
+/// One transaction of an activity.
+fn transaction(
+    w: &mut Xml,
+    t: &Transaction,
+    org: &str,
+    provider_en: &str,
+    provider_zh: &str,
+) -> io::Result<()> {
+    w.create_element("transaction")
+        .with_attribute(("ref", t.id.as_str()))
+        .write_inner_content(|w| {
+            empty(w, "transaction-type", &[("code", t.code)])?;
+            empty(w, "transaction-date", &[("iso-date", &t.date.to_string())])?;
+            value(w, t.amount, t.date)?;
+            if let Some(original) = &t.reverses {
+                narratives(w, "description", &[], &format!("{REVERSAL}{original}"), "")?;
+            }
+            narratives(w, "provider-org", &[("ref", org)], provider_en, provider_zh)
+        })?;
+    Ok(())
+}
+
 fn value(w: &mut Xml, amount: Fen, date: Date) -> io::Result<()> {
     let date = date.to_string();
     w.create_element("value")
@@ -348,34 +370,9 @@ impl Export<'_> {
                 )?;
                 empty(w, "activity-status", &[("code", activity_status(project.status))])?;
                 empty(w, "activity-date", &[("type", "1"), ("iso-date", &year_start(project.year).to_string())])?;
-                let started = project.status.is_started() && project.status != ProjectStatus::Cancelled;
-                // Actual start: the day construction began, as recorded in the project's steps,
-                // else its first transaction; actual end: the day it was completed.
-                let (began, completed) = self.steps.get(&project.id).copied().unwrap_or_default();
-                let first = transactions.iter().map(|t| t.date).min();
-                if let Some(start) = began.or(first).filter(|d| started && *d <= today) {
-                    empty(w, "activity-date", &[("type", "2"), ("iso-date", &start.to_string())])?;
-                    if let Some(end) = completed.filter(|d| *d >= start && *d <= today) {
-                        empty(w, "activity-date", &[("type", "4"), ("iso-date", &end.to_string())])?;
-                    }
-                }
+                self.actual_dates(w, project, &transactions)?;
                 empty(w, "recipient-country", &[("code", "CN"), ("percentage", "100")])?;
-                w.create_element("location")
-                    .with_attribute(("ref", project.recipient.as_str()))
-                    .write_inner_content(|w| {
-                    empty(w, "location-reach", &[("code", "1")])?;
-                    narratives(w, "name", &[], &recipient_en, &recipient_zh)?;
-                    let region = self.ctx.tree.get(&project.recipient);
-                    let admin = region.and_then(|r| r.admin_code.as_ref());
-                    let kind = region.map_or("area".to_string(), |r| r.kind.code().replace('_', " "));
-                    let described = match admin {
-                        Some(code) => format!("{kind}; administrative division code (GB/T 2260) {}", code.as_str()),
-                        None => kind,
-                    };
-                    narratives(w, "description", &[], &described, "")?;
-                    empty(w, "exactness", &[("code", "2")])?;
-                    empty(w, "location-class", &[("code", "1")])
-                })?;
+                self.location(w, project, &recipient_en, &recipient_zh)?;
                 narratives(
                     w,
                     "sector",
@@ -408,22 +405,166 @@ impl Export<'_> {
                         value(w, project.budget, year_start(project.year))
                     })?;
                 for t in &transactions {
-                    w.create_element("transaction")
-                        .with_attribute(("ref", t.id.as_str()))
-                        .write_inner_content(|w| {
-                            empty(w, "transaction-type", &[("code", t.code)])?;
-                            empty(w, "transaction-date", &[("iso-date", &t.date.to_string())])?;
-                            value(w, t.amount, t.date)?;
-                            if let Some(original) = &t.reverses {
-                                narratives(w, "description", &[], &format!("{REVERSAL}{original}"), "")?;
-                            }
-                            narratives(w, "provider-org", &[("ref", &org)], &provider_en, &provider_zh)
-                        })?;
+                    transaction(w, t, &org, &provider_en, &provider_zh)?;
                 }
                 self.result(w, project)?;
                 Ok::<(), io::Error>(())
             })?;
         Ok(transactions.len())
+    }
+
+    /// The activity's actual start (the day construction began, as recorded in the project's
+    /// steps, else its first transaction) and actual end (the day it was completed).
+    fn actual_dates(
+        &self,
+        w: &mut Xml,
+        project: &Project,
+        transactions: &[&Transaction],
+    ) -> io::Result<()> {
+        let today = self.options.today;
+        let started = project.status.is_started() && project.status != ProjectStatus::Cancelled;
+        let (began, completed) = self.steps.get(&project.id).copied().unwrap_or_default();
+        let first = transactions.iter().map(|t| t.date).min();
+        if let Some(start) = began.or(first).filter(|d| started && *d <= today) {
+            empty(
+                w,
+                "activity-date",
+                &[("type", "2"), ("iso-date", &start.to_string())],
+            )?;
+            if let Some(end) = completed.filter(|d| *d >= start && *d <= today) {
+                empty(
+                    w,
+                    "activity-date",
+                    &[("type", "4"), ("iso-date", &end.to_string())],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the activity is: the recipient area, with its kind and administrative code.
+    fn location(
+        &self,
+        w: &mut Xml,
+        project: &Project,
+        recipient_en: &str,
+        recipient_zh: &str,
+    ) -> io::Result<()> {
+        w.create_element("location")
+            .with_attribute(("ref", project.recipient.as_str()))
+            .write_inner_content(|w| {
+                empty(w, "location-reach", &[("code", "1")])?;
+                narratives(w, "name", &[], &recipient_en, &recipient_zh)?;
+                let region = self.ctx.tree.get(&project.recipient);
+                let admin = region.and_then(|r| r.admin_code.as_ref());
+                let kind = region.map_or("area".to_string(), |r| r.kind.code().replace('_', " "));
+                let described = match admin {
+                    Some(code) => format!(
+                        "{kind}; administrative division code (GB/T 2260) {}",
+                        code.as_str()
+                    ),
+                    None => kind,
+                };
+                narratives(w, "description", &[], &described, "")?;
+                empty(w, "exactness", &[("code", "2")])?;
+                empty(w, "location-class", &[("code", "1")])
+            })?;
+        Ok(())
+    }
+
+    /// One provider's two files (its activities, its organisation file), checked against the
+    /// IATI rules; `all` are every project of the program.
+    fn provider_files(
+        &self,
+        all: &[Project],
+        provider: &RegionCode,
+        years: &[Year],
+        out: &Path,
+    ) -> Result<[(PathBuf, Vec<u8>, Written); 2], IatiError> {
+        let projects: Vec<&Project> = all
+            .iter()
+            .filter(|p| &p.provider == provider && self.options.year.is_none_or(|y| p.year == y))
+            .collect();
+        let simulated = projects.iter().any(|p| p.provenance.is_simulated());
+        let mut count = 0;
+        let activities = document(&self.options.generated, "iati-activities", |w| {
+            if simulated {
+                w.write_event(Event::Comment(BytesText::new(
+                    " Counterpart demo: the activities below are SIMULATED records, generated with a fixed seed; they are not real projects. ",
+                )))?;
+            }
+            for p in &projects {
+                count += self.activity(w, p)?;
+            }
+            Ok(())
+        })
+        .map_err(|source| IatiError::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let mut spent: BTreeMap<i16, i64> = BTreeMap::new();
+        for p in all.iter().filter(|p| &p.provider == provider) {
+            for t in self.transactions.get(&p.id).into_iter().flatten() {
+                if t.code == "4" && t.date <= self.options.today {
+                    *spent.entry(t.date.year()).or_default() += t.amount.get();
+                }
+            }
+        }
+        let quotas_simulated = years
+            .iter()
+            .filter_map(|&y| self.ctx.quota(provider, y))
+            .any(|q| self.ctx.quota_simulated(&q));
+        let organisation = document(&self.options.generated, "iati-organisations", |w| {
+            if quotas_simulated || simulated {
+                w.write_event(Event::Comment(BytesText::new(
+                    " Counterpart demo: total budgets are quotas computed from SIMULATED provider rates and revenue back-casts; total expenditure sums SIMULATED spending. ",
+                )))?;
+            }
+            self.organisation(w, provider, years, &spent)
+        })
+        .map_err(|source| IatiError::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&activities);
+        let mut problems = rules::check_activities(&text, self.options.today);
+        problems.extend(rules::check_organisations(
+            &String::from_utf8_lossy(&organisation),
+            self.options.today,
+        ));
+        if !problems.is_empty() {
+            return Err(IatiError::Rules {
+                provider: provider.to_string(),
+                problems: problems.join("; "),
+            });
+        }
+        let stem = provider.as_str().replace('.', "-");
+        let activities_path = out.join(format!("{stem}-activities.xml"));
+        let organisation_path = out.join(format!("{stem}-organisation.xml"));
+        Ok([
+            (
+                activities_path.clone(),
+                activities,
+                Written {
+                    path: activities_path,
+                    provider: provider.clone(),
+                    kind: "activities",
+                    activities: projects.len(),
+                    transactions: count,
+                },
+            ),
+            (
+                organisation_path.clone(),
+                organisation,
+                Written {
+                    path: organisation_path,
+                    provider: provider.clone(),
+                    kind: "organisation",
+                    activities: 0,
+                    transactions: 0,
+                },
+            ),
+        ])
     }
 
     /// The registered-poor outcome of the recipient area, where the area (or one enclosing it)
@@ -595,89 +736,7 @@ pub async fn export(
     };
     let mut files: Vec<(PathBuf, Vec<u8>, Written)> = Vec::new();
     for provider in &providers {
-        let projects: Vec<&Project> = records
-            .projects
-            .iter()
-            .filter(|p| &p.provider == provider && options.year.is_none_or(|y| p.year == y))
-            .collect();
-        let simulated = projects.iter().any(|p| p.provenance.is_simulated());
-        let mut count = 0;
-        let activities = document(&options.generated, "iati-activities", |w| {
-            if simulated {
-                w.write_event(Event::Comment(BytesText::new(
-                    " Counterpart demo: the activities below are SIMULATED records, generated with a fixed seed; they are not real projects. ",
-                )))?;
-            }
-            for p in &projects {
-                count += export.activity(w, p)?;
-            }
-            Ok(())
-        })
-        .map_err(|source| IatiError::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        let mut spent: BTreeMap<i16, i64> = BTreeMap::new();
-        for p in records.projects.iter().filter(|p| &p.provider == provider) {
-            for t in transactions.get(&p.id).into_iter().flatten() {
-                if t.code == "4" && t.date <= options.today {
-                    *spent.entry(t.date.year()).or_default() += t.amount.get();
-                }
-            }
-        }
-        let quotas_simulated = years
-            .iter()
-            .filter_map(|&y| ctx.quota(provider, y))
-            .any(|q| ctx.quota_simulated(&q));
-        let organisation = document(&options.generated, "iati-organisations", |w| {
-            if quotas_simulated || simulated {
-                w.write_event(Event::Comment(BytesText::new(
-                    " Counterpart demo: total budgets are quotas computed from SIMULATED provider rates and revenue back-casts; total expenditure sums SIMULATED spending. ",
-                )))?;
-            }
-            export.organisation(w, provider, &years, &spent)
-        })
-        .map_err(|source| IatiError::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        let text = String::from_utf8_lossy(&activities);
-        let mut problems = rules::check_activities(&text, options.today);
-        problems.extend(rules::check_organisations(
-            &String::from_utf8_lossy(&organisation),
-            options.today,
-        ));
-        if !problems.is_empty() {
-            return Err(IatiError::Rules {
-                provider: provider.to_string(),
-                problems: problems.join("; "),
-            });
-        }
-        let stem = provider.as_str().replace('.', "-");
-        let path = out.join(format!("{stem}-activities.xml"));
-        files.push((
-            path.clone(),
-            activities,
-            Written {
-                path,
-                provider: provider.clone(),
-                kind: "activities",
-                activities: projects.len(),
-                transactions: count,
-            },
-        ));
-        let path = out.join(format!("{stem}-organisation.xml"));
-        files.push((
-            path.clone(),
-            organisation,
-            Written {
-                path,
-                provider: provider.clone(),
-                kind: "organisation",
-                activities: 0,
-                transactions: 0,
-            },
-        ));
+        files.extend(export.provider_files(&records.projects, provider, &years, out)?);
     }
     std::fs::create_dir_all(out).map_err(|source| IatiError::Write {
         path: out.to_path_buf(),

@@ -80,6 +80,70 @@ pub async fn pair(store: &dyn Store, options: &PairOptions) -> Result<Report, Re
     render(&ctx, &model, &proposal, &explain, year)
 }
 
+/// Each provider's capacity: its fiscal revenue less that of the providers inside it (a
+/// sub-provincial city such as Shenzhen inside Guangdong), never below zero.
+fn capacities(ctx: &Context, providers: &[RegionCode], fiscal: &[i64]) -> Vec<i64> {
+    providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let nested: i64 = providers
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| *q != p && ctx.tree.is_within(q, p))
+                .map(|(j, _)| fiscal[j])
+                .sum();
+            (fiscal[i] - nested).max(0)
+        })
+        .collect()
+}
+
+/// The tags of a region and of the regions enclosing it, sorted, once each.
+fn tags_within(ctx: &Context, code: &RegionCode) -> Vec<String> {
+    let mut tags: Vec<String> = ctx
+        .frame
+        .region_tags
+        .iter()
+        .filter(|t| ctx.tree.is_within(code, &t.region))
+        .map(|t| t.tag.clone())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// `units` split among providers in proportion to their need (`by_provider`), largest
+/// remainder first (ties to the lower provider index); evenly when no one has need.
+fn largest_remainder(by_provider: &BTreeMap<usize, i64>, units: i64) -> Vec<(usize, i64)> {
+    let total: i64 = by_provider.values().sum();
+    let mut shares: Vec<(usize, i64, i64)> = by_provider
+        .iter()
+        .map(|(&p, &n)| {
+            if total == 0 {
+                (p, units / by_provider.len() as i64, 0)
+            } else {
+                let exact = i128::from(n) * i128::from(units);
+                (
+                    p,
+                    (exact / i128::from(total)) as i64,
+                    (exact % i128::from(total)) as i64,
+                )
+            }
+        })
+        .collect();
+    let mut left = units - shares.iter().map(|s| s.1).sum::<i64>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by_key(|&i| (-shares[i].2, shares[i].0));
+    for &i in order.iter().cycle().take(shares.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        shares[i].1 += 1;
+        left -= 1;
+    }
+    shares.into_iter().map(|(p, u, _)| (p, u)).collect()
+}
+
 fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
     let mut simulated_inputs = false;
     let mut years = BTreeSet::new();
@@ -121,19 +185,7 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
         .iter()
         .map(|p| value(p, IndicatorKind::FiscalRevenue).unwrap_or(0))
         .collect();
-    let capacity: Vec<i64> = providers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let nested: i64 = providers
-                .iter()
-                .enumerate()
-                .filter(|(_, q)| *q != p && ctx.tree.is_within(q, p))
-                .map(|(j, _)| fiscal[j])
-                .sum();
-            (fiscal[i] - nested).max(0)
-        })
-        .collect();
+    let capacity = capacities(ctx, &providers, &fiscal);
     // Need of each paired recipient, and which unit and providers it belongs to.
     let mut recipients: BTreeMap<&RegionCode, (i64, i64)> = BTreeMap::new();
     for p in &pairs {
@@ -143,18 +195,7 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
             recipients.insert(&p.recipient, (need, population));
         }
     }
-    let tags = |code: &RegionCode| -> Vec<String> {
-        let mut tags: Vec<String> = ctx
-            .frame
-            .region_tags
-            .iter()
-            .filter(|t| ctx.tree.is_within(code, &t.region))
-            .map(|t| t.tag.clone())
-            .collect();
-        tags.sort();
-        tags.dedup();
-        tags
-    };
+    let tags = |code: &RegionCode| tags_within(ctx, code);
     let mut unit_recipients: Vec<Recipient> = Vec::new();
     let mut members = Vec::new();
     // Per unit: need by actual provider.
@@ -211,34 +252,7 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
     // remainder first.
     let mut actual = Vec::new();
     for (r, by_provider) in actual_need.iter().enumerate() {
-        let total: i64 = by_provider.values().sum();
-        let units = units_of.need[r];
-        let mut shares: Vec<(usize, i64, i64)> = by_provider
-            .iter()
-            .map(|(&p, &n)| {
-                if total == 0 {
-                    (p, units / by_provider.len() as i64, 0)
-                } else {
-                    let exact = i128::from(n) * i128::from(units);
-                    (
-                        p,
-                        (exact / i128::from(total)) as i64,
-                        (exact % i128::from(total)) as i64,
-                    )
-                }
-            })
-            .collect();
-        let mut left = units - shares.iter().map(|s| s.1).sum::<i64>();
-        let mut order: Vec<usize> = (0..shares.len()).collect();
-        order.sort_by_key(|&i| (-shares[i].2, shares[i].0));
-        for &i in order.iter().cycle().take(shares.len() * 2) {
-            if left == 0 {
-                break;
-            }
-            shares[i].1 += 1;
-            left -= 1;
-        }
-        for (p, u, _) in shares {
+        for (p, u) in largest_remainder(by_provider, units_of.need[r]) {
             if u > 0 {
                 actual.push(Piece {
                     provider: p,
@@ -355,89 +369,169 @@ fn render(
     year: Year,
 ) -> Result<Report, ReportError> {
     let problem = &model.problem;
-    let units = problem.units();
-    let provenance = computed_label(model.simulated_inputs);
-    let (actual_score, actual_pairs, actual_loads) = problem.evaluate(&model.actual);
-    let (proposed_score, proposed_pairs, proposed_loads) = problem.evaluate(&proposal.pieces);
-    let per_point = |u: i64| u as f64 * 100.0 / units.total.max(1) as f64;
+    let r = Rendering {
+        ctx,
+        model,
+        proposal,
+        units: problem.units(),
+        provenance: computed_label(model.simulated_inputs),
+        actual: problem.evaluate(&model.actual),
+        proposed: problem.evaluate(&proposal.pieces),
+    };
+    let (recipients, differences) = r.recipients_and_differences()?;
+    let counties = hand_down(ctx, model, proposal, &r.provenance)?;
+    let mut sections = vec![
+        r.score(),
+        recipients,
+        differences,
+        counties,
+        r.providers(),
+        r.breakdown(),
+    ];
+    if !explain.is_empty() {
+        sections.insert(1, r.explain(explain)?);
+    }
+    Ok(Report {
+        report: "pair",
+        title: format!("Proposed pairing, {year}"),
+        program: ctx.program.name_en.clone(),
+        notes: r.notes(year),
+        sections,
+    })
+}
 
-    let mut providers = Section::new(
-        "providers",
-        "Providers: capacity against the need they carry",
-        vec![
-            col("provider", "provider", None),
-            col("capacity", "capacity: fiscal revenue (yuan)", Some("fen")),
-            col("capacity_share", "share of capacity", Some("percent")),
-            col("proposed_share", "proposed share of need", Some("percent")),
-            col("actual_share", "actual share of need", Some("percent")),
-            col("proposed_penalty", "proposed penalty", Some("points")),
-            col("actual_penalty", "actual penalty", Some("points")),
-            col(
-                "shadow_price",
-                "shadow price (points per unit of capacity)",
-                Some("points"),
-            ),
-            col("provenance", "provenance", None),
-        ],
-    );
-    let total_capacity: i64 = problem.providers.iter().map(|p| p.capacity).sum();
-    for (i, code) in model.providers.iter().enumerate() {
-        providers.push(vec![
-            Cell::text(label(ctx, code)),
-            Cell::money(Fen::new(problem.providers[i].capacity)),
-            Cell::number(
-                problem.providers[i].capacity as f64 * 100.0 / total_capacity.max(1) as f64,
-                2,
-            ),
-            Cell::number(per_point(proposed_loads[i].units), 2),
-            Cell::number(per_point(actual_loads[i].units), 2),
-            Cell::Int(proposed_loads[i].penalty),
-            Cell::Int(actual_loads[i].penalty),
-            Cell::Int(proposal.loads[i].shadow_price),
-            Cell::text(provenance.clone()),
-        ]);
+/// A solved pairing, for its report's sections: the actual and the proposed pairing each
+/// scored as (total, each pair's points, each provider's load).
+struct Rendering<'a> {
+    ctx: &'a Context,
+    model: &'a Model,
+    proposal: &'a Pairing,
+    units: pairing::Units,
+    provenance: String,
+    actual: (i64, Vec<pairing::Breakdown>, Vec<pairing::Load>),
+    proposed: (i64, Vec<pairing::Breakdown>, Vec<pairing::Load>),
+}
+
+impl Rendering<'_> {
+    /// Units of need as a percentage of all need.
+    fn per_point(&self, u: i64) -> f64 {
+        u as f64 * 100.0 / self.units.total.max(1) as f64
     }
 
-    let mut recipients = Section::new(
-        "recipients",
-        "Recipient units: proposed against actual providers",
-        vec![
-            col("recipient", "recipient", None),
-            col("need", "need: registered poor", Some("people")),
-            col("need_share", "share of need", Some("percent")),
-            col("poverty", "registered poor of population", Some("percent")),
-            col("providers", "providers taken", None),
-            col("proposed", "proposed", None),
-            col("actual", "actual", None),
-            col("agrees", "agrees", None),
-            col("tags", "tags", None),
-            col("provenance", "provenance", None),
-        ],
-    );
-    // The differences table forces one pair per difference: each search gets a node budget,
-    // and a cost it could not prove is shown as a range.
-    let mut quick = problem.clone();
-    quick.node_limit = DIFFERENCE_NODES;
-    let mut differences = Section::new(
-        "differences",
-        "Where the actual pairing differs, and what keeping it costs",
-        vec![
-            col("recipient", "recipient", None),
-            col("actual", "actual", None),
-            col("proposed", "proposed", None),
-            col("forced", "forcing back", None),
-            col("cost", "points lost by forcing it back", Some("points")),
-            col("moves", "pairs it would displace", None),
-            col("provenance", "provenance", None),
-        ],
-    );
-    for (r, code) in model.units.iter().enumerate() {
-        let recipient = &problem.recipients[r];
-        let proposed: Vec<&Piece> = proposal.of(r).collect();
-        let actual: Vec<&Piece> = model.actual.iter().filter(|p| p.recipient == r).collect();
-        let set =
-            |pieces: &[&Piece]| -> BTreeSet<usize> { pieces.iter().map(|p| p.provider).collect() };
-        let agrees = set(&proposed) == set(&actual);
+    fn providers(&self) -> Section {
+        let (ctx, model, problem) = (self.ctx, self.model, &self.model.problem);
+        let mut providers = Section::new(
+            "providers",
+            "Providers: capacity against the need they carry",
+            vec![
+                col("provider", "provider", None),
+                col("capacity", "capacity: fiscal revenue (yuan)", Some("fen")),
+                col("capacity_share", "share of capacity", Some("percent")),
+                col("proposed_share", "proposed share of need", Some("percent")),
+                col("actual_share", "actual share of need", Some("percent")),
+                col("proposed_penalty", "proposed penalty", Some("points")),
+                col("actual_penalty", "actual penalty", Some("points")),
+                col(
+                    "shadow_price",
+                    "shadow price (points per unit of capacity)",
+                    Some("points"),
+                ),
+                col("provenance", "provenance", None),
+            ],
+        );
+        let (proposed_loads, actual_loads) = (&self.proposed.2, &self.actual.2);
+        let total_capacity: i64 = problem.providers.iter().map(|p| p.capacity).sum();
+        for (i, code) in model.providers.iter().enumerate() {
+            providers.push(vec![
+                Cell::text(label(ctx, code)),
+                Cell::money(Fen::new(problem.providers[i].capacity)),
+                Cell::number(
+                    problem.providers[i].capacity as f64 * 100.0 / total_capacity.max(1) as f64,
+                    2,
+                ),
+                Cell::number(self.per_point(proposed_loads[i].units), 2),
+                Cell::number(self.per_point(actual_loads[i].units), 2),
+                Cell::Int(proposed_loads[i].penalty),
+                Cell::Int(actual_loads[i].penalty),
+                Cell::Int(self.proposal.loads[i].shadow_price),
+                Cell::text(self.provenance.clone()),
+            ]);
+        }
+        providers
+    }
+
+    /// Each recipient unit's proposed and actual providers; and where they differ, what
+    /// forcing the actual pair back costs.
+    fn recipients_and_differences(&self) -> Result<(Section, Section), ReportError> {
+        let mut recipients = Section::new(
+            "recipients",
+            "Recipient units: proposed against actual providers",
+            vec![
+                col("recipient", "recipient", None),
+                col("need", "need: registered poor", Some("people")),
+                col("need_share", "share of need", Some("percent")),
+                col("poverty", "registered poor of population", Some("percent")),
+                col("providers", "providers taken", None),
+                col("proposed", "proposed", None),
+                col("actual", "actual", None),
+                col("agrees", "agrees", None),
+                col("tags", "tags", None),
+                col("provenance", "provenance", None),
+            ],
+        );
+        let mut differences = Section::new(
+            "differences",
+            "Where the actual pairing differs, and what keeping it costs",
+            vec![
+                col("recipient", "recipient", None),
+                col("actual", "actual", None),
+                col("proposed", "proposed", None),
+                col("forced", "forcing back", None),
+                col("cost", "points lost by forcing it back", Some("points")),
+                col("moves", "pairs it would displace", None),
+                col("provenance", "provenance", None),
+            ],
+        );
+        // The differences table forces one pair per difference: each search gets a node
+        // budget, and a cost it could not prove is shown as a range.
+        let mut quick = self.model.problem.clone();
+        quick.node_limit = DIFFERENCE_NODES;
+        for r in 0..self.model.units.len() {
+            let proposed: Vec<&Piece> = self.proposal.of(r).collect();
+            let actual: Vec<&Piece> = self
+                .model
+                .actual
+                .iter()
+                .filter(|p| p.recipient == r)
+                .collect();
+            let set = |pieces: &[&Piece]| -> BTreeSet<usize> {
+                pieces.iter().map(|p| p.provider).collect()
+            };
+            let agrees = set(&proposed) == set(&actual);
+            recipients.push(self.recipient_row(r, &proposed, &actual, agrees));
+            if !agrees {
+                // Force back the actual provider that carries most of the unit and is missing.
+                let missing = actual
+                    .iter()
+                    .filter(|a| !proposed.iter().any(|p| p.provider == a.provider))
+                    .max_by_key(|a| (a.units, std::cmp::Reverse(a.provider)));
+                if let Some(missing) = missing {
+                    differences.push(self.difference_row(&quick, r, &proposed, &actual, missing)?);
+                }
+            }
+        }
+        Ok((recipients, differences))
+    }
+
+    fn recipient_row(
+        &self,
+        r: usize,
+        proposed: &[&Piece],
+        actual: &[&Piece],
+        agrees: bool,
+    ) -> Vec<Cell> {
+        let (ctx, model) = (self.ctx, self.model);
+        let recipient = &model.problem.recipients[r];
         let poverty = if recipient.population > 0 {
             Cell::number(
                 recipient.need as f64 * 100.0 / recipient.population as f64,
@@ -446,127 +540,136 @@ fn render(
         } else {
             Cell::Empty
         };
-        recipients.push(vec![
-            Cell::text(label(ctx, code)),
+        let need = self.units.need[r];
+        vec![
+            Cell::text(label(ctx, &model.units[r])),
             Cell::Int(recipient.need),
-            Cell::number(per_point(units.need[r]), 2),
+            Cell::number(self.per_point(need), 2),
             poverty,
             Cell::count(recipient.providers as u64),
-            Cell::text(providers_text(ctx, model, &proposed, units.need[r])),
-            Cell::text(providers_text(ctx, model, &actual, units.need[r])),
+            Cell::text(providers_text(ctx, model, proposed, need)),
+            Cell::text(providers_text(ctx, model, actual, need)),
             Cell::text(if agrees { "yes" } else { "no" }),
             Cell::text(recipient.tags.join(" ")),
-            Cell::text(provenance.clone()),
-        ]);
-        if !agrees {
-            // Force back the actual provider that carries most of the unit and is missing.
-            let missing = actual
-                .iter()
-                .filter(|a| !proposed.iter().any(|p| p.provider == a.provider))
-                .max_by_key(|a| (a.units, std::cmp::Reverse(a.provider)));
-            if let Some(missing) = missing {
-                let answer = pairing::why_not(&quick, proposal, missing.provider, r)
-                    .map_err(|e| ReportError::Invalid(model.unpairable(ctx, &e)))?;
-                differences.push(vec![
-                    Cell::text(label(ctx, code)),
-                    Cell::text(providers_text(ctx, model, &actual, units.need[r])),
-                    Cell::text(providers_text(ctx, model, &proposed, units.need[r])),
-                    Cell::text(format!("{}={}", model.providers[missing.provider], code)),
-                    cost_cell(&answer),
-                    Cell::text(moves_text(ctx, model, &answer.moves)),
-                    Cell::text(provenance.clone()),
-                ]);
-            }
+            Cell::text(self.provenance.clone()),
+        ]
+    }
+
+    fn difference_row(
+        &self,
+        quick: &Problem,
+        r: usize,
+        proposed: &[&Piece],
+        actual: &[&Piece],
+        missing: &Piece,
+    ) -> Result<Vec<Cell>, ReportError> {
+        let (ctx, model) = (self.ctx, self.model);
+        let code = &model.units[r];
+        let need = self.units.need[r];
+        let answer = pairing::why_not(quick, self.proposal, missing.provider, r)
+            .map_err(|e| ReportError::Invalid(model.unpairable(ctx, &e)))?;
+        Ok(vec![
+            Cell::text(label(ctx, code)),
+            Cell::text(providers_text(ctx, model, actual, need)),
+            Cell::text(providers_text(ctx, model, proposed, need)),
+            Cell::text(format!("{}={}", model.providers[missing.provider], code)),
+            cost_cell(&answer),
+            Cell::text(moves_text(ctx, model, &answer.moves)),
+            Cell::text(self.provenance.clone()),
+        ])
+    }
+
+    /// The score's parts, proposed against actual.
+    fn score(&self) -> Section {
+        let mut score = Section::new(
+            "score",
+            "Score, in points (higher is better)",
+            vec![
+                col("part", "part", None),
+                col("proposed", "proposed", Some("points")),
+                col("actual", "actual", Some("points")),
+                col("difference", "proposed − actual", Some("points")),
+                col("provenance", "provenance", None),
+            ],
+        );
+        let (proposed_score, proposed_pairs, proposed_loads) = &self.proposed;
+        let (actual_score, actual_pairs, actual_loads) = &self.actual;
+        let sum = |pairs: &[pairing::Breakdown], f: fn(&pairing::Breakdown) -> i64| -> i64 {
+            pairs.iter().map(f).sum()
+        };
+        let penalty = |loads: &[pairing::Load]| -> i64 { loads.iter().map(|l| l.penalty).sum() };
+        let rows: [(&str, i64, i64); 5] = [
+            (
+                "fit (shared tags)",
+                sum(proposed_pairs, |b| b.fit),
+                sum(actual_pairs, |b| b.fit),
+            ),
+            (
+                "gap (richest to poorest)",
+                sum(proposed_pairs, |b| b.gap),
+                sum(actual_pairs, |b| b.gap),
+            ),
+            (
+                "continuity",
+                sum(proposed_pairs, |b| b.continuity),
+                sum(actual_pairs, |b| b.continuity),
+            ),
+            (
+                "proportionality penalty",
+                -penalty(proposed_loads),
+                -penalty(actual_loads),
+            ),
+            ("total", *proposed_score, *actual_score),
+        ];
+        for (part, proposed, actual) in rows {
+            score.push(vec![
+                Cell::text(part),
+                Cell::Int(proposed),
+                Cell::Int(actual),
+                Cell::Int(proposed - actual),
+                Cell::text(self.provenance.clone()),
+            ]);
         }
+        score
     }
 
-    let mut score = Section::new(
-        "score",
-        "Score, in points (higher is better)",
-        vec![
-            col("part", "part", None),
-            col("proposed", "proposed", Some("points")),
-            col("actual", "actual", Some("points")),
-            col("difference", "proposed − actual", Some("points")),
-            col("provenance", "provenance", None),
-        ],
-    );
-    let sum = |pairs: &[pairing::Breakdown], f: fn(&pairing::Breakdown) -> i64| -> i64 {
-        pairs.iter().map(f).sum()
-    };
-    let penalty = |loads: &[pairing::Load]| -> i64 { loads.iter().map(|l| l.penalty).sum() };
-    let rows: [(&str, i64, i64); 5] = [
-        (
-            "fit (shared tags)",
-            sum(&proposed_pairs, |b| b.fit),
-            sum(&actual_pairs, |b| b.fit),
-        ),
-        (
-            "gap (richest to poorest)",
-            sum(&proposed_pairs, |b| b.gap),
-            sum(&actual_pairs, |b| b.gap),
-        ),
-        (
-            "continuity",
-            sum(&proposed_pairs, |b| b.continuity),
-            sum(&actual_pairs, |b| b.continuity),
-        ),
-        (
-            "proportionality penalty",
-            -penalty(&proposed_loads),
-            -penalty(&actual_loads),
-        ),
-        ("total", proposed_score, actual_score),
-    ];
-    for (part, proposed, actual) in rows {
-        score.push(vec![
-            Cell::text(part),
-            Cell::Int(proposed),
-            Cell::Int(actual),
-            Cell::Int(proposed - actual),
-            Cell::text(provenance.clone()),
-        ]);
+    /// Each proposed pair's points.
+    fn breakdown(&self) -> Section {
+        let (ctx, model) = (self.ctx, self.model);
+        let mut breakdown = Section::new(
+            "breakdown",
+            "Each proposed pair's points",
+            vec![
+                col("provider", "provider", None),
+                col("recipient", "recipient", None),
+                col("share", "share of total need", Some("percent")),
+                col("fit", "fit", Some("points")),
+                col("shared", "shared tags", None),
+                col("gap", "gap", Some("points")),
+                col("continuity", "continuity", Some("points")),
+                col("total", "total", Some("points")),
+                col("provenance", "provenance", None),
+            ],
+        );
+        for b in &self.proposed.1 {
+            breakdown.push(vec![
+                Cell::text(label(ctx, &model.providers[b.provider])),
+                Cell::text(label(ctx, &model.units[b.recipient])),
+                Cell::number(self.per_point(b.units), 2),
+                Cell::Int(b.fit),
+                Cell::text(b.shared.join(" ")),
+                Cell::Int(b.gap),
+                Cell::Int(b.continuity),
+                Cell::Int(b.total()),
+                Cell::text(self.provenance.clone()),
+            ]);
+        }
+        breakdown
     }
 
-    let mut breakdown = Section::new(
-        "breakdown",
-        "Each proposed pair's points",
-        vec![
-            col("provider", "provider", None),
-            col("recipient", "recipient", None),
-            col("share", "share of total need", Some("percent")),
-            col("fit", "fit", Some("points")),
-            col("shared", "shared tags", None),
-            col("gap", "gap", Some("points")),
-            col("continuity", "continuity", Some("points")),
-            col("total", "total", Some("points")),
-            col("provenance", "provenance", None),
-        ],
-    );
-    for b in &proposed_pairs {
-        breakdown.push(vec![
-            Cell::text(label(ctx, &model.providers[b.provider])),
-            Cell::text(label(ctx, &model.units[b.recipient])),
-            Cell::number(per_point(b.units), 2),
-            Cell::Int(b.fit),
-            Cell::text(b.shared.join(" ")),
-            Cell::Int(b.gap),
-            Cell::Int(b.continuity),
-            Cell::Int(b.total()),
-            Cell::text(provenance.clone()),
-        ]);
-    }
-
-    let counties = hand_down(ctx, model, proposal, &provenance)?;
-    let mut sections = vec![
-        score,
-        recipients,
-        differences,
-        counties,
-        providers,
-        breakdown,
-    ];
-    if !explain.is_empty() {
+    /// Why not these pairs? The cost of forcing each, searched to the end.
+    fn explain(&self, explain: &[(usize, usize)]) -> Result<Section, ReportError> {
+        let (ctx, model) = (self.ctx, self.model);
         let mut why = Section::new(
             "explain",
             "Why not? The cost of forcing a pair",
@@ -579,7 +682,7 @@ fn render(
             ],
         );
         for &(p, r) in explain {
-            let answer = pairing::why_not(problem, proposal, p, r)
+            let answer = pairing::why_not(&model.problem, self.proposal, p, r)
                 .map_err(|e| ReportError::Invalid(model.unpairable(ctx, &e)))?;
             why.push(vec![
                 Cell::text(format!(
@@ -590,63 +693,66 @@ fn render(
                 Cell::text(if answer.chosen { "yes" } else { "no" }),
                 cost_cell(&answer),
                 Cell::text(moves_text(ctx, model, &answer.moves)),
-                Cell::text(provenance.clone()),
+                Cell::text(self.provenance.clone()),
             ]);
         }
-        sections.insert(1, why);
+        Ok(why)
     }
 
-    let weights = problem.weights;
-    let years: Vec<String> = model.years.iter().map(u16::to_string).collect();
-    let mut notes = vec![
-        format!(
-            "Pairs in {year}: {} providers, {} recipient units (prefectures, and divisions where no prefecture encloses them); a split unit takes as many providers as it has today.",
-            model.providers.len(),
-            model.units.len()
-        ),
-        format!(
-            "Need: registered poor; capacity: fiscal revenue less nested providers'; statistics of {} (the latest at or before {year}, else the earliest after). Every figure is {provenance}.",
-            years.join(", ")
-        ),
-        format!(
-            "Weights, points per unit of need (a unit is 1/{} of all need): fit {} per shared tag, gap up to {}, continuity {}, proportionality {} per unit off the capacity share (×2 beyond 10%, ×4 beyond 30%). Change them with --weights.",
-            units.total, weights.fit, weights.gap, weights.continuity, weights.proportionality
-        ),
-        if proposal.proven() {
+    fn notes(&self, year: Year) -> Vec<String> {
+        let (ctx, model, proposal) = (self.ctx, self.model, self.proposal);
+        let problem = &model.problem;
+        let provenance = &self.provenance;
+        let weights = problem.weights;
+        let years: Vec<String> = model.years.iter().map(u16::to_string).collect();
+        let mut notes = vec![
             format!(
-                "The proposal is optimal for these weights: branch and bound finished after {} node(s); its certificate checks.",
-                proposal.nodes
-            )
-        } else {
+                "Pairs in {year}: {} providers, {} recipient units (prefectures, and divisions where no prefecture encloses them); a split unit takes as many providers as it has today.",
+                model.providers.len(),
+                model.units.len()
+            ),
             format!(
-                "The search stopped at its node limit: no pairing scores more than {}.",
-                proposal.bound
-            )
-        },
-    ];
-    notes.push(format!(
-        "The cost of forcing a pair back is exact where shown as a number; '≤ N' is the cost of the best pairing found holding it within {DIFFERENCE_NODES} search nodes. --explain PROVIDER=RECIPIENT searches to the end."
-    ));
-    if model.simulated_inputs {
-        notes.push(
-            "Some inputs are simulated (the demo's generated statistics): so is every score."
-                .into(),
-        );
-    }
-    if !problem.fixed.is_empty() || !problem.forbidden.is_empty() {
+                "Need: registered poor; capacity: fiscal revenue less nested providers'; statistics of {} (the latest at or before {year}, else the earliest after). Every figure is {provenance}.",
+                years.join(", ")
+            ),
+            format!(
+                "Weights, points per unit of need (a unit is 1/{} of all need): fit {} per shared tag, gap up to {}, continuity {}, proportionality {} per unit off the capacity share (×2 beyond 10%, ×4 beyond 30%). Change them with --weights.",
+                self.units.total,
+                weights.fit,
+                weights.gap,
+                weights.continuity,
+                weights.proportionality
+            ),
+            if proposal.proven() {
+                format!(
+                    "The proposal is optimal for these weights: branch and bound finished after {} node(s); its certificate checks.",
+                    proposal.nodes
+                )
+            } else {
+                format!(
+                    "The search stopped at its node limit: no pairing scores more than {}.",
+                    proposal.bound
+                )
+            },
+        ];
         notes.push(format!(
-            "Fixed: {}; forbidden: {}.",
-            pairs_text(ctx, model, &problem.fixed),
-            pairs_text(ctx, model, &problem.forbidden)
+            "The cost of forcing a pair back is exact where shown as a number; '≤ N' is the cost of the best pairing found holding it within {DIFFERENCE_NODES} search nodes. --explain PROVIDER=RECIPIENT searches to the end."
         ));
+        if model.simulated_inputs {
+            notes.push(
+                "Some inputs are simulated (the demo's generated statistics): so is every score."
+                    .into(),
+            );
+        }
+        if !problem.fixed.is_empty() || !problem.forbidden.is_empty() {
+            notes.push(format!(
+                "Fixed: {}; forbidden: {}.",
+                pairs_text(ctx, model, &problem.fixed),
+                pairs_text(ctx, model, &problem.forbidden)
+            ));
+        }
+        notes
     }
-    Ok(Report {
-        report: "pair",
-        title: format!("Proposed pairing, {year}"),
-        program: ctx.program.name_en.clone(),
-        notes,
-        sections,
-    })
 }
 
 /// Nesting, recipient side: each unit's counties handed down to the providers proposed for it,

@@ -102,139 +102,11 @@ pub async fn place(
     let day = Date::new(round.get() as i16, 1, 1)
         .map_err(|e| ReportError::Invalid(format!("round {round}: {e}")))?;
     let modelled = Instant::now();
-
-    let post_index: HashMap<&str, usize> = posts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    let person_index: HashMap<&str, usize> = people
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    // Who is away on the day, how full each post is, and each person's history.
-    let mut busy = vec![false; people.len()];
-    let mut filled = vec![0u32; posts.len()];
-    let mut history: Vec<Vec<usize>> = vec![Vec::new(); people.len()];
-    let mut last: Vec<Option<&Posting>> = vec![None; people.len()];
-    let mut last_batch = 0u32;
-    for posting in &postings {
-        let (Some(&p), Some(&q)) = (
-            person_index.get(posting.person.as_str()),
-            post_index.get(posting.post.as_str()),
-        ) else {
-            continue;
-        };
-        if posting.start <= day && day <= posting.end {
-            busy[p] = true;
-            filled[q] += 1;
-        }
-        history[p].push(q);
-        if last[p].is_none_or(|l| l.start < posting.start) {
-            last[p] = Some(posting);
-        }
-        last_batch = last_batch.max(posting.batch.unwrap_or(0));
-    }
-    // Per (provider, specialty), the posts with open seats in the provider's paired areas.
-    let mut paired: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
-    for pair in ctx.frame.pairs.iter().filter(|p| p.active_in(round)) {
-        paired
-            .entry(&pair.provider)
-            .or_default()
-            .push(&pair.recipient);
-    }
-    let mut open_posts: HashMap<(&RegionCode, &str), Vec<u32>> = HashMap::new();
-    let mut serving_of: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
-    let mut seats = Vec::new();
-    let mut post_of_slot = Vec::new();
-    for (q, post) in posts.iter().enumerate() {
-        let open = post.seats.saturating_sub(filled[q]);
-        if open == 0 {
-            continue;
-        }
-        let slot = seats.len() as u32;
-        seats.push(open);
-        post_of_slot.push(q);
-        // The providers whose pairs enclose the post's area, worked out once per area.
-        let serving = serving_of.entry(&post.recipient).or_insert_with(|| {
-            paired
-                .iter()
-                .filter(|(_, areas)| {
-                    areas
-                        .iter()
-                        .any(|area| ctx.tree.is_within(&post.recipient, area))
-                })
-                .map(|(provider, _)| *provider)
-                .collect()
-        });
-        for provider in serving.iter() {
-            open_posts
-                .entry((provider, post.specialty.as_str()))
-                .or_default()
-                .push(slot);
-        }
-    }
-    let available: Vec<usize> = (0..people.len()).filter(|&p| !busy[p]).collect();
-    let mut round_problem = Round {
-        people: 0,
-        seats,
-        arcs: Vec::new(),
-        unplaced: UNPLACED,
-    };
-    // The people with a candidate post, in the round's order; the others stay unplaced
-    // whatever the solver does and are left out of it.
-    let mut in_round: Vec<usize> = Vec::with_capacity(available.len());
-    let mut candidates: Vec<Vec<Candidate>> = Vec::with_capacity(available.len());
-    let mut without_candidate = 0usize;
-    for &p in &available {
-        let person = &people[p];
-        let served: HashSet<usize> = history[p].iter().copied().collect();
-        let areas: HashSet<&RegionCode> = history[p].iter().map(|&q| &posts[q].recipient).collect();
-        let mut own: Vec<Candidate> = open_posts
-            .get(&(&person.provider, person.specialty.as_str()))
-            .map(|slots| {
-                slots
-                    .iter()
-                    .map(|&s| {
-                        let q = post_of_slot[s as usize];
-                        let post = &posts[q];
-                        let same_host = served.contains(&q);
-                        let same_area = !same_host && areas.contains(&post.recipient);
-                        let occupancy = OCCUPANCY * i64::from(filled[q]) / i64::from(post.seats);
-                        let speaks = person.languages.meets(&post.languages);
-                        Candidate {
-                            post: s,
-                            cost: BASE
-                                - if same_host { SAME_HOST } else { 0 }
-                                - if same_area { SAME_AREA } else { 0 }
-                                + occupancy
-                                + if speaks { 0 } else { LANGUAGE },
-                            same_host,
-                            same_area,
-                            occupancy,
-                            speaks,
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        own.sort_by_key(|c| (c.cost, c.post));
-        own.truncate(MAX_CANDIDATES);
-        if own.is_empty() {
-            without_candidate += 1;
-            continue;
-        }
-        let slot = in_round.len() as u32;
-        for c in &own {
-            round_problem.arcs.push((slot, c.post, c.cost));
-        }
-        in_round.push(p);
-        candidates.push(own);
-    }
-    round_problem.people = in_round.len();
-    let model = modelled.elapsed();
-    let placed = placement::place(&round_problem).map_err(|e| {
+    let on_day = Occupancy::on(&people, &posts, &postings, day);
+    let open = OpenSeats::of(&ctx, &posts, &on_day.filled, round);
+    let model = Model::build(&people, &posts, &on_day, &open);
+    let model_time = modelled.elapsed();
+    let placed = placement::place(&model.round).map_err(|e| {
         ReportError::Inconsistent(format!(
             "the placement's certificate failed ({e}); please report"
         ))
@@ -244,121 +116,28 @@ pub async fn place(
         || posts.iter().any(|p| p.provenance.is_simulated());
     let provenance = computed_label(simulated);
     let placed_count = placed.arc_of.iter().flatten().count();
-    let open_total: u64 = round_problem.seats.iter().map(|&s| u64::from(s)).sum();
-    let open_left: u64 = placed.open.iter().map(|&s| u64::from(s)).sum();
-    let mut summary = Section::new(
-        "round",
-        format!("Placement round {round} (from {day})"),
-        vec![
-            col("measure", "measure", None),
-            col("value", "value", None),
-            col("provenance", "provenance", None),
-        ],
-    );
-    let mut line = |label: &str, value: Cell| {
-        summary.push(vec![Cell::text(label), value, Cell::text(&provenance)]);
-    };
-    line("people available", Cell::count(available.len() as u64));
-    line(
-        "posts with open seats",
-        Cell::count(round_problem.seats.len() as u64),
-    );
-    line("open seats", Cell::count(open_total));
-    line(
-        "candidate postings considered",
-        Cell::count(round_problem.arcs.len() as u64),
-    );
-    line("people placed", Cell::count(placed_count as u64));
-    line(
-        "people without a candidate post (no open post of their specialty in their provider's pairs)",
-        Cell::count(without_candidate as u64),
-    );
-    line(
-        "people left unplaced",
-        Cell::count((available.len() - placed_count) as u64),
-    );
-    line("seats left open", Cell::count(open_left));
-    line("total cost of the postings", Cell::Int(placed.cost as i64));
-    line("solver", Cell::text(placed.solver()));
-
-    let mut section = Section::new(
-        "postings",
-        format!("Proposed postings, round {round}"),
-        vec![
-            col("person", "person", None),
-            col("provider", "provider", None),
-            col("specialty", "specialty", None),
-            col("post", "post", None),
-            col("host", "host institution", None),
-            col("recipient", "recipient", None),
-            col("role", "role", None),
-            col("start", "start", None),
-            col("end", "end", None),
-            col("batch", "batch", None),
-            col("cost", "cost", None),
-            col("why", "why", None),
-            col("runner_up", "runner-up", None),
-            col("provenance", "provenance", None),
-        ],
-    );
+    let summary = round_section(round, day, &model, &placed, &provenance);
     let limit = options.limit.unwrap_or(usize::MAX);
-    for (slot, &p) in in_round.iter().enumerate() {
-        if section.rows.len() >= limit {
-            break;
-        }
-        let Some(k) = placed.arc_of[slot] else {
-            continue;
-        };
-        let person = &people[p];
-        let chosen = round_problem.arcs[k].1;
-        let own = &candidates[slot];
-        let Some(c) = own.iter().find(|c| c.post == chosen) else {
-            continue;
-        };
-        let post = &posts[post_of_slot[chosen as usize]];
-        let role = last[p].map_or(Role::Professional, |l| l.role);
-        let (end, batch) = match role {
-            Role::Cadre => (
-                day.saturating_add(jiff::Span::new().years(3)),
-                Some(last_batch + 1),
-            ),
-            Role::Professional => (day.saturating_add(jiff::Span::new().months(12)), None),
-        };
-        let end = end.saturating_sub(jiff::Span::new().days(1));
-        let runner_up = own
-            .iter()
-            .find(|o| o.post != chosen)
-            .map(|o| {
-                let q = &posts[post_of_slot[o.post as usize]];
-                format!("{} ({:+})", q.id, o.cost - c.cost)
-            })
-            .unwrap_or_else(|| "none: the only candidate".into());
-        section.push(vec![
-            Cell::text(person.id.as_str()),
-            Cell::text(ctx.name(&person.provider)),
-            Cell::text(&person.specialty),
-            Cell::text(post.id.as_str()),
-            Cell::text(&post.host_institution),
-            Cell::text(ctx.name(&post.recipient)),
-            Cell::text(role.code()),
-            Cell::text(day.to_string()),
-            Cell::text(end.to_string()),
-            Cell::opt(batch.map(|b| Cell::count(u64::from(b)))),
-            Cell::Int(c.cost),
-            Cell::text(why(person, post, c)),
-            Cell::text(runner_up),
-            Cell::text(&provenance),
-        ]);
-    }
+    let proposed = Proposed {
+        ctx: &ctx,
+        people: &people,
+        posts: &posts,
+        on_day: &on_day,
+        open: &open,
+        model: &model,
+        placed: &placed,
+        day,
+    };
+    let section = proposed.section(round, &provenance, limit);
     let calendar = rotation_calendar(&ctx, &posts, &postings, day, &provenance, limit);
     let times = PlaceTimes {
         load,
-        model,
+        model: model_time,
         solve: placed.solve_time,
         total: started.elapsed(),
-        people: in_round.len(),
-        posts: round_problem.seats.len(),
-        arcs: round_problem.arcs.len(),
+        people: model.in_round.len(),
+        posts: model.round.seats.len(),
+        arcs: model.round.arcs.len(),
         method: placed.solver(),
     };
     let mut notes = vec![format!(
@@ -388,6 +167,336 @@ pub async fn place(
         },
         times,
     ))
+}
+
+/// Who is away on the round's first day, how full each post is then, and each person's
+/// history (the posts they served, their latest posting).
+struct Occupancy<'a> {
+    busy: Vec<bool>,
+    filled: Vec<u32>,
+    history: Vec<Vec<usize>>,
+    last: Vec<Option<&'a Posting>>,
+    last_batch: u32,
+}
+
+impl<'a> Occupancy<'a> {
+    fn on(people: &[Person], posts: &[Post], postings: &'a [Posting], day: Date) -> Self {
+        let post_index: HashMap<&str, usize> = posts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        let person_index: HashMap<&str, usize> = people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        let mut o = Occupancy {
+            busy: vec![false; people.len()],
+            filled: vec![0u32; posts.len()],
+            history: vec![Vec::new(); people.len()],
+            last: vec![None; people.len()],
+            last_batch: 0,
+        };
+        for posting in postings {
+            let (Some(&p), Some(&q)) = (
+                person_index.get(posting.person.as_str()),
+                post_index.get(posting.post.as_str()),
+            ) else {
+                continue;
+            };
+            if posting.start <= day && day <= posting.end {
+                o.busy[p] = true;
+                o.filled[q] += 1;
+            }
+            o.history[p].push(q);
+            if o.last[p].is_none_or(|l| l.start < posting.start) {
+                o.last[p] = Some(posting);
+            }
+            o.last_batch = o.last_batch.max(posting.batch.unwrap_or(0));
+        }
+        o
+    }
+}
+
+/// The posts with open seats, each a slot of the round; and per (provider, specialty), the
+/// slots in the provider's paired areas.
+struct OpenSeats<'a> {
+    seats: Vec<u32>,
+    post_of_slot: Vec<usize>,
+    open_posts: HashMap<(&'a RegionCode, &'a str), Vec<u32>>,
+}
+
+impl<'a> OpenSeats<'a> {
+    fn of(ctx: &'a Context, posts: &'a [Post], filled: &[u32], round: Year) -> Self {
+        let mut paired: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
+        for pair in ctx.frame.pairs.iter().filter(|p| p.active_in(round)) {
+            paired
+                .entry(&pair.provider)
+                .or_default()
+                .push(&pair.recipient);
+        }
+        let mut open = OpenSeats {
+            seats: Vec::new(),
+            post_of_slot: Vec::new(),
+            open_posts: HashMap::new(),
+        };
+        let mut serving_of: HashMap<&RegionCode, Vec<&RegionCode>> = HashMap::new();
+        for (q, post) in posts.iter().enumerate() {
+            let seats = post.seats.saturating_sub(filled[q]);
+            if seats == 0 {
+                continue;
+            }
+            let slot = open.seats.len() as u32;
+            open.seats.push(seats);
+            open.post_of_slot.push(q);
+            // The providers whose pairs enclose the post's area, worked out once per area.
+            let serving = serving_of.entry(&post.recipient).or_insert_with(|| {
+                paired
+                    .iter()
+                    .filter(|(_, areas)| {
+                        areas
+                            .iter()
+                            .any(|area| ctx.tree.is_within(&post.recipient, area))
+                    })
+                    .map(|(provider, _)| *provider)
+                    .collect()
+            });
+            for provider in serving.iter() {
+                open.open_posts
+                    .entry((provider, post.specialty.as_str()))
+                    .or_default()
+                    .push(slot);
+            }
+        }
+        open
+    }
+}
+
+/// The round as the solver sees it: the people with a candidate post, in the round's order,
+/// and their candidates (the others stay unplaced whatever the solver does and are left out).
+struct Model {
+    round: Round,
+    available: usize,
+    in_round: Vec<usize>,
+    candidates: Vec<Vec<Candidate>>,
+    without_candidate: usize,
+}
+
+impl Model {
+    fn build(people: &[Person], posts: &[Post], on_day: &Occupancy, open: &OpenSeats) -> Model {
+        let available: Vec<usize> = (0..people.len()).filter(|&p| !on_day.busy[p]).collect();
+        let mut model = Model {
+            round: Round {
+                people: 0,
+                seats: open.seats.clone(),
+                arcs: Vec::new(),
+                unplaced: UNPLACED,
+            },
+            available: available.len(),
+            in_round: Vec::with_capacity(available.len()),
+            candidates: Vec::with_capacity(available.len()),
+            without_candidate: 0,
+        };
+        for &p in &available {
+            let own = candidates(&people[p], &on_day.history[p], posts, on_day, open);
+            if own.is_empty() {
+                model.without_candidate += 1;
+                continue;
+            }
+            let slot = model.in_round.len() as u32;
+            for c in &own {
+                model.round.arcs.push((slot, c.post, c.cost));
+            }
+            model.in_round.push(p);
+            model.candidates.push(own);
+        }
+        model.round.people = model.in_round.len();
+        model
+    }
+}
+
+/// A person's candidate posts, the cheapest [`MAX_CANDIDATES`], cheapest first.
+fn candidates(
+    person: &Person,
+    history: &[usize],
+    posts: &[Post],
+    on_day: &Occupancy,
+    open: &OpenSeats,
+) -> Vec<Candidate> {
+    let served: HashSet<usize> = history.iter().copied().collect();
+    let areas: HashSet<&RegionCode> = history.iter().map(|&q| &posts[q].recipient).collect();
+    let Some(slots) = open
+        .open_posts
+        .get(&(&person.provider, person.specialty.as_str()))
+    else {
+        return Vec::new();
+    };
+    let mut own: Vec<Candidate> = slots
+        .iter()
+        .map(|&s| {
+            let q = open.post_of_slot[s as usize];
+            let post = &posts[q];
+            let same_host = served.contains(&q);
+            let same_area = !same_host && areas.contains(&post.recipient);
+            let occupancy = OCCUPANCY * i64::from(on_day.filled[q]) / i64::from(post.seats);
+            let speaks = person.languages.meets(&post.languages);
+            Candidate {
+                post: s,
+                cost: BASE
+                    - if same_host { SAME_HOST } else { 0 }
+                    - if same_area { SAME_AREA } else { 0 }
+                    + occupancy
+                    + if speaks { 0 } else { LANGUAGE },
+                same_host,
+                same_area,
+                occupancy,
+                speaks,
+            }
+        })
+        .collect();
+    own.sort_by_key(|c| (c.cost, c.post));
+    own.truncate(MAX_CANDIDATES);
+    own
+}
+
+/// The round's headline figures.
+fn round_section(
+    round: Year,
+    day: Date,
+    model: &Model,
+    placed: &placement::Placed,
+    provenance: &str,
+) -> Section {
+    let placed_count = placed.arc_of.iter().flatten().count();
+    let open_total: u64 = model.round.seats.iter().map(|&s| u64::from(s)).sum();
+    let open_left: u64 = placed.open.iter().map(|&s| u64::from(s)).sum();
+    let mut summary = Section::new(
+        "round",
+        format!("Placement round {round} (from {day})"),
+        vec![
+            col("measure", "measure", None),
+            col("value", "value", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    let mut line = |label: &str, value: Cell| {
+        summary.push(vec![Cell::text(label), value, Cell::text(provenance)]);
+    };
+    line("people available", Cell::count(model.available as u64));
+    line(
+        "posts with open seats",
+        Cell::count(model.round.seats.len() as u64),
+    );
+    line("open seats", Cell::count(open_total));
+    line(
+        "candidate postings considered",
+        Cell::count(model.round.arcs.len() as u64),
+    );
+    line("people placed", Cell::count(placed_count as u64));
+    line(
+        "people without a candidate post (no open post of their specialty in their provider's pairs)",
+        Cell::count(model.without_candidate as u64),
+    );
+    line(
+        "people left unplaced",
+        Cell::count((model.available - placed_count) as u64),
+    );
+    line("seats left open", Cell::count(open_left));
+    line("total cost of the postings", Cell::Int(placed.cost as i64));
+    line("solver", Cell::text(placed.solver()));
+    summary
+}
+
+/// The solved round, for listing its postings.
+struct Proposed<'a> {
+    ctx: &'a Context,
+    people: &'a [Person],
+    posts: &'a [Post],
+    on_day: &'a Occupancy<'a>,
+    open: &'a OpenSeats<'a>,
+    model: &'a Model,
+    placed: &'a placement::Placed,
+    day: Date,
+}
+
+impl Proposed<'_> {
+    /// The proposed postings (at most `limit`), each with its term, why and its runner-up.
+    fn section(&self, round: Year, provenance: &str, limit: usize) -> Section {
+        let mut section = Section::new(
+            "postings",
+            format!("Proposed postings, round {round}"),
+            vec![
+                col("person", "person", None),
+                col("provider", "provider", None),
+                col("specialty", "specialty", None),
+                col("post", "post", None),
+                col("host", "host institution", None),
+                col("recipient", "recipient", None),
+                col("role", "role", None),
+                col("start", "start", None),
+                col("end", "end", None),
+                col("batch", "batch", None),
+                col("cost", "cost", None),
+                col("why", "why", None),
+                col("runner_up", "runner-up", None),
+                col("provenance", "provenance", None),
+            ],
+        );
+        for (slot, &p) in self.model.in_round.iter().enumerate() {
+            if section.rows.len() >= limit {
+                break;
+            }
+            if let Some(mut row) = self.row(slot, p) {
+                row.push(Cell::text(provenance));
+                section.push(row);
+            }
+        }
+        section
+    }
+
+    /// The posting proposed for the `slot`-th person of the round (`people[p]`), if any.
+    fn row(&self, slot: usize, p: usize) -> Option<Vec<Cell>> {
+        let k = self.placed.arc_of[slot]?;
+        let person = &self.people[p];
+        let chosen = self.model.round.arcs[k].1;
+        let own = &self.model.candidates[slot];
+        let c = own.iter().find(|c| c.post == chosen)?;
+        let post = &self.posts[self.open.post_of_slot[chosen as usize]];
+        let role = self.on_day.last[p].map_or(Role::Professional, |l| l.role);
+        let day = self.day;
+        let (end, batch) = match role {
+            Role::Cadre => (
+                day.saturating_add(jiff::Span::new().years(3)),
+                Some(self.on_day.last_batch + 1),
+            ),
+            Role::Professional => (day.saturating_add(jiff::Span::new().months(12)), None),
+        };
+        let end = end.saturating_sub(jiff::Span::new().days(1));
+        let runner_up = own
+            .iter()
+            .find(|o| o.post != chosen)
+            .map(|o| {
+                let q = &self.posts[self.open.post_of_slot[o.post as usize]];
+                format!("{} ({:+})", q.id, o.cost - c.cost)
+            })
+            .unwrap_or_else(|| "none: the only candidate".into());
+        Some(vec![
+            Cell::text(person.id.as_str()),
+            Cell::text(self.ctx.name(&person.provider)),
+            Cell::text(&person.specialty),
+            Cell::text(post.id.as_str()),
+            Cell::text(&post.host_institution),
+            Cell::text(self.ctx.name(&post.recipient)),
+            Cell::text(role.code()),
+            Cell::text(day.to_string()),
+            Cell::text(end.to_string()),
+            Cell::opt(batch.map(|b| Cell::count(u64::from(b)))),
+            Cell::Int(c.cost),
+            Cell::text(why(person, post, c)),
+            Cell::text(runner_up),
+        ])
+    }
 }
 
 /// How far ahead the rotation calendar looks for seats falling vacant and batches ending.

@@ -196,28 +196,9 @@ pub async fn publish(
         ("recipients.html".into(), "Recipients".into()),
         ("iati/index.html".into(), "IATI files".into()),
     ];
-    let listing = |title: &str, stems: Vec<(String, String)>| -> Report {
-        let mut section = report::Section::new(
-            "pages",
-            title,
-            vec![
-                report::col("name", "name", None),
-                report::col("page", "page", None),
-            ],
-        );
-        for (label, stem) in stems {
-            section.push(vec![Cell::text(label), Cell::text(format!("{stem}.html"))]);
-        }
-        Report {
-            report: "listing",
-            title: title.to_owned(),
-            program: ctx.program.name_en.clone(),
-            notes: Vec::new(),
-            sections: vec![section],
-        }
-    };
     pages.push(Page {
         report: listing(
+            &ctx,
             "Providers",
             ctx.providers
                 .iter()
@@ -228,6 +209,7 @@ pub async fn publish(
     });
     pages.push(Page {
         report: listing(
+            &ctx,
             "Recipient prefectures",
             prefectures
                 .iter()
@@ -263,7 +245,37 @@ pub async fn publish(
     };
     let written = iati::export(store, &options, &out.join("iati")).await?;
     files += written.len();
-    // The IATI directory's own index, so the link works from disk too.
+    write_iati_index(out, &written)?;
+    Ok(Published {
+        pages: pages.len() + 1,
+        files: files + 1,
+    })
+}
+
+/// A page listing other pages: each one's name and file.
+fn listing(ctx: &Context, title: &str, stems: Vec<(String, String)>) -> Report {
+    let mut section = report::Section::new(
+        "pages",
+        title,
+        vec![
+            report::col("name", "name", None),
+            report::col("page", "page", None),
+        ],
+    );
+    for (label, stem) in stems {
+        section.push(vec![Cell::text(label), Cell::text(format!("{stem}.html"))]);
+    }
+    Report {
+        report: "listing",
+        title: title.to_owned(),
+        program: ctx.program.name_en.clone(),
+        notes: Vec::new(),
+        sections: vec![section],
+    }
+}
+
+/// The IATI directory's own index, so the link works from disk too.
+fn write_iati_index(out: &Path, written: &[iati::Written]) -> Result<(), PublishError> {
     let iati_index = html! {
         (DOCTYPE)
         html lang="en" {
@@ -272,7 +284,7 @@ pub async fn publish(
                 nav { a href="../index.html" { "Summary" } }
                 h1 { "IATI 2.03 files" }
                 ul {
-                    @for w in &written {
+                    @for w in written {
                         @let file = w.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
                         li { a href=(file) { (file) } " — " (w.kind) }
                     }
@@ -283,9 +295,5 @@ pub async fn publish(
     write(
         &out.join("iati/index.html"),
         iati_index.into_string().as_bytes(),
-    )?;
-    Ok(Published {
-        pages: pages.len() + 1,
-        files: files + 1,
-    })
+    )
 }

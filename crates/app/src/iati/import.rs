@@ -162,8 +162,8 @@ impl Reader<'_> {
             .map(str::to_owned)
     }
 
-    fn activity(&mut self, a: Node, records: &mut Records, origins: &mut Origins) {
-        // Structure: known children, in order, the required ones present.
+    /// Structure: known children, in order, the required ones present.
+    fn check_structure(&mut self, a: Node) {
         let mut last = 0;
         for child in a.children().filter(Node::is_element) {
             let name = child.tag_name().name();
@@ -192,6 +192,149 @@ impl Reader<'_> {
         for v in a.descendants().filter(|n| n.has_tag_name("value")) {
             self.attr(v, "value-date");
         }
+    }
+
+    /// The recipient area: the location's region code.
+    fn recipient(&mut self, a: Node) -> Option<RegionCode> {
+        match a
+            .children()
+            .find(|n| n.has_tag_name("location"))
+            .and_then(|l| l.attribute("ref").map(|r| (l, r)))
+        {
+            Some((l, r)) => match RegionCode::parse(r) {
+                Ok(code) => Some(code),
+                Err(e) => {
+                    self.report(l, "location/@ref", e.to_string());
+                    None
+                }
+            },
+            None => {
+                self.report(
+                    a,
+                    "location/@ref",
+                    "missing: the recipient area's region code",
+                );
+                None
+            }
+        }
+    }
+
+    /// The category of the activity's DAC sector.
+    fn category(&mut self, a: Node) -> Option<Category> {
+        {
+            let sector = a
+                .children()
+                .filter(|n| n.has_tag_name("sector"))
+                .find(|n| n.attribute("vocabulary").is_none_or(|v| v == "1"));
+            let code = sector.and_then(|s| s.attribute("code"));
+            match Category::ALL
+                .into_iter()
+                .find(|c| Some(dac_sector(*c)) == code)
+            {
+                Some(c) => Some(c),
+                None => {
+                    self.report(
+                        sector.unwrap_or(a),
+                        "sector/@code",
+                        format!("{code:?} is not a DAC sector Counterpart maps to a category"),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    /// The status: Counterpart's own tag, else the IATI activity status.
+    fn status(&mut self, a: Node) -> Option<ProjectStatus> {
+        match own_tag(a, "status:") {
+            Some((n, code)) => match ProjectStatus::parse(&code) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.report(n, "tag/@code", e.to_string());
+                    None
+                }
+            },
+            None => a
+                .children()
+                .find(|n| n.has_tag_name("activity-status"))
+                .and_then(|n| n.attribute("code"))
+                .and_then(|c| match c {
+                    "1" => Some(ProjectStatus::Planned),
+                    "2" => Some(ProjectStatus::UnderConstruction),
+                    "3" => Some(ProjectStatus::Completed),
+                    "4" => Some(ProjectStatus::HandedOver),
+                    "5" | "6" => Some(ProjectStatus::Cancelled),
+                    _ => None,
+                })
+                .or_else(|| {
+                    self.report(a, "activity-status/@code", "missing or not 1–6");
+                    None
+                }),
+        }
+    }
+
+    /// The provenance: Counterpart's own tag, else recorded.
+    fn provenance(&mut self, a: Node) -> Option<Provenance> {
+        match own_tag(a, "provenance:") {
+            Some((n, code)) => {
+                let source = Reader::narrative(n, None).unwrap_or_default();
+                match code.split_once(':') {
+                    Some(("published", confidence)) => {
+                        match Confidence::parse(&confidence.replace("-star", "*")) {
+                            Ok(confidence) => Some(Provenance::Published { source, confidence }),
+                            Err(e) => {
+                                self.report(n, "tag/@code", e.to_string());
+                                None
+                            }
+                        }
+                    }
+                    _ => match Provenance::parse(&code, "", "") {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            self.report(n, "tag/@code", e.to_string());
+                            None
+                        }
+                    },
+                }
+            }
+            None => Some(Provenance::Recorded),
+        }
+    }
+
+    /// The project's year: that of its planned start.
+    fn year(&mut self, a: Node) -> Option<Year> {
+        a.children()
+            .filter(|n| n.has_tag_name("activity-date"))
+            .find(|n| n.attribute("type") == Some("1"))
+            .or_else(|| {
+                self.report(
+                    a,
+                    "activity-date",
+                    "no planned start date (type 1): the project's year",
+                );
+                None
+            })
+            .and_then(|n| self.date(n, "iso-date"))
+            .and_then(|d| Year::new(d.year() as u16).ok())
+    }
+
+    /// The activity's default currency.
+    fn currency(&mut self, a: Node) -> Option<Currency> {
+        match a.attribute("default-currency").map(Currency::parse) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                self.report(a, "iati-activity/@default-currency", e.to_string());
+                None
+            }
+            None => {
+                self.report(a, "iati-activity/@default-currency", "missing");
+                None
+            }
+        }
+    }
+
+    fn activity(&mut self, a: Node, records: &mut Records, origins: &mut Origins) {
+        self.check_structure(a);
         let child = |name: &str| a.children().find(|n| n.has_tag_name(name));
         let Some(identifier) = child("iati-identifier")
             .and_then(|n| n.text())
@@ -229,116 +372,11 @@ impl Reader<'_> {
             Ok(id) => id,
             Err(e) => return self.report(id_node, "iati-identifier", e.to_string()),
         };
-        let recipient = match child("location").and_then(|l| l.attribute("ref").map(|r| (l, r))) {
-            Some((l, r)) => match RegionCode::parse(r) {
-                Ok(code) => Some(code),
-                Err(e) => {
-                    self.report(l, "location/@ref", e.to_string());
-                    None
-                }
-            },
-            None => {
-                self.report(
-                    a,
-                    "location/@ref",
-                    "missing: the recipient area's region code",
-                );
-                None
-            }
-        };
-        let category = {
-            let sector = a
-                .children()
-                .filter(|n| n.has_tag_name("sector"))
-                .find(|n| n.attribute("vocabulary").is_none_or(|v| v == "1"));
-            let code = sector.and_then(|s| s.attribute("code"));
-            match Category::ALL
-                .into_iter()
-                .find(|c| Some(dac_sector(*c)) == code)
-            {
-                Some(c) => Some(c),
-                None => {
-                    self.report(
-                        sector.unwrap_or(a),
-                        "sector/@code",
-                        format!("{code:?} is not a DAC sector Counterpart maps to a category"),
-                    );
-                    None
-                }
-            }
-        };
-        let own = |prefix: &str| -> Option<(Node, String)> {
-            a.children()
-                .filter(|n| {
-                    n.has_tag_name("tag") && n.attribute("vocabulary") == Some(OWN_VOCABULARY)
-                })
-                .find_map(|n| {
-                    n.attribute("code")
-                        .and_then(|c| c.strip_prefix(prefix))
-                        .map(|rest| (n, rest.to_owned()))
-                })
-        };
-        let status = match own("status:") {
-            Some((n, code)) => match ProjectStatus::parse(&code) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.report(n, "tag/@code", e.to_string());
-                    None
-                }
-            },
-            None => child("activity-status")
-                .and_then(|n| n.attribute("code"))
-                .and_then(|c| match c {
-                    "1" => Some(ProjectStatus::Planned),
-                    "2" => Some(ProjectStatus::UnderConstruction),
-                    "3" => Some(ProjectStatus::Completed),
-                    "4" => Some(ProjectStatus::HandedOver),
-                    "5" | "6" => Some(ProjectStatus::Cancelled),
-                    _ => None,
-                })
-                .or_else(|| {
-                    self.report(a, "activity-status/@code", "missing or not 1–6");
-                    None
-                }),
-        };
-        let provenance = match own("provenance:") {
-            Some((n, code)) => {
-                let source = Reader::narrative(n, None).unwrap_or_default();
-                match code.split_once(':') {
-                    Some(("published", confidence)) => {
-                        match Confidence::parse(&confidence.replace("-star", "*")) {
-                            Ok(confidence) => Some(Provenance::Published { source, confidence }),
-                            Err(e) => {
-                                self.report(n, "tag/@code", e.to_string());
-                                None
-                            }
-                        }
-                    }
-                    _ => match Provenance::parse(&code, "", "") {
-                        Ok(p) => Some(p),
-                        Err(e) => {
-                            self.report(n, "tag/@code", e.to_string());
-                            None
-                        }
-                    },
-                }
-            }
-            None => Some(Provenance::Recorded),
-        };
-        let year = a
-            .children()
-            .filter(|n| n.has_tag_name("activity-date"))
-            .find(|n| n.attribute("type") == Some("1"))
-            .or_else(|| {
-                self.report(
-                    a,
-                    "activity-date",
-                    "no planned start date (type 1): the project's year",
-                );
-                None
-            })
-            .and_then(|n| self.date(n, "iso-date"))
-            .and_then(|d| Year::new(d.year() as u16).ok());
+        let recipient = self.recipient(a);
+        let category = self.category(a);
+        let status = self.status(a);
+        let provenance = self.provenance(a);
+        let year = self.year(a);
         let budget =
             match child("budget").and_then(|b| b.children().find(|n| n.has_tag_name("value"))) {
                 Some(v) => self.money(v),
@@ -351,17 +389,7 @@ impl Reader<'_> {
         let title_zh = title
             .and_then(|t| Reader::narrative(t, Some("zh")))
             .unwrap_or_default();
-        let currency = match a.attribute("default-currency").map(Currency::parse) {
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) => {
-                self.report(a, "iati-activity/@default-currency", e.to_string());
-                None
-            }
-            None => {
-                self.report(a, "iati-activity/@default-currency", "missing");
-                None
-            }
-        };
+        let currency = self.currency(a);
         let (
             Some(recipient),
             Some(category),
@@ -692,4 +720,15 @@ pub async fn import_files(
         )
         .await?;
     Ok(bundle.records)
+}
+
+/// Counterpart's own tag whose code starts with `prefix`: the tag and the rest of its code.
+fn own_tag<'a, 'i>(a: Node<'a, 'i>, prefix: &str) -> Option<(Node<'a, 'i>, String)> {
+    a.children()
+        .filter(|n| n.has_tag_name("tag") && n.attribute("vocabulary") == Some(OWN_VOCABULARY))
+        .find_map(|n| {
+            n.attribute("code")
+                .and_then(|c| c.strip_prefix(prefix))
+                .map(|rest| (n, rest.to_owned()))
+        })
 }

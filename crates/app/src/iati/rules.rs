@@ -108,7 +108,18 @@ impl<'a> Checker<'a> {
     fn activity(&mut self, a: Node) {
         // Absent is allowed; present must be a date, not in the future.
         self.date(a, "last-updated-datetime", Some("11.1.1"));
-        // Identifier.
+        self.identifier_rules(a);
+        self.text_rules(a);
+        self.organisation_rules(a);
+        self.date_rules(a);
+        self.sector_and_country_rules(a);
+        self.transaction_rules(a);
+        self.budget_rules(a);
+        self.result_rules(a);
+    }
+
+    /// The identifier and the reporting organisation's ref [1.1.3, 1.1.21, 1.3.1, 1.14.1].
+    fn identifier_rules(&mut self, a: Node) {
         let identifier = child(a, "iati-identifier")
             .and_then(|n| n.text())
             .unwrap_or("");
@@ -131,7 +142,10 @@ impl<'a> Checker<'a> {
         if let Some(n) = child(a, "reporting-org") {
             self.identifier(n, reporting, "1.14.1");
         }
-        // Text.
+    }
+
+    /// Titles and descriptions carry narrative text [4.3.1, 4.4.1].
+    fn text_rules(&mut self, a: Node) {
         for name in ["title", "description"] {
             for n in a.children().filter(|n| n.has_tag_name(name)) {
                 if !Self::has_narrative(n) {
@@ -143,7 +157,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        // Organisations.
+    }
+
+    /// Every organisation has a ref or a narrative [6.10.1].
+    fn organisation_rules(&mut self, a: Node) {
         for n in a.descendants().filter(|n| {
             [
                 "participating-org",
@@ -162,7 +179,10 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        // Dates.
+    }
+
+    /// A start date, dates not in the future, starts before ends [6.11.1, 11.1.2–11.1.5].
+    fn date_rules(&mut self, a: Node) {
         let dates: Vec<(String, Node)> = a
             .children()
             .filter(|n| n.has_tag_name("activity-date"))
@@ -193,7 +213,11 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        // Sectors and recipient countries/regions: activity level or every transaction.
+    }
+
+    /// Sectors and recipient countries: at activity level or on every transaction, with
+    /// percentages that add up [6.2.2, 6.6.2, 6.7.2, 3.6.2, 3.7.1, 3.7.2].
+    fn sector_and_country_rules(&mut self, a: Node) {
         let transactions: Vec<Node> = a
             .children()
             .filter(|n| n.has_tag_name("transaction"))
@@ -230,23 +254,32 @@ impl<'a> Checker<'a> {
             }
             self.percentages(a, &at_activity, name);
         }
-        // Transactions.
-        for t in &transactions {
-            if let Some(d) = child(*t, "transaction-date") {
+    }
+
+    /// Transaction and value dates not in the future [11.2.1, 11.2.2].
+    fn transaction_rules(&mut self, a: Node) {
+        for t in a.children().filter(|n| n.has_tag_name("transaction")) {
+            if let Some(d) = child(t, "transaction-date") {
                 self.date(d, "iso-date", Some("11.2.1"));
             }
-            if let Some(v) = child(*t, "value") {
+            if let Some(v) = child(t, "value") {
                 self.date(v, "value-date", Some("11.2.2"));
             }
         }
-        // Budgets.
+    }
+
+    /// Budget and planned-disbursement periods.
+    fn budget_rules(&mut self, a: Node) {
         for b in a
             .children()
             .filter(|n| n.has_tag_name("budget") || n.has_tag_name("planned-disbursement"))
         {
             self.budget_period(b);
         }
-        // Results.
+    }
+
+    /// Result indicators: references in one place, values as their measure needs [8.8.1–8.11.1].
+    fn result_rules(&mut self, a: Node) {
         for r in a.children().filter(|n| n.has_tag_name("result")) {
             let on_result = child(r, "reference").is_some();
             for i in r.children().filter(|n| n.has_tag_name("indicator")) {

@@ -3,7 +3,9 @@
 use super::context::{Context, computed};
 use super::summary::Headline;
 use super::{Cell, Report, ReportError, Section, col};
-use counterpart_domain::compliance::{Books, Finding, Policy, compliance as check, pace};
+use counterpart_domain::compliance::{
+    Books, Compliance, Finding, Pace, Policy, compliance as check, pace,
+};
 use counterpart_domain::project::{CategoryGroup, TransferKind};
 use counterpart_domain::{Date, Fen, RegionCode, Year};
 use counterpart_store::Store;
@@ -87,27 +89,7 @@ pub async fn compliance(
         county_level_share_min: ctx.program.county_level_share_min,
     };
 
-    let mut section = Section::new(
-        "compliance",
-        "Compliance by provider and year",
-        vec![
-            col("provider", "provider", None),
-            col("year", "year", None),
-            col("quota", "quota (yuan)", Some("fen")),
-            col("committed", "committed (yuan)", Some("fen")),
-            col("disbursed", "disbursed (yuan)", Some("fen")),
-            col("spent", "spent (yuan)", Some("fen")),
-            col("delivered_of_quota", "delivered of quota", Some("percent")),
-            col("arrears", "arrears (yuan)", Some("fen")),
-            col("livelihood", "livelihood", Some("percent")),
-            col("county_level", "county level", Some("percent")),
-            col("funds_delivered", "funds delivered", Some("percent")),
-            col("projects_started", "projects started", Some("percent")),
-            col("projected", "projected for the year (yuan)", Some("fen")),
-            col("findings", "findings", None),
-            col("provenance", "provenance", None),
-        ],
-    );
+    let mut section = compliance_section();
     let (mut checked, mut clean, mut arrears_total, mut simulated_any) =
         (0u64, 0u64, Fen::ZERO, false);
     let mut by_finding: BTreeMap<Finding, u64> = BTreeMap::new();
@@ -124,26 +106,8 @@ pub async fn compliance(
             let (b, simulated) = books.get(&(p.clone(), y)).copied().unwrap_or_default();
             let quota = ctx.quota(p, y);
             let quota_simulated = quota.as_ref().is_some_and(|q| ctx.quota_simulated(q));
-            let mut result = check(&b, quota.as_ref().map(|q| q.amount), &policy);
-            let projection = match (as_of, &quota) {
-                (Some(date), Some(q)) => Some(pace(q.amount, b.disbursed, date)),
-                _ => None,
-            };
-            if let Some(pace) = projection {
-                // Mid-year, money not yet disbursed and projects not yet started are not yet
-                // findings: the year-end checks wait, and the pace decides.
-                result.findings.retain(|f| {
-                    !matches!(
-                        f,
-                        Finding::Arrears
-                            | Finding::FundsNotAllDelivered
-                            | Finding::ProjectsNotAllStarted
-                    )
-                });
-                if pace.shortfall > Fen::ZERO {
-                    result.findings.push(Finding::PaceShortfall);
-                }
-            }
+            let (result, projection) =
+                check_year(&b, quota.as_ref().map(|q| q.amount), &policy, as_of);
             checked += 1;
             clean += u64::from(result.findings.is_empty());
             arrears_total += if projection.is_some() {
@@ -155,28 +119,14 @@ pub async fn compliance(
             for f in &result.findings {
                 *by_finding.entry(*f).or_default() += 1;
             }
-            let findings: Vec<&str> = result.findings.iter().map(|f| f.code()).collect();
-            section.push(vec![
-                Cell::text(ctx.name(p)),
-                Cell::Int(i64::from(y.get())),
-                Cell::opt(result.quota.map(Cell::money)),
-                Cell::money(b.committed),
-                Cell::money(b.disbursed),
-                Cell::money(b.spent),
-                Cell::opt(result.delivered_of_quota.map(Cell::percent)),
-                Cell::money(result.arrears),
-                Cell::percent(result.livelihood_share),
-                Cell::percent(result.county_level_share),
-                Cell::percent(result.funds_delivered),
-                Cell::percent(result.projects_started),
-                Cell::opt(projection.map(|p| Cell::money(p.projected))),
-                Cell::text(if findings.is_empty() {
-                    "none".to_owned()
-                } else {
-                    findings.join(", ")
-                }),
-                Cell::text(computed(simulated || quota_simulated)),
-            ]);
+            section.push(row(
+                ctx.name(p),
+                y,
+                &b,
+                &result,
+                projection,
+                computed(simulated || quota_simulated),
+            ));
         }
     }
     let mut h = Headline::new(&ctx);
@@ -244,4 +194,90 @@ pub async fn compliance(
         notes,
         sections: vec![h.section, section],
     })
+}
+
+/// The compliance table, empty.
+fn compliance_section() -> Section {
+    Section::new(
+        "compliance",
+        "Compliance by provider and year",
+        vec![
+            col("provider", "provider", None),
+            col("year", "year", None),
+            col("quota", "quota (yuan)", Some("fen")),
+            col("committed", "committed (yuan)", Some("fen")),
+            col("disbursed", "disbursed (yuan)", Some("fen")),
+            col("spent", "spent (yuan)", Some("fen")),
+            col("delivered_of_quota", "delivered of quota", Some("percent")),
+            col("arrears", "arrears (yuan)", Some("fen")),
+            col("livelihood", "livelihood", Some("percent")),
+            col("county_level", "county level", Some("percent")),
+            col("funds_delivered", "funds delivered", Some("percent")),
+            col("projects_started", "projects started", Some("percent")),
+            col("projected", "projected for the year (yuan)", Some("fen")),
+            col("findings", "findings", None),
+            col("provenance", "provenance", None),
+        ],
+    )
+}
+
+/// One provider-year checked; with `as_of`, its pace projected to the year's end. Mid-year,
+/// money not yet disbursed and projects not yet started are not yet findings: the year-end
+/// checks wait, and the pace decides.
+fn check_year(
+    b: &Books,
+    quota: Option<Fen>,
+    policy: &Policy,
+    as_of: Option<Date>,
+) -> (Compliance, Option<Pace>) {
+    let mut result = check(b, quota, policy);
+    let projection = match (as_of, quota) {
+        (Some(date), Some(q)) => Some(pace(q, b.disbursed, date)),
+        _ => None,
+    };
+    if let Some(pace) = projection {
+        result.findings.retain(|f| {
+            !matches!(
+                f,
+                Finding::Arrears | Finding::FundsNotAllDelivered | Finding::ProjectsNotAllStarted
+            )
+        });
+        if pace.shortfall > Fen::ZERO {
+            result.findings.push(Finding::PaceShortfall);
+        }
+    }
+    (result, projection)
+}
+
+/// A provider-year's row of the compliance table.
+fn row(
+    provider: String,
+    y: Year,
+    b: &Books,
+    result: &Compliance,
+    projection: Option<Pace>,
+    provenance: String,
+) -> Vec<Cell> {
+    let findings: Vec<&str> = result.findings.iter().map(|f| f.code()).collect();
+    vec![
+        Cell::text(provider),
+        Cell::Int(i64::from(y.get())),
+        Cell::opt(result.quota.map(Cell::money)),
+        Cell::money(b.committed),
+        Cell::money(b.disbursed),
+        Cell::money(b.spent),
+        Cell::opt(result.delivered_of_quota.map(Cell::percent)),
+        Cell::money(result.arrears),
+        Cell::percent(result.livelihood_share),
+        Cell::percent(result.county_level_share),
+        Cell::percent(result.funds_delivered),
+        Cell::percent(result.projects_started),
+        Cell::opt(projection.map(|p| Cell::money(p.projected))),
+        Cell::text(if findings.is_empty() {
+            "none".to_owned()
+        } else {
+            findings.join(", ")
+        }),
+        Cell::text(provenance),
+    ]
 }

@@ -2,11 +2,12 @@
 
 use super::context::{Context, computed};
 use super::summary::{
-    Headline, books_by_year, categories_section, county_level_share, people_section,
+    Headline, YearBooks, books_by_year, categories_section, county_level_share, people_section,
 };
 use super::{Cell, Report, ReportError, Section, col};
-use counterpart_domain::{Fen, Share, Year};
+use counterpart_domain::{Fen, RegionCode, Share, Year};
 use counterpart_store::{PeopleScope, Store};
+use std::collections::BTreeMap;
 
 pub async fn provider(
     store: &dyn Store,
@@ -44,63 +45,8 @@ pub async fn provider(
         r.provider == provider && in_scope(r.year)
     });
 
-    let mut quota_section = Section::new(
-        "years",
-        "Quota against money, by year",
-        vec![
-            col("year", "year", None),
-            col("quota", "quota (yuan)", Some("fen")),
-            col("rate", "rate", Some("percent")),
-            col("base_year", "base year", None),
-            col("base", "base: fiscal revenue (yuan)", Some("fen")),
-            col("committed", "committed (yuan)", Some("fen")),
-            col("delivered", "delivered (yuan)", Some("fen")),
-            col("spent", "spent (yuan)", Some("fen")),
-            col("delivered_of_quota", "delivered of quota", Some("percent")),
-            col("arrears", "arrears (yuan)", Some("fen")),
-            col("projects", "projects", Some("projects")),
-            col("provenance", "provenance", None),
-        ],
-    );
-    let (mut quota_total, mut delivered_total, mut simulated) = (Fen::ZERO, Fen::ZERO, false);
-    for y in ctx.program.years().filter(|y| in_scope(*y)) {
-        let b = books.get(&y).copied().unwrap_or_default();
-        let quota = ctx.quota(&provider, y);
-        let quota_sim = quota.as_ref().is_some_and(|q| ctx.quota_simulated(q));
-        simulated |= b.simulated || quota_sim;
-        delivered_total += b.disbursed;
-        quota_total += quota.as_ref().map_or(Fen::ZERO, |q| q.amount);
-        quota_section.push(vec![
-            Cell::Int(i64::from(y.get())),
-            Cell::opt(quota.as_ref().map(|q| Cell::money(q.amount))),
-            Cell::opt(
-                quota
-                    .as_ref()
-                    .map(|q| Cell::number(q.rate.to_f64() * 100.0, 4)),
-            ),
-            Cell::opt(
-                quota
-                    .as_ref()
-                    .map(|q| Cell::Int(i64::from(q.base_year.get()))),
-            ),
-            Cell::opt(quota.as_ref().map(|q| Cell::money(q.base))),
-            Cell::money(b.committed),
-            Cell::money(b.disbursed),
-            Cell::money(b.spent),
-            Cell::opt(
-                quota
-                    .as_ref()
-                    .map(|q| Cell::percent(Share::of_parts(b.disbursed, q.amount))),
-            ),
-            Cell::opt(
-                quota
-                    .as_ref()
-                    .map(|q| Cell::money(q.amount.saturating_sub(b.disbursed).max(Fen::ZERO))),
-            ),
-            Cell::count(b.projects),
-            Cell::text(computed(b.simulated || quota_sim)),
-        ]);
-    }
+    let quota = quota_by_year(&ctx, &provider, &books, in_scope);
+    let (quota_total, delivered_total, simulated) = (quota.quota, quota.delivered, quota.simulated);
 
     let mut h = Headline::new(&ctx);
     h.row(
@@ -164,32 +110,6 @@ pub async fn provider(
         computed(trade_simulated),
     );
 
-    let mut pairs = Section::new(
-        "pairs",
-        "Pairs",
-        vec![
-            col("recipient", "recipient", None),
-            col("prefecture", "within", None),
-            col("since", "since", None),
-            col("provenance", "provenance", None),
-            col("note", "note", None),
-        ],
-    );
-    for pair in ctx.frame.pairs.iter().filter(|p| p.provider == provider) {
-        let within = ctx
-            .tree
-            .get(&pair.recipient)
-            .and_then(|r| r.parent.clone())
-            .map(|p| ctx.name(&p))
-            .unwrap_or_default();
-        pairs.push(vec![
-            Cell::text(ctx.name(&pair.recipient)),
-            Cell::text(within),
-            Cell::Int(i64::from(pair.first_year.get())),
-            Cell::text(pair.provenance.label()),
-            Cell::text(&pair.note),
-        ]);
-    }
     let region = ctx.tree.get(&provider).expect("found above");
     let mut notes = vec![format!(
         "{} ({}) in {}.",
@@ -212,10 +132,120 @@ pub async fn provider(
         notes,
         sections: vec![
             h.section,
-            pairs,
-            quota_section,
+            pairs_section(&ctx, &provider),
+            quota.section,
             categories,
             people_section(&postings),
         ],
     })
+}
+
+/// Quota against money by year, and the totals over the years shown.
+struct QuotaYears {
+    section: Section,
+    quota: Fen,
+    delivered: Fen,
+    simulated: bool,
+}
+
+fn quota_by_year(
+    ctx: &Context,
+    provider: &RegionCode,
+    books: &BTreeMap<Year, YearBooks>,
+    in_scope: impl Fn(Year) -> bool,
+) -> QuotaYears {
+    let mut quota_section = Section::new(
+        "years",
+        "Quota against money, by year",
+        vec![
+            col("year", "year", None),
+            col("quota", "quota (yuan)", Some("fen")),
+            col("rate", "rate", Some("percent")),
+            col("base_year", "base year", None),
+            col("base", "base: fiscal revenue (yuan)", Some("fen")),
+            col("committed", "committed (yuan)", Some("fen")),
+            col("delivered", "delivered (yuan)", Some("fen")),
+            col("spent", "spent (yuan)", Some("fen")),
+            col("delivered_of_quota", "delivered of quota", Some("percent")),
+            col("arrears", "arrears (yuan)", Some("fen")),
+            col("projects", "projects", Some("projects")),
+            col("provenance", "provenance", None),
+        ],
+    );
+    let (mut quota_total, mut delivered_total, mut simulated) = (Fen::ZERO, Fen::ZERO, false);
+    for y in ctx.program.years().filter(|y| in_scope(*y)) {
+        let b = books.get(&y).copied().unwrap_or_default();
+        let quota = ctx.quota(provider, y);
+        let quota_sim = quota.as_ref().is_some_and(|q| ctx.quota_simulated(q));
+        simulated |= b.simulated || quota_sim;
+        delivered_total += b.disbursed;
+        quota_total += quota.as_ref().map_or(Fen::ZERO, |q| q.amount);
+        quota_section.push(vec![
+            Cell::Int(i64::from(y.get())),
+            Cell::opt(quota.as_ref().map(|q| Cell::money(q.amount))),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::number(q.rate.to_f64() * 100.0, 4)),
+            ),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::Int(i64::from(q.base_year.get()))),
+            ),
+            Cell::opt(quota.as_ref().map(|q| Cell::money(q.base))),
+            Cell::money(b.committed),
+            Cell::money(b.disbursed),
+            Cell::money(b.spent),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::percent(Share::of_parts(b.disbursed, q.amount))),
+            ),
+            Cell::opt(
+                quota
+                    .as_ref()
+                    .map(|q| Cell::money(q.amount.saturating_sub(b.disbursed).max(Fen::ZERO))),
+            ),
+            Cell::count(b.projects),
+            Cell::text(computed(b.simulated || quota_sim)),
+        ]);
+    }
+    QuotaYears {
+        section: quota_section,
+        quota: quota_total,
+        delivered: delivered_total,
+        simulated,
+    }
+}
+
+/// The provider's pairs, with the area enclosing each recipient.
+fn pairs_section(ctx: &Context, provider: &RegionCode) -> Section {
+    let mut pairs = Section::new(
+        "pairs",
+        "Pairs",
+        vec![
+            col("recipient", "recipient", None),
+            col("prefecture", "within", None),
+            col("since", "since", None),
+            col("provenance", "provenance", None),
+            col("note", "note", None),
+        ],
+    );
+    for pair in ctx.frame.pairs.iter().filter(|p| &p.provider == provider) {
+        let within = ctx
+            .tree
+            .get(&pair.recipient)
+            .and_then(|r| r.parent.clone())
+            .map(|p| ctx.name(&p))
+            .unwrap_or_default();
+        pairs.push(vec![
+            Cell::text(ctx.name(&pair.recipient)),
+            Cell::text(within),
+            Cell::Int(i64::from(pair.first_year.get())),
+            Cell::text(pair.provenance.label()),
+            Cell::text(&pair.note),
+        ]);
+    }
+    pairs
 }

@@ -1,7 +1,9 @@
 //! A recipient's page: who helps it, the money and people that arrived, outcomes and targets.
 
 use super::context::{Context, computed};
-use super::summary::{Headline, books_by_year, categories_section, people_section, sum_indicator};
+use super::summary::{
+    Headline, YearBooks, books_by_year, categories_section, people_section, sum_indicator,
+};
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::indicator::{IndicatorKind, Unit};
 use counterpart_domain::outcome::{self, Target};
@@ -212,51 +214,8 @@ pub async fn recipient(
         computed(people.simulated),
     );
 
-    let mut helpers = Section::new(
-        "providers",
-        "Who helps this area",
-        vec![
-            col("provider", "provider", None),
-            col("unit", "paired unit", None),
-            col("since", "since", None),
-            col("provenance", "provenance", None),
-        ],
-    );
-    for pair in ctx
-        .frame
-        .pairs
-        .iter()
-        .filter(|p| inside(&p.recipient) || ctx.tree.is_within(&region.code, &p.recipient))
-    {
-        helpers.push(vec![
-            Cell::text(ctx.name(&pair.provider)),
-            Cell::text(ctx.name(&pair.recipient)),
-            Cell::Int(i64::from(pair.first_year.get())),
-            Cell::text(pair.provenance.label()),
-        ]);
-    }
-    let mut years = Section::new(
-        "years",
-        "Funds arrived by year",
-        vec![
-            col("year", "year", None),
-            col("committed", "committed (yuan)", Some("fen")),
-            col("delivered", "delivered (yuan)", Some("fen")),
-            col("spent", "spent (yuan)", Some("fen")),
-            col("projects", "projects", Some("projects")),
-            col("provenance", "provenance", None),
-        ],
-    );
-    for (y, b) in scoped {
-        years.push(vec![
-            Cell::Int(i64::from(y.get())),
-            Cell::money(b.committed),
-            Cell::money(b.disbursed),
-            Cell::money(b.spent),
-            Cell::count(b.projects),
-            Cell::text(computed(b.simulated)),
-        ]);
-    }
+    let helpers = helpers_section(&ctx, &region.code, &area);
+    let years = arrivals_section(&scoped);
     let outcomes = outcomes_section(&ctx, &region.code);
     let targets = targets_section(&ctx, |r| inside(r) || ctx.tree.is_within(&region.code, r));
     let mut notes = vec![format!(
@@ -345,4 +304,60 @@ fn outcomes_section(ctx: &Context, region: &RegionCode) -> Section {
         ]);
     }
     section
+}
+
+/// The pairs whose recipient is in the area or encloses it.
+fn helpers_section(ctx: &Context, region: &RegionCode, area: &[RegionCode]) -> Section {
+    let inside = |c: &RegionCode| area.contains(c);
+    let mut helpers = Section::new(
+        "providers",
+        "Who helps this area",
+        vec![
+            col("provider", "provider", None),
+            col("unit", "paired unit", None),
+            col("since", "since", None),
+            col("provenance", "provenance", None),
+        ],
+    );
+    for pair in ctx
+        .frame
+        .pairs
+        .iter()
+        .filter(|p| inside(&p.recipient) || ctx.tree.is_within(region, &p.recipient))
+    {
+        helpers.push(vec![
+            Cell::text(ctx.name(&pair.provider)),
+            Cell::text(ctx.name(&pair.recipient)),
+            Cell::Int(i64::from(pair.first_year.get())),
+            Cell::text(pair.provenance.label()),
+        ]);
+    }
+    helpers
+}
+
+/// The money and projects that arrived, by year.
+fn arrivals_section(scoped: &[(&Year, &YearBooks)]) -> Section {
+    let mut years = Section::new(
+        "years",
+        "Funds arrived by year",
+        vec![
+            col("year", "year", None),
+            col("committed", "committed (yuan)", Some("fen")),
+            col("delivered", "delivered (yuan)", Some("fen")),
+            col("spent", "spent (yuan)", Some("fen")),
+            col("projects", "projects", Some("projects")),
+            col("provenance", "provenance", None),
+        ],
+    );
+    for (y, b) in scoped.iter().copied() {
+        years.push(vec![
+            Cell::Int(i64::from(y.get())),
+            Cell::money(b.committed),
+            Cell::money(b.disbursed),
+            Cell::money(b.spent),
+            Cell::count(b.projects),
+            Cell::text(computed(b.simulated)),
+        ]);
+    }
+    years
 }

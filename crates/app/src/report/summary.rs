@@ -7,7 +7,7 @@ use counterpart_domain::people::Role;
 use counterpart_domain::project::{Category, CategoryGroup, TransferKind};
 use counterpart_domain::region::{RegionKind, RegionTree};
 use counterpart_domain::{Confidence, Fen, RegionCode, Share, Year};
-use counterpart_store::{FundsRow, PeopleScope, Store};
+use counterpart_store::{FundsRow, PeopleScope, Store, TradeRow};
 use std::collections::BTreeMap;
 
 /// Money and counts of one year, with whether any input was simulated.
@@ -233,58 +233,13 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
     let county_share = county_level_share(&funds, &ctx.tree, |r| in_program(r.year));
 
     let mut h = Headline::new(&ctx);
-    let span = format!("{}–{}", program.first_year, program.last_year);
-    h.row(
-        &format!("Funds delivered {span}"),
-        Cell::money(delivered),
-        "CNY",
-        computed(money_simulated),
-        Some(("xj.funds.total_2010_2019", bn(delivered))),
-        String::new(),
-    );
-    if let Some(f) = ctx.fact("xj.funds.total_2010_2019_drc") {
-        h.row(
-            &format!("Funds delivered {span} (other definition)"),
-            Cell::money(delivered),
-            "CNY",
-            computed(money_simulated),
-            Some((&f.key, bn(delivered))),
-            "a different official count; definitions differ".into(),
-        );
-    }
-    for (y, key) in [
-        (2011u16, "xj.funds.annual_2011"),
-        (2018, "xj.funds.annual_2018"),
-        (2019, "xj.funds.annual_2019"),
-    ] {
-        if let Some(b) = Year::new(y).ok().and_then(|y| books.get(&y)) {
-            h.row(
-                &format!("Funds delivered in {y}"),
-                Cell::money(b.disbursed),
-                "CNY",
-                computed(b.simulated),
-                Some((key, bn(b.disbursed))),
-                lower_bound_note(&ctx, key),
-            );
-        }
-    }
-    if let Some(b) = Year::new(2019).ok().and_then(|y| books.get(&y)) {
-        h.row(
-            "Projects approved in 2019",
-            Cell::count(b.projects),
-            "projects",
-            computed(b.simulated),
-            Some(("xj.projects.annual_2019", b.projects as f64)),
-            String::new(),
-        );
-    }
-    h.row(
-        &format!("Projects approved {span}"),
-        Cell::count(projects_total),
-        "projects",
-        computed(money_simulated),
-        Some(("xj.projects.total_2010_2019_drc", projects_total as f64)),
-        lower_bound_note(&ctx, "xj.projects.total_2010_2019_drc"),
+    money_headlines(
+        &mut h,
+        &ctx,
+        &books,
+        delivered,
+        projects_total,
+        money_simulated,
     );
     let meets = |s: Share, min: Share| if s >= min { "meets" } else { "below" };
     h.row(
@@ -341,43 +296,9 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
         );
     }
     let poverty = poverty_section(&ctx);
-    for y in [2014u16, 2018, 2019] {
-        let key = format!("south4.poverty.incidence_{y}");
-        if let Some((incidence, simulated)) = south4_incidence(&ctx.stats, &ctx.tree, y) {
-            h.row(
-                &format!("South-four poverty incidence {y}"),
-                Cell::number(incidence, 2),
-                "percent",
-                computed(simulated),
-                Some((&key, incidence)),
-                String::new(),
-            );
-        }
-    }
+    south4_headlines(&mut h, &ctx);
     let targets = super::recipient::targets_section(&ctx, |_| true);
-    let purchases: Fen = trade
-        .iter()
-        .filter(|t| in_program(t.year))
-        .map(|t| t.purchases)
-        .sum();
-    let visitors: u64 = trade
-        .iter()
-        .filter(|t| in_program(t.year))
-        .map(|t| t.visitors)
-        .sum();
-    let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.plain(
-        "Consumption assistance: purchases of recipient products",
-        Cell::money(purchases),
-        "CNY",
-        computed(trade_simulated),
-    );
-    h.plain(
-        "Exchanges: visitors from recipient areas",
-        Cell::count(visitors),
-        "people",
-        computed(trade_simulated),
-    );
+    trade_headlines(&mut h, &trade, in_program);
 
     let years = years_section(&ctx, &books);
     let people_section = people_section(&postings);
@@ -414,6 +335,115 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
             targets,
         ],
     })
+}
+
+/// The headline rows of the program's money and projects, each beside its published figure.
+fn money_headlines(
+    h: &mut Headline,
+    ctx: &Context,
+    books: &BTreeMap<Year, YearBooks>,
+    delivered: Fen,
+    projects_total: u64,
+    money_simulated: bool,
+) {
+    let program = &ctx.program;
+    let span = format!("{}–{}", program.first_year, program.last_year);
+    h.row(
+        &format!("Funds delivered {span}"),
+        Cell::money(delivered),
+        "CNY",
+        computed(money_simulated),
+        Some(("xj.funds.total_2010_2019", bn(delivered))),
+        String::new(),
+    );
+    if let Some(f) = ctx.fact("xj.funds.total_2010_2019_drc") {
+        h.row(
+            &format!("Funds delivered {span} (other definition)"),
+            Cell::money(delivered),
+            "CNY",
+            computed(money_simulated),
+            Some((&f.key, bn(delivered))),
+            "a different official count; definitions differ".into(),
+        );
+    }
+    for (y, key) in [
+        (2011u16, "xj.funds.annual_2011"),
+        (2018, "xj.funds.annual_2018"),
+        (2019, "xj.funds.annual_2019"),
+    ] {
+        if let Some(b) = Year::new(y).ok().and_then(|y| books.get(&y)) {
+            h.row(
+                &format!("Funds delivered in {y}"),
+                Cell::money(b.disbursed),
+                "CNY",
+                computed(b.simulated),
+                Some((key, bn(b.disbursed))),
+                lower_bound_note(ctx, key),
+            );
+        }
+    }
+    if let Some(b) = Year::new(2019).ok().and_then(|y| books.get(&y)) {
+        h.row(
+            "Projects approved in 2019",
+            Cell::count(b.projects),
+            "projects",
+            computed(b.simulated),
+            Some(("xj.projects.annual_2019", b.projects as f64)),
+            String::new(),
+        );
+    }
+    h.row(
+        &format!("Projects approved {span}"),
+        Cell::count(projects_total),
+        "projects",
+        computed(money_simulated),
+        Some(("xj.projects.total_2010_2019_drc", projects_total as f64)),
+        lower_bound_note(ctx, "xj.projects.total_2010_2019_drc"),
+    );
+}
+
+/// South Xinjiang's four prefectures: poverty incidence in the years with a published figure.
+fn south4_headlines(h: &mut Headline, ctx: &Context) {
+    for y in [2014u16, 2018, 2019] {
+        let key = format!("south4.poverty.incidence_{y}");
+        if let Some((incidence, simulated)) = south4_incidence(&ctx.stats, &ctx.tree, y) {
+            h.row(
+                &format!("South-four poverty incidence {y}"),
+                Cell::number(incidence, 2),
+                "percent",
+                computed(simulated),
+                Some((&key, incidence)),
+                String::new(),
+            );
+        }
+    }
+}
+
+/// Consumption assistance and exchanges over the program's years.
+fn trade_headlines(h: &mut Headline, trade: &[TradeRow], in_program: impl Fn(Year) -> bool) {
+    let purchases: Fen = trade
+        .iter()
+        .filter(|t| in_program(t.year))
+        .map(|t| t.purchases)
+        .sum();
+    let visitors: u64 = trade
+        .iter()
+        .filter(|t| in_program(t.year))
+        .map(|t| t.visitors)
+        .sum();
+    let trade_simulated = trade.iter().any(|t| t.simulated);
+    h.plain(
+        "Consumption assistance: purchases of recipient products",
+        Cell::money(purchases),
+        "CNY",
+        computed(trade_simulated),
+    );
+    h.plain(
+        "Exchanges: visitors from recipient areas",
+        Cell::count(visitors),
+        "people",
+        computed(trade_simulated),
+    );
 }
 
 type Scale = Vec<(&'static str, u64, &'static str)>;
