@@ -216,16 +216,13 @@ pub fn solve_sparse(problem: &Assignment) -> Result<AssignmentSolution, Infeasib
     })
 }
 
-/// Jonker–Volgenant shortest augmenting paths on the dense matrix (pairs without an arc are
-/// forbidden): one Dijkstra-like sweep over the columns per left node, duals kept throughout.
-pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
-    check_sides(problem)?;
-    if let Some(solution) = complete_square(problem) {
-        return Ok(solution);
-    }
+/// A pair without an arc in the dense matrix.
+const FORBIDDEN: i64 = i64::MAX / 4;
+
+/// The dense matrix of an assignment problem: the cheapest arc's cost per pair (row-major,
+/// [`FORBIDDEN`] without an arc), and that arc's index.
+fn dense_matrix(problem: &Assignment) -> (Vec<i64>, Vec<usize>) {
     let (n, m) = (problem.left, problem.right);
-    const FORBIDDEN: i64 = i64::MAX / 4;
-    // Cheapest arc per pair, and its index.
     let mut cost = vec![FORBIDDEN; n * m];
     let mut arc = vec![usize::MAX; n * m];
     for (k, &(l, r, c)) in problem.arcs.iter().enumerate() {
@@ -234,6 +231,48 @@ pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasibl
             arc[l * m + r] = k;
         }
     }
+    (cost, arc)
+}
+
+/// Column reduction (Jonker–Volgenant's start, square problems): each column's dual is its
+/// cheapest cost, and the column goes to that row if the row is still free. Duals stay
+/// feasible (c − u − v ≥ 0 with u = 0) and every such match is tight. Returns which rows
+/// were matched.
+fn column_reduction(cost: &[i64], n: usize, v: &mut [i64], row_of: &mut [usize]) -> Vec<bool> {
+    let m = v.len();
+    let mut row_taken = vec![false; n];
+    let mut best_row = vec![usize::MAX; m];
+    let mut best = vec![FORBIDDEN; m];
+    for i in 0..n {
+        for (j, &c) in cost[i * m..(i + 1) * m].iter().enumerate() {
+            if c < best[j] {
+                best[j] = c;
+                best_row[j] = i;
+            }
+        }
+    }
+    for j in (0..m).rev() {
+        let i = best_row[j];
+        if i != usize::MAX {
+            v[j] = best[j];
+            if !row_taken[i] {
+                row_taken[i] = true;
+                row_of[j] = i;
+            }
+        }
+    }
+    row_taken
+}
+
+/// Jonker–Volgenant shortest augmenting paths on the dense matrix (pairs without an arc are
+/// forbidden): one Dijkstra-like sweep over the columns per left node, duals kept throughout.
+pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
+    check_sides(problem)?;
+    if let Some(solution) = complete_square(problem) {
+        return Ok(solution);
+    }
+    let (n, m) = (problem.left, problem.right);
+    let (cost, arc) = dense_matrix(problem);
     // Column j's row (usize::MAX when free); duals; the search tree.
     let mut row_of = vec![usize::MAX; m];
     let mut u = vec![0i64; n];
@@ -242,32 +281,11 @@ pub fn solve_dense(problem: &Assignment) -> Result<AssignmentSolution, Infeasibl
     let mut from_col = vec![usize::MAX; m];
     let mut used = vec![false; m];
     let mut used_cols: Vec<usize> = Vec::with_capacity(m);
-    // Column reduction (Jonker–Volgenant's start, square problems): each column's dual is its
-    // cheapest cost, and the column goes to that row if the row is still free. Duals stay
-    // feasible (c − u − v ≥ 0 with u = 0) and every such match is tight.
-    let mut row_taken = vec![false; n];
-    if n == m {
-        let mut best_row = vec![usize::MAX; m];
-        let mut best = vec![FORBIDDEN; m];
-        for i in 0..n {
-            for (j, &c) in cost[i * m..(i + 1) * m].iter().enumerate() {
-                if c < best[j] {
-                    best[j] = c;
-                    best_row[j] = i;
-                }
-            }
-        }
-        for j in (0..m).rev() {
-            let i = best_row[j];
-            if i != usize::MAX {
-                v[j] = best[j];
-                if !row_taken[i] {
-                    row_taken[i] = true;
-                    row_of[j] = i;
-                }
-            }
-        }
-    }
+    let row_taken = if n == m {
+        column_reduction(&cost, n, &mut v, &mut row_of)
+    } else {
+        vec![false; n]
+    };
     for row in 0..n {
         if row_taken[row] {
             continue;
@@ -428,191 +446,18 @@ fn lapjv<T: Copy + Into<i64>>(
     cost: &[T],
     arc: Option<&[u32]>,
 ) -> AssignmentSolution {
-    const NONE: u32 = u32::MAX;
     let n = problem.left;
-    let row = |i: usize| &cost[i * n..(i + 1) * n];
-    // x: row → column, y: column → row.
-    let mut x = vec![NONE; n];
-    let mut y = vec![NONE; n];
-    let mut v = vec![i64::MAX; n];
-
-    // Column reduction: each column's dual is its least cost and it goes to that row; a row
-    // chosen by several columns keeps the last. A row that got exactly one column hands its
-    // slack on (reduction transfer): that column's dual drops by the row's second-least
-    // reduced cost, so the row stays on a least column.
-    for i in 0..n {
-        for (j, &c) in row(i).iter().enumerate() {
-            let c: i64 = c.into();
-            if c < v[j] {
-                v[j] = c;
-                y[j] = i as u32;
-            }
-        }
-    }
-    let mut unique = vec![true; n];
-    for j in (0..n).rev() {
-        let i = y[j] as usize;
-        if x[i] == NONE {
-            x[i] = j as u32;
-        } else {
-            unique[i] = false;
-            y[j] = NONE;
-        }
-    }
-    let mut free: Vec<u32> = Vec::with_capacity(n);
-    for i in 0..n {
-        if x[i] == NONE {
-            free.push(i as u32);
-        } else if unique[i] && n > 1 {
-            let j = x[i] as usize;
-            let least = row(i)
-                .iter()
-                .zip(&v)
-                .enumerate()
-                .filter(|&(j2, _)| j2 != j)
-                .map(|(_, (&c, &vj))| c.into() - vj)
-                .min()
-                .unwrap_or(0);
-            v[j] -= least;
-        }
-    }
-
-    // Augmenting row reduction, twice: a free row bids for its least column at the gap to its
-    // second least, displacing the holder. A row whose bid lowered the dual tries again at
-    // once; the bound on bids keeps ties from cycling.
-    for _ in 0..2 {
-        if free.is_empty() {
-            break;
-        }
-        let count = free.len();
-        let (mut current, mut kept, mut bids) = (0usize, 0usize, 0usize);
-        while current < count {
-            bids += 1;
-            let i = free[current] as usize;
-            current += 1;
-            let (mut j1, mut v1, mut j2, mut v2) =
-                (0usize, row(i)[0].into() - v[0], NONE, i64::MAX);
-            for (j, (&c, &vj)) in row(i).iter().zip(&v).enumerate().skip(1) {
-                let h = c.into() - vj;
-                if h < v2 {
-                    if h >= v1 {
-                        v2 = h;
-                        j2 = j as u32;
-                    } else {
-                        (v2, j2, v1, j1) = (v1, j1 as u32, h, j);
-                    }
-                }
-            }
-            let mut i0 = y[j1];
-            let lowered = v2 != i64::MAX && v2 > v1;
-            if bids < current * n {
-                if lowered {
-                    v[j1] -= v2 - v1;
-                } else if i0 != NONE && j2 != NONE {
-                    j1 = j2 as usize;
-                    i0 = y[j1];
-                }
-                if i0 != NONE {
-                    if lowered {
-                        current -= 1;
-                        free[current] = i0;
-                    } else {
-                        free[kept] = i0;
-                        kept += 1;
-                    }
-                }
-            } else if i0 != NONE {
-                free[kept] = i0;
-                kept += 1;
-            }
-            if i0 != NONE {
-                x[i0 as usize] = NONE;
-            }
-            x[i] = j1 as u32;
-            y[j1] = i as u32;
-        }
-        free.truncate(kept);
-    }
-
-    // Shortest augmenting paths from each remaining free row, Dijkstra over the columns with
-    // the columns kept in three bands of `cols`: scanned [..low], to scan [low..high] (all at
-    // the current least distance), not yet reached [high..].
-    let mut d = vec![0i64; n];
-    let mut pred = vec![0u32; n];
-    let mut cols: Vec<u32> = Vec::with_capacity(n);
-    for &start in &free {
-        let start = start as usize;
-        cols.clear();
-        cols.extend(0..n as u32);
-        for (j, (&c, &vj)) in row(start).iter().zip(&v).enumerate() {
-            d[j] = c.into() - vj;
-            pred[j] = start as u32;
-        }
-        let (mut low, mut high, mut ready) = (0usize, 0usize, 0usize);
-        let end = 'search: loop {
-            if low == high {
-                // The next band: every unreached column at the least distance.
-                ready = low;
-                high = low + 1;
-                let mut least = d[cols[low] as usize];
-                for k in low + 1..n {
-                    let j = cols[k] as usize;
-                    if d[j] <= least {
-                        if d[j] < least {
-                            high = low;
-                            least = d[j];
-                        }
-                        cols.swap(k, high);
-                        high += 1;
-                    }
-                }
-                if let Some(&j) = cols[low..high].iter().find(|&&j| y[j as usize] == NONE) {
-                    break 'search j as usize;
-                }
-            }
-            // Scan the band: relax from each band column's row.
-            let j = cols[low] as usize;
-            low += 1;
-            let i = y[j] as usize;
-            let least = d[j];
-            let h = row(i)[j].into() - v[j] - least;
-            touch(row(i));
-            let unreached = high;
-            for k in unreached..n {
-                let j = cols[k] as usize;
-                let reduced = row(i)[j].into() - v[j] - h;
-                if reduced < d[j] {
-                    d[j] = reduced;
-                    pred[j] = i as u32;
-                    if reduced == least {
-                        if y[j] == NONE {
-                            break 'search j;
-                        }
-                        cols.swap(k, high);
-                        high += 1;
-                    }
-                }
-            }
-        };
-        // Lazy dual update for the scanned columns, then flip the path back to `start`.
-        let least = d[end];
-        for &j in &cols[..ready] {
-            let j = j as usize;
-            v[j] += d[j] - least;
-        }
-        let mut j = end;
-        loop {
-            let i = pred[j] as usize;
-            y[j] = i as u32;
-            let previous = x[i];
-            x[i] = j as u32;
-            if i == start {
-                break;
-            }
-            j = previous as usize;
-        }
-    }
-
+    let mut lap = Lap {
+        cost,
+        n,
+        x: vec![NONE; n],
+        y: vec![NONE; n],
+        v: vec![i64::MAX; n],
+    };
+    let mut free = lap.column_reduction();
+    lap.augmenting_row_reduction(&mut free);
+    lap.augment(&free);
+    let Lap { x, v, .. } = &lap;
     let chosen: Vec<usize> = (0..n)
         .map(|i| {
             let cell = i * n + x[i] as usize;
@@ -620,14 +465,226 @@ fn lapjv<T: Copy + Into<i64>>(
         })
         .collect();
     let u = (0..n)
-        .map(|i| row(i)[x[i] as usize].into() - v[x[i] as usize])
+        .map(|i| lap.row(i)[x[i] as usize].into() - v[x[i] as usize])
         .collect();
     let total = chosen.iter().map(|&k| i128::from(problem.arcs[k].2)).sum();
     AssignmentSolution {
         chosen,
         cost: total,
         u,
-        v,
+        v: lap.v,
+    }
+}
+
+/// No row or column.
+const NONE: u32 = u32::MAX;
+
+/// LAPJV's state: the matrix, x (row → column), y (column → row), the column duals v.
+struct Lap<'a, T> {
+    cost: &'a [T],
+    n: usize,
+    x: Vec<u32>,
+    y: Vec<u32>,
+    v: Vec<i64>,
+}
+
+impl<'a, T: Copy + Into<i64>> Lap<'a, T> {
+    #[inline]
+    fn row(&self, i: usize) -> &'a [T] {
+        let cost: &'a [T] = self.cost;
+        &cost[i * self.n..(i + 1) * self.n]
+    }
+
+    /// Returns the rows left free.
+    fn column_reduction(&mut self) -> Vec<u32> {
+        let n = self.n;
+        // Column reduction: each column's dual is its least cost and it goes to that row; a row
+        // chosen by several columns keeps the last. A row that got exactly one column hands its
+        // slack on (reduction transfer): that column's dual drops by the row's second-least
+        // reduced cost, so the row stays on a least column.
+        for i in 0..n {
+            for (j, &c) in self.row(i).iter().enumerate() {
+                let c: i64 = c.into();
+                if c < self.v[j] {
+                    self.v[j] = c;
+                    self.y[j] = i as u32;
+                }
+            }
+        }
+        let mut unique = vec![true; n];
+        for j in (0..n).rev() {
+            let i = self.y[j] as usize;
+            if self.x[i] == NONE {
+                self.x[i] = j as u32;
+            } else {
+                unique[i] = false;
+                self.y[j] = NONE;
+            }
+        }
+        let mut free: Vec<u32> = Vec::with_capacity(n);
+        for i in 0..n {
+            if self.x[i] == NONE {
+                free.push(i as u32);
+            } else if unique[i] && n > 1 {
+                let j = self.x[i] as usize;
+                let least = self
+                    .row(i)
+                    .iter()
+                    .zip(&self.v)
+                    .enumerate()
+                    .filter(|&(j2, _)| j2 != j)
+                    .map(|(_, (&c, &vj))| c.into() - vj)
+                    .min()
+                    .unwrap_or(0);
+                self.v[j] -= least;
+            }
+        }
+        free
+    }
+
+    fn augmenting_row_reduction(&mut self, free: &mut Vec<u32>) {
+        let n = self.n;
+        // Augmenting row reduction, twice: a free row bids for its least column at the gap to its
+        // second least, displacing the holder. A row whose bid lowered the dual tries again at
+        // once; the bound on bids keeps ties from cycling.
+        for _ in 0..2 {
+            if free.is_empty() {
+                break;
+            }
+            let count = free.len();
+            let (mut current, mut kept, mut bids) = (0usize, 0usize, 0usize);
+            while current < count {
+                bids += 1;
+                let i = free[current] as usize;
+                current += 1;
+                let (mut j1, mut v1, mut j2, mut v2) =
+                    (0usize, self.row(i)[0].into() - self.v[0], NONE, i64::MAX);
+                for (j, (&c, &vj)) in self.row(i).iter().zip(&self.v).enumerate().skip(1) {
+                    let h = c.into() - vj;
+                    if h < v2 {
+                        if h >= v1 {
+                            v2 = h;
+                            j2 = j as u32;
+                        } else {
+                            (v2, j2, v1, j1) = (v1, j1 as u32, h, j);
+                        }
+                    }
+                }
+                let mut i0 = self.y[j1];
+                let lowered = v2 != i64::MAX && v2 > v1;
+                if bids < current * n {
+                    if lowered {
+                        self.v[j1] -= v2 - v1;
+                    } else if i0 != NONE && j2 != NONE {
+                        j1 = j2 as usize;
+                        i0 = self.y[j1];
+                    }
+                    if i0 != NONE {
+                        if lowered {
+                            current -= 1;
+                            free[current] = i0;
+                        } else {
+                            free[kept] = i0;
+                            kept += 1;
+                        }
+                    }
+                } else if i0 != NONE {
+                    free[kept] = i0;
+                    kept += 1;
+                }
+                if i0 != NONE {
+                    self.x[i0 as usize] = NONE;
+                }
+                self.x[i] = j1 as u32;
+                self.y[j1] = i as u32;
+            }
+            free.truncate(kept);
+        }
+    }
+
+    fn augment(&mut self, free: &[u32]) {
+        let n = self.n;
+        // Shortest augmenting paths from each remaining free row, Dijkstra over the columns with
+        // the columns kept in three bands of `cols`: scanned [..low], to scan [low..high] (all at
+        // the current least distance), not yet reached [high..].
+        let mut d = vec![0i64; n];
+        let mut pred = vec![0u32; n];
+        let mut cols: Vec<u32> = Vec::with_capacity(n);
+        for &start in free {
+            let start = start as usize;
+            cols.clear();
+            cols.extend(0..n as u32);
+            for (j, (&c, &vj)) in self.row(start).iter().zip(&self.v).enumerate() {
+                d[j] = c.into() - vj;
+                pred[j] = start as u32;
+            }
+            let (mut low, mut high, mut ready) = (0usize, 0usize, 0usize);
+            let end = 'search: loop {
+                if low == high {
+                    // The next band: every unreached column at the least distance.
+                    ready = low;
+                    high = low + 1;
+                    let mut least = d[cols[low] as usize];
+                    for k in low + 1..n {
+                        let j = cols[k] as usize;
+                        if d[j] <= least {
+                            if d[j] < least {
+                                high = low;
+                                least = d[j];
+                            }
+                            cols.swap(k, high);
+                            high += 1;
+                        }
+                    }
+                    if let Some(&j) = cols[low..high]
+                        .iter()
+                        .find(|&&j| self.y[j as usize] == NONE)
+                    {
+                        break 'search j as usize;
+                    }
+                }
+                // Scan the band: relax from each band column's row.
+                let j = cols[low] as usize;
+                low += 1;
+                let i = self.y[j] as usize;
+                let least = d[j];
+                let h = self.row(i)[j].into() - self.v[j] - least;
+                touch(self.row(i));
+                let unreached = high;
+                for k in unreached..n {
+                    let j = cols[k] as usize;
+                    let reduced = self.row(i)[j].into() - self.v[j] - h;
+                    if reduced < d[j] {
+                        d[j] = reduced;
+                        pred[j] = i as u32;
+                        if reduced == least {
+                            if self.y[j] == NONE {
+                                break 'search j;
+                            }
+                            cols.swap(k, high);
+                            high += 1;
+                        }
+                    }
+                }
+            };
+            // Lazy dual update for the scanned columns, then flip the path back to `start`.
+            let least = d[end];
+            for &j in &cols[..ready] {
+                let j = j as usize;
+                self.v[j] += d[j] - least;
+            }
+            let mut j = end;
+            loop {
+                let i = pred[j] as usize;
+                self.y[j] = i as u32;
+                let previous = self.x[i];
+                self.x[i] = j as u32;
+                if i == start {
+                    break;
+                }
+                j = previous as usize;
+            }
+        }
     }
 }
 

@@ -57,6 +57,48 @@ struct Shape {
     arc_id: Vec<u32>,
 }
 
+/// Local numbers, people and posts each in node order: each node's number, and the node of
+/// each person and of each post.
+fn number_nodes(network: &Network, sink: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut local = vec![NONE; network.nodes()];
+    let mut person_node = Vec::new();
+    let mut post_node = Vec::new();
+    for (v, number) in local.iter_mut().enumerate() {
+        if network.supply[v] == 1 {
+            *number = person_node.len() as u32;
+            person_node.push(v as u32);
+        } else if v != sink {
+            *number = post_node.len() as u32;
+            post_node.push(v as u32);
+        }
+    }
+    (local, person_node, post_node)
+}
+
+/// Where each post's seats start, the real posts' then the private ones' (a person's own arc
+/// to the sink). Seats: no more than the people who can reach the post, plus one that stays
+/// free when the post could take them all (its arc to the sink keeps room, and the dual must
+/// say so). `None` when there are too many to number.
+fn seat_starts(post_cap: &[i64], into: &[u32], private_cap: &[i64]) -> Option<Vec<u32>> {
+    let real_posts = post_cap.len();
+    let posts = real_posts + private_cap.len();
+    let mut seat_start = Vec::with_capacity(posts + 1);
+    seat_start.push(0u32);
+    let mut seats = 0u64;
+    for q in 0..posts {
+        seats += if q < real_posts {
+            post_cap[q].min(i64::from(into[q]) + 1) as u64
+        } else {
+            private_cap[q - real_posts].min(2) as u64
+        };
+        if seats >= u64::from(NONE) {
+            return None;
+        }
+        seat_start.push(seats as u32);
+    }
+    Some(seat_start)
+}
+
 /// Recognise the placement shape: one sink with all the demand, people with supply one, posts
 /// with one arc to the sink; arcs from people to posts or to the sink, no lower bounds.
 fn shape(network: &Network) -> Option<Shape> {
@@ -73,19 +115,7 @@ fn shape(network: &Network) -> Option<Shape> {
         }
     }
     let sink = sink?;
-    // Local numbers: people and posts in node order.
-    let mut local = vec![NONE; n];
-    let mut person_node = Vec::new();
-    let mut post_node = Vec::new();
-    for (v, number) in local.iter_mut().enumerate() {
-        if network.supply[v] == 1 {
-            *number = person_node.len() as u32;
-            person_node.push(v as u32);
-        } else if v != sink {
-            *number = post_node.len() as u32;
-            post_node.push(v as u32);
-        }
-    }
+    let (local, person_node, post_node) = number_nodes(network, sink);
     let people = person_node.len();
     let real_posts = post_node.len();
     let mut post_cost = vec![0i64; real_posts];
@@ -128,22 +158,7 @@ fn shape(network: &Network) -> Option<Shape> {
         return None;
     }
     let posts = real_posts + private_cap.len();
-    // Seats: no more than the people who can reach the post, plus one that stays free when the
-    // post could take them all (its arc to the sink keeps room, and the dual must say so).
-    let mut seat_start = Vec::with_capacity(posts + 1);
-    seat_start.push(0u32);
-    let mut seats = 0u64;
-    for q in 0..posts {
-        seats += if q < real_posts {
-            post_cap[q].min(i64::from(into[q]) + 1) as u64
-        } else {
-            private_cap[q - real_posts].min(2) as u64
-        };
-        if seats >= u64::from(NONE) {
-            return None;
-        }
-        seat_start.push(seats as u32);
-    }
+    let seat_start = seat_starts(&post_cap, &into, &private_cap)?;
     post_cost.resize(posts, 0);
     post_arc.resize(posts, NONE);
     // People's arcs in compressed rows.

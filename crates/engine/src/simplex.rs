@@ -557,8 +557,35 @@ impl NetworkSimplex {
                 self.source[entering] as usize,
             )
         };
-        // The apex of the cycle.
-        let (mut a, mut b) = (first, second);
+        let join = self.apex(first, second);
+        let (delta, out_node, side) = self.leaving(entering, first, second, join);
+        if delta > 0 {
+            self.push_flow(entering, join, delta);
+        }
+        if side == 0 {
+            // The entering arc itself blocks: it moves to its other bound.
+            self.state[entering] = -self.state[entering];
+            return None;
+        }
+        let (u_in, v_in) = if side == 1 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        let leaving = self.pred[out_node];
+        self.state[leaving] = if self.flow[leaving] == 0 {
+            LOWER
+        } else {
+            UPPER
+        };
+        self.state[entering] = TREE;
+        self.rehang(entering, out_node, u_in, v_in);
+        Some(leaving)
+    }
+
+    /// The apex of the cycle an arc from `a` to `b` closes in the tree.
+    #[inline]
+    fn apex(&self, mut a: usize, mut b: usize) -> usize {
         while a != b {
             if self.depth[a] > self.depth[b] {
                 a = self.parent[a];
@@ -569,8 +596,20 @@ impl NetworkSimplex {
                 b = self.parent[b];
             }
         }
-        let join = a;
-        // The leaving arc: the last blocking arc in the cycle's direction from the apex.
+        a
+    }
+
+    /// The leaving arc: the last blocking arc in the cycle's direction from the apex. Returns
+    /// how much flow the cycle can take, the node below the leaving arc, and the side of the
+    /// cycle it is on (1: `first`'s, 2: `second`'s, 0: the entering arc itself blocks).
+    #[inline]
+    fn leaving(
+        &self,
+        entering: usize,
+        first: usize,
+        second: usize,
+        join: usize,
+    ) -> (i64, usize, u8) {
         let mut delta = self.cap[entering];
         let (mut out_node, mut side) = (NONE, 0);
         let mut u = first;
@@ -603,43 +642,35 @@ impl NetworkSimplex {
             }
             u = self.parent[u];
         }
-        if delta > 0 {
-            let value = i64::from(self.state[entering]) * delta;
-            // A pivot's cycle costs the entering arc's reduced cost per unit (tree arcs have
-            // none).
-            self.total += i128::from(value) * i128::from(self.reduced(entering));
-            self.flow[entering] += value;
-            let mut u = self.source[entering] as usize;
-            while u != join {
-                let e = self.pred[u];
-                self.flow[e] -= self.pred_dir[u] * value;
-                u = self.parent[u];
-            }
-            let mut u = self.target[entering] as usize;
-            while u != join {
-                let e = self.pred[u];
-                self.flow[e] += self.pred_dir[u] * value;
-                u = self.parent[u];
-            }
+        (delta, out_node, side)
+    }
+
+    /// Send `delta` round the cycle of the entering arc, in its direction.
+    #[inline]
+    fn push_flow(&mut self, entering: usize, join: usize, delta: i64) {
+        let value = i64::from(self.state[entering]) * delta;
+        // A pivot's cycle costs the entering arc's reduced cost per unit (tree arcs have
+        // none).
+        self.total += i128::from(value) * i128::from(self.reduced(entering));
+        self.flow[entering] += value;
+        let mut u = self.source[entering] as usize;
+        while u != join {
+            let e = self.pred[u];
+            self.flow[e] -= self.pred_dir[u] * value;
+            u = self.parent[u];
         }
-        if side == 0 {
-            // The entering arc itself blocks: it moves to its other bound.
-            self.state[entering] = -self.state[entering];
-            return None;
+        let mut u = self.target[entering] as usize;
+        while u != join {
+            let e = self.pred[u];
+            self.flow[e] += self.pred_dir[u] * value;
+            u = self.parent[u];
         }
-        let (u_in, v_in) = if side == 1 {
-            (first, second)
-        } else {
-            (second, first)
-        };
-        let leaving = self.pred[out_node];
-        self.state[leaving] = if self.flow[leaving] == 0 {
-            LOWER
-        } else {
-            UPPER
-        };
-        self.state[entering] = TREE;
-        // Re-hang the subtree of `out_node` from `u_in`, reversing the path between them.
+    }
+
+    /// Re-hang the subtree of `out_node` from `u_in`, reversing the path between them, and
+    /// update the moved subtree's depths and potentials.
+    #[inline]
+    fn rehang(&mut self, entering: usize, out_node: usize, u_in: usize, v_in: usize) {
         let sigma = {
             let rc = self.reduced(entering);
             if u_in == self.source[entering] as usize {
@@ -701,7 +732,6 @@ impl NetworkSimplex {
             }
         }
         self.scratch_stack = stack;
-        Some(leaving)
     }
 
     fn attach(&mut self, node: usize, parent: usize) {
