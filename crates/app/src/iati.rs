@@ -454,7 +454,7 @@ impl Export<'_> {
             .with_attribute(("ref", project.recipient.as_str()))
             .write_inner_content(|w| {
                 empty(w, "location-reach", &[("code", "1")])?;
-                narratives(w, "name", &[], &recipient_en, &recipient_zh)?;
+                narratives(w, "name", &[], recipient_en, recipient_zh)?;
                 let region = self.ctx.tree.get(&project.recipient);
                 let admin = region.and_then(|r| r.admin_code.as_ref());
                 let kind = region.map_or("area".to_string(), |r| r.kind.code().replace('_', " "));

@@ -15,6 +15,7 @@
 
 use crate::report::{Cell, Context, Report, ReportError, Section, col, computed_label};
 use counterpart_domain::indicator::IndicatorKind;
+use counterpart_domain::pair::Pair;
 use counterpart_domain::region::{Region, RegionKind};
 use counterpart_domain::{Fen, RegionCode, Year};
 pub use counterpart_engine::pairing::Weights;
@@ -144,6 +145,52 @@ fn largest_remainder(by_provider: &BTreeMap<usize, i64>, units: i64) -> Vec<(usi
     shares.into_iter().map(|(p, u, _)| (p, u)).collect()
 }
 
+/// A recipient unit of the model: its need and population summed over the paired areas in it,
+/// the areas below it (its members, for handing down), and its need by actual provider.
+fn unit_recipient(
+    ctx: &Context,
+    unit: &RegionCode,
+    recipients: &BTreeMap<&RegionCode, (i64, i64)>,
+    pairs: &[&Pair],
+    providers: &[RegionCode],
+    unit_of: &dyn Fn(&RegionCode) -> RegionCode,
+) -> (Recipient, Vec<Member>, BTreeMap<usize, i64>) {
+    let mut need = 0;
+    let mut population = 0;
+    let mut by_provider: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut inside = Vec::new();
+    for (recipient, (n, pop)) in recipients {
+        if &unit_of(recipient) != unit {
+            continue;
+        }
+        need += n;
+        population += pop;
+        let mut actual = Vec::new();
+        for p in pairs.iter().filter(|p| &p.recipient == *recipient) {
+            let i = providers.binary_search(&p.provider).expect("listed");
+            *by_provider.entry(i).or_default() += n;
+            actual.push(i);
+        }
+        if *recipient != unit {
+            inside.push(Member {
+                code: (*recipient).clone(),
+                need: *n,
+                population: *pop,
+                tags: tags_within(ctx, recipient),
+                actual,
+            });
+        }
+    }
+    let recipient = Recipient {
+        name: unit.to_string(),
+        need,
+        population,
+        tags: tags_within(ctx, unit),
+        providers: by_provider.len().max(1),
+    };
+    (recipient, inside, by_provider)
+}
+
 fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
     let mut simulated_inputs = false;
     let mut years = BTreeSet::new();
@@ -201,40 +248,10 @@ fn build(ctx: &Context, year: Year) -> Result<Model, ReportError> {
     // Per unit: need by actual provider.
     let mut actual_need: Vec<BTreeMap<usize, i64>> = Vec::new();
     for unit in &units {
-        let mut need = 0;
-        let mut population = 0;
-        let mut by_provider: BTreeMap<usize, i64> = BTreeMap::new();
-        let mut inside = Vec::new();
-        for (recipient, (n, pop)) in &recipients {
-            if &unit_of(recipient) != unit {
-                continue;
-            }
-            need += n;
-            population += pop;
-            let mut actual = Vec::new();
-            for p in pairs.iter().filter(|p| &&p.recipient == recipient) {
-                let i = providers.binary_search(&p.provider).expect("listed");
-                *by_provider.entry(i).or_default() += n;
-                actual.push(i);
-            }
-            if *recipient != unit {
-                inside.push(Member {
-                    code: (*recipient).clone(),
-                    need: *n,
-                    population: *pop,
-                    tags: tags(recipient),
-                    actual,
-                });
-            }
-        }
+        let (recipient, inside, by_provider) =
+            unit_recipient(ctx, unit, &recipients, &pairs, &providers, &unit_of);
         members.push(inside);
-        unit_recipients.push(Recipient {
-            name: unit.to_string(),
-            need,
-            population,
-            tags: tags(unit),
-            providers: by_provider.len().max(1),
-        });
+        unit_recipients.push(recipient);
         actual_need.push(by_provider);
     }
     let problem_providers = providers

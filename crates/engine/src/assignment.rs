@@ -522,10 +522,10 @@ impl<'a, T: Copy + Into<i64>> Lap<'a, T> {
             }
         }
         let mut free: Vec<u32> = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, &unique) in unique.iter().enumerate() {
             if self.x[i] == NONE {
                 free.push(i as u32);
-            } else if unique[i] && n > 1 {
+            } else if unique && n > 1 {
                 let j = self.x[i] as usize;
                 let least = self
                     .row(i)

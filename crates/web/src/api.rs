@@ -241,6 +241,16 @@ pub fn year_of(year: Option<u16>) -> Result<Option<Year>, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("year: {e}")))
 }
 
+/// What every route that needs an account answers first when there is none (the gate,
+/// `guard.rs`, answers it before the handler runs).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "Sign in first")]
+#[expect(
+    dead_code,
+    reason = "a type for the OpenAPI document only, never built"
+)]
+struct SignInFirst(ErrorBody);
+
 /// The program's summary: headline figures with provenance, years, pairs.
 #[utoipa::path(get, path = "/api/v1/summary", tag = "published", params(FormatQuery),
     responses((status = 200, description = "A report: sections of columns and rows, with notes", 
@@ -535,7 +545,7 @@ async fn records_reader(state: &AppState, viewer: &Viewer) -> Result<Arc<crate::
     security(("token" = [])),
     responses((status = 200, body = ProjectPage),
               (status = 400, description = "A bad filter", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody)))]
+              SignInFirst))]
 async fn projects(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
@@ -563,7 +573,7 @@ fn record_id(text: &str, what: &str) -> Result<RecordId, ApiError> {
     security(("token" = [])),
     responses((status = 200, body = ProjectDetail),
               (status = 400, description = "A malformed id", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 404, description = "No such project", body = ErrorBody)))]
 async fn project(
     State(state): State<Arc<AppState>>,
@@ -622,7 +632,7 @@ pub struct NewProjectBody {
     security(("token" = [])),
     responses((status = 201, body = ProjectView),
               (status = 400, description = "A body that is not JSON", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 403, description = "Not this account's provider, or a stale CSRF token", body = ErrorBody),
               (status = 415, description = "Not application/json", body = ErrorBody),
               (status = 422, description = "Fields at fault; nothing written", body = ErrorBody)))]
@@ -668,7 +678,7 @@ pub struct SignedOff {
     security(("token" = [])),
     responses((status = 201, body = SignOffView),
               (status = 400, description = "A malformed id", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 403, description = "Not this account's area", body = ErrorBody),
               (status = 404, description = "No such project", body = ErrorBody),
               (status = 409, description = "Already signed off", body = ErrorBody),
@@ -697,7 +707,7 @@ async fn sign_off(
     security(("token" = [])),
     responses((status = 201, body = StepView),
               (status = 400, description = "A body that is not JSON", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 403, description = "Not this account's provider", body = ErrorBody),
               (status = 404, description = "No such project", body = ErrorBody),
               (status = 409, description = "The project changed status meanwhile", body = ErrorBody),
@@ -785,7 +795,7 @@ pub fn transfer_filter(q: &TransferQuery, tree: &RegionTree) -> Result<TransferF
     security(("token" = [])),
     responses((status = 200, body = TransferPage),
               (status = 400, description = "A bad filter", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody)))]
+              SignInFirst))]
 async fn transfers(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
@@ -831,7 +841,7 @@ pub struct Posted {
     security(("token" = [])),
     responses((status = 201, body = Posted), (status = 200, description = "A retry: already posted", body = Posted),
               (status = 400, description = "A body that is not JSON", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 403, description = "Not this account's provider", body = ErrorBody),
               (status = 404, description = "No such project or transfer", body = ErrorBody),
               (status = 409, description = "Refused by a ledger rule (its code says which)", body = ErrorBody),
@@ -904,7 +914,7 @@ pub struct AuditQuery {
     security(("token" = [])),
     responses((status = 200, body = [AuditView]),
               (status = 400, description = "A bad limit", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 403, description = "Not admin or auditor", body = ErrorBody)))]
 async fn audit(
     State(state): State<Arc<AppState>>,
@@ -942,7 +952,7 @@ pub fn audit_view(row: counterpart_store::AuditRow) -> AuditView {
     responses((status = 200, description = "CSV with a header line, or an XLSX workbook",
                content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "A malformed name", body = ErrorBody),
-              (status = 401, description = "Sign in first", body = ErrorBody),
+              SignInFirst,
               (status = 404, description = "No such table", body = ErrorBody)))]
 async fn table_file(
     State(state): State<Arc<AppState>>,

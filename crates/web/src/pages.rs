@@ -263,8 +263,9 @@ impl Ui {
 
 type PageResult = Result<Response, ApiError>;
 
-fn render(ui: &Ui, viewer: &Viewer, result: PageResult) -> Response {
-    result.unwrap_or_else(|e| ui.error(viewer, e))
+/// A page handler's body run, and its result shown: the page, or the error page for `viewer`.
+async fn page(ui: &Ui, viewer: &Viewer, body: impl Future<Output = PageResult>) -> Response {
+    body.await.unwrap_or_else(|e| ui.error(viewer, e))
 }
 
 pub async fn not_found(ui: Ui, viewer: Viewer) -> Response {
@@ -313,7 +314,7 @@ fn colour(code: &RegionCode) -> String {
 // ---- overview, providers, recipients ------------------------------------------------------
 
 async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let summary = state.summary().await?;
         let store = state.store.clone();
         let charts = state
@@ -348,9 +349,8 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             p { a href="/api/v1/summary?format=csv" { "CSV" } " · " a href="/api/v1/summary?format=xlsx" { "XLSX" } " · " a href="/api/v1/summary" { "JSON" } " · " a href="/api/v1/openapi.json" { "OpenAPI" } }
         };
         Ok(ui.page(&viewer, &summary.title, body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 /// Recipient areas as tiles coloured by their providers (pairs in force in the latest year).
@@ -394,7 +394,7 @@ async fn provider(
     Path(code): Path<String>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let year = api::year_of(q.year)?;
         let report = state.provider(code.clone(), year).await?;
         // Arrears and early warnings: the provider's compliance findings, year by year.
@@ -406,9 +406,8 @@ async fn provider(
             (report_body(&compliance))
         };
         Ok(ui.page(&viewer, &format!("{}: {}", ui.t("scorecard"), report.title), body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 async fn recipient(
@@ -418,7 +417,7 @@ async fn recipient(
     Path(code): Path<String>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let year = api::year_of(q.year)?;
         let report = state.recipient(code.clone(), year).await?;
         let body = html! {
@@ -427,9 +426,8 @@ async fn recipient(
             (report_body(&report))
         };
         Ok(ui.page(&viewer, &report.title, body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 // ---- projects --------------------------------------------------------------------------------
@@ -471,7 +469,7 @@ async fn projects(
     viewer: Viewer,
     Query(q): Query<ProjectQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
         let filter = api::project_filter(&q, tree)?;
@@ -537,9 +535,8 @@ async fn projects(
             p { a href="/api/v1/tables/projects.csv" { (ui.t("download_csv")) } }
         };
         Ok(ui.page(&viewer, ui.t("projects"), body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 async fn project(
@@ -548,8 +545,12 @@ async fn project(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    let result = project_page(&state, &ui, &viewer, &id, StatusCode::OK, None).await;
-    render(&ui, &viewer, result)
+    page(
+        &ui,
+        &viewer,
+        project_page(&state, &ui, &viewer, &id, StatusCode::OK, None),
+    )
+    .await
 }
 
 /// A project's page; `message` is the outcome of a form just sent (ok or error).
@@ -830,8 +831,13 @@ struct ProjectForm {
 }
 
 async fn new_project_form(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
-    let result = project_form(&state, &ui, &viewer, &NewProject::default(), None).await;
-    render(&ui, &viewer, result)
+    let blank = NewProject::default();
+    page(
+        &ui,
+        &viewer,
+        project_form(&state, &ui, &viewer, &blank, None),
+    )
+    .await
 }
 
 async fn project_form(
@@ -916,11 +922,10 @@ async fn new_project(
     match outcome {
         Ok(p) => Redirect::to(&format!("/projects/{}", p.id)).into_response(),
         Err(e) if e.status == StatusCode::UNAUTHORIZED => ui.error(&viewer, e),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => render(
-            &ui,
-            &viewer,
-            project_form(&state, &ui, &viewer, &form.project, Some(e)).await,
-        ),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let again = project_form(&state, &ui, &viewer, &form.project, Some(e));
+            page(&ui, &viewer, again).await
+        }
         Err(e) => ui.error(&viewer, e),
     }
 }
@@ -933,7 +938,7 @@ async fn ledger(
     viewer: Viewer,
     Query(q): Query<TransferQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
         let filter = api::transfer_filter(&q, tree)?;
@@ -965,9 +970,8 @@ async fn ledger(
             p { a href="/api/v1/tables/transfers.csv" { (ui.t("download_csv")) } }
         };
         Ok(ui.page(&viewer, ui.t("ledger"), body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -983,7 +987,7 @@ async fn people(
     viewer: Viewer,
     Query(q): Query<PeopleQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
         let provider = match q.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -1013,9 +1017,8 @@ async fn people(
             p { a href="/api/v1/tables/postings.csv" { (ui.t("download_csv")) } }
         };
         Ok(ui.page(&viewer, ui.t("people"), body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 /// The pairing proposal with its explanations, computed once per process.
@@ -1031,15 +1034,17 @@ pub async fn pairing_report(state: &AppState) -> &Result<Report, String> {
 }
 
 async fn pairing(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
-    let result = match pairing_report(&state).await {
-        Ok(report) => Ok(ui.page(&viewer, &report.title, report_body(report))),
-        Err(e) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "pairing_failed",
-            e.clone(),
-        )),
-    };
-    render(&ui, &viewer, result)
+    page(&ui, &viewer, async {
+        match pairing_report(&state).await {
+            Ok(report) => Ok(ui.page(&viewer, &report.title, report_body(report))),
+            Err(e) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pairing_failed",
+                e.clone(),
+            )),
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1056,7 +1061,7 @@ async fn assessment(
     viewer: Viewer,
     Query(q): Query<AssessmentQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let frame = state.frame().await?;
         let program = frame
             .records
@@ -1089,9 +1094,8 @@ async fn assessment(
             (report_body(&report))
         };
         Ok(ui.page(&viewer, &report.title, body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1105,7 +1109,7 @@ async fn audit(
     viewer: Viewer,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let frame = state.frame().await?;
         can(&viewer.actor, &Action::ReadAudit, &frame.tree)?;
         let rows = state.store.audit_log(q.before, 100).await?;
@@ -1129,9 +1133,8 @@ async fn audit(
             }
         };
         Ok(ui.page(&viewer, ui.t("audit"), body))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 // ---- signing in and out -------------------------------------------------------------------------
@@ -1338,7 +1341,7 @@ async fn account_form(
     viewer: Viewer,
     Query(q): Query<AccountQuery>,
 ) -> Response {
-    let result = async {
+    page(&ui, &viewer, async {
         let on = state
             .store
             .totp_secret(viewer.actor.name())
@@ -1348,9 +1351,8 @@ async fn account_form(
             .then(counterpart_app::access::new_totp_secret);
         let section = second_factor_section(&ui, &viewer, on, setup.as_deref());
         Ok(account_page(&ui, &viewer, None, section, StatusCode::OK))
-    }
-    .await;
-    render(&ui, &viewer, result)
+    })
+    .await
 }
 
 /// Two-step sign-in on the account page: on, or off with a link to set it up, or the set-up

@@ -129,36 +129,14 @@ pub async fn compliance(
             ));
         }
     }
-    let mut h = Headline::new(&ctx);
-    let provenance = computed(simulated_any);
-    h.plain(
-        "Provider-years checked",
-        Cell::count(checked),
-        "provider-years",
-        provenance.clone(),
-    );
-    h.plain(
-        "Provider-years with no finding",
-        Cell::count(clean),
-        "provider-years",
-        provenance.clone(),
-    );
-    if as_of.is_none() {
-        h.plain(
-            "Arrears against quota",
-            Cell::money(arrears_total),
-            "CNY",
-            provenance.clone(),
-        );
-    }
-    for (finding, count) in &by_finding {
-        h.plain(
-            &format!("Finding: {}", finding.code()),
-            Cell::count(*count),
-            "provider-years",
-            provenance.clone(),
-        );
-    }
+    let tally = Tally {
+        checked,
+        clean,
+        arrears: arrears_total,
+        by_finding,
+        simulated: simulated_any,
+    };
+    let headline = headline(&ctx, &tally, as_of.is_some());
     let mut notes = vec![format!(
         "Thresholds: livelihood ≥ {}, county level and below ≥ {} ({}). 'Two 100%': funds delivered = disbursed / \
          committed, projects started = started / approved.",
@@ -192,7 +170,7 @@ pub async fn compliance(
         ),
         program: ctx.program.code.to_string(),
         notes,
-        sections: vec![h.section, section],
+        sections: vec![headline, section],
     })
 }
 
@@ -280,4 +258,48 @@ fn row(
         }),
         Cell::text(provenance),
     ]
+}
+
+/// What the compliance check found, over all provider-years checked.
+struct Tally {
+    checked: u64,
+    clean: u64,
+    arrears: Fen,
+    by_finding: BTreeMap<Finding, u64>,
+    simulated: bool,
+}
+
+/// The headline figures of a compliance check; `mid_year` (an as-of date) leaves arrears out.
+fn headline(ctx: &Context, tally: &Tally, mid_year: bool) -> Section {
+    let mut h = Headline::new(ctx);
+    let provenance = computed(tally.simulated);
+    h.plain(
+        "Provider-years checked",
+        Cell::count(tally.checked),
+        "provider-years",
+        provenance.clone(),
+    );
+    h.plain(
+        "Provider-years with no finding",
+        Cell::count(tally.clean),
+        "provider-years",
+        provenance.clone(),
+    );
+    if !mid_year {
+        h.plain(
+            "Arrears against quota",
+            Cell::money(tally.arrears),
+            "CNY",
+            provenance.clone(),
+        );
+    }
+    for (finding, count) in &tally.by_finding {
+        h.plain(
+            &format!("Finding: {}", finding.code()),
+            Cell::count(*count),
+            "provider-years",
+            provenance.clone(),
+        );
+    }
+    h.section
 }

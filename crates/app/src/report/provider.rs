@@ -6,7 +6,7 @@ use super::summary::{
 };
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::{Fen, RegionCode, Share, Year};
-use counterpart_store::{PeopleScope, Store};
+use counterpart_store::{PeopleScope, Store, TradeRow};
 use std::collections::BTreeMap;
 
 pub async fn provider(
@@ -94,21 +94,7 @@ pub async fn provider(
         "people",
         computed(people.simulated),
     );
-    let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
-    let visitors: u64 = trade.iter().map(|t| t.visitors).sum();
-    let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.plain(
-        "Purchases of recipient products",
-        Cell::money(purchases),
-        "CNY",
-        computed(trade_simulated),
-    );
-    h.plain(
-        "Visitors from recipient areas",
-        Cell::count(visitors),
-        "people",
-        computed(trade_simulated),
-    );
+    trade_lines(&mut h, &trade);
 
     let region = ctx.tree.get(&provider).expect("found above");
     let mut notes = vec![format!(
@@ -248,4 +234,23 @@ fn pairs_section(ctx: &Context, provider: &RegionCode) -> Section {
         ]);
     }
     pairs
+}
+
+/// Consumption assistance and exchanges: what the provider bought and whom it received.
+fn trade_lines(h: &mut Headline, trade: &[TradeRow]) {
+    let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
+    let visitors: u64 = trade.iter().map(|t| t.visitors).sum();
+    let trade_simulated = trade.iter().any(|t| t.simulated);
+    h.plain(
+        "Purchases of recipient products",
+        Cell::money(purchases),
+        "CNY",
+        computed(trade_simulated),
+    );
+    h.plain(
+        "Visitors from recipient areas",
+        Cell::count(visitors),
+        "people",
+        computed(trade_simulated),
+    );
 }
