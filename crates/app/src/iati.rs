@@ -20,7 +20,7 @@ use crate::report::{Context, ReportError};
 use counterpart_domain::indicator::IndicatorKind;
 use counterpart_domain::ledger::{AccountKind, Ledger, Phase, project_of};
 use counterpart_domain::project::{Category, Project, ProjectStatus};
-use counterpart_domain::{Date, Fen, RecordId, RegionCode, Year};
+use counterpart_domain::{Date, RecordId, RegionCode, Year};
 use counterpart_store::Store;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -109,7 +109,8 @@ pub struct Transaction {
     pub id: RecordId,
     /// 2 commitment, 3 disbursement, 4 expenditure.
     pub code: &'static str,
-    pub amount: Fen,
+    /// Fen, negative when money moves back (a reversal, a decommitment).
+    pub amount: i64,
     pub date: Date,
     /// The transfer a reversal undoes (written in the transaction's description).
     pub reverses: Option<RecordId>,
@@ -166,7 +167,7 @@ pub fn transactions(ledger: &Ledger) -> BTreeMap<RecordId, Vec<Transaction>> {
             continue;
         };
         let (s_from, s_to) = (stage(from.kind), stage(to.kind));
-        let mut push = |account: &RecordId, code: &'static str, amount: Fen| {
+        let mut push = |account: &RecordId, code: &'static str, amount: i64| {
             if let Some(project) = project_of(account) {
                 out.entry(project).or_default().push(Transaction {
                     id: e.id.clone(),
@@ -180,22 +181,21 @@ pub fn transactions(ledger: &Ledger) -> BTreeMap<RecordId, Vec<Transaction>> {
                 });
             }
         };
-        let negative = Fen::new(-e.amount.get());
+        let (positive, negative) = (e.amount.get(), -e.amount.get());
         if s_to > s_from {
-            push(&e.credit, code_of(s_to), e.amount);
+            push(&e.credit, code_of(s_to), positive);
         } else if s_to < s_from {
             push(&e.debit, code_of(s_from), negative);
         } else if s_from > 0 {
             push(&e.debit, code_of(s_from), negative);
-            push(&e.credit, code_of(s_to), e.amount);
+            push(&e.credit, code_of(s_to), positive);
         }
     }
     out
 }
 
-/// `1234.56` for 123,456 fen.
-fn yuan(fen: Fen) -> String {
-    let v = fen.get();
+/// `1234.56` for 123,456 fen, `-1234.56` for −123,456.
+fn yuan(v: i64) -> String {
     let sign = if v < 0 { "-" } else { "" };
     format!(
         "{sign}{}.{:02}",
@@ -266,11 +266,12 @@ fn transaction(
     Ok(())
 }
 
-fn value(w: &mut Xml, amount: Fen, date: Date) -> io::Result<()> {
+/// An IATI value: `fen` (negative when money moves back) in yuan, on its value date.
+fn value(w: &mut Xml, fen: i64, date: Date) -> io::Result<()> {
     let date = date.to_string();
     w.create_element("value")
         .with_attribute(("value-date", date.as_str()))
-        .write_text_content(BytesText::new(&yuan(amount)))?;
+        .write_text_content(BytesText::new(&yuan(fen)))?;
     Ok(())
 }
 
@@ -402,7 +403,7 @@ impl Export<'_> {
                     .with_attribute(("status", status))
                     .write_inner_content(|w| {
                         period(w, year_start(project.year), year_end(project.year))?;
-                        value(w, project.budget, year_start(project.year))
+                        value(w, project.budget.get(), year_start(project.year))
                     })?;
                 for t in &transactions {
                     transaction(w, t, &org, &provider_en, &provider_zh)?;
@@ -506,7 +507,7 @@ impl Export<'_> {
         for p in all.iter().filter(|p| &p.provider == provider) {
             for t in self.transactions.get(&p.id).into_iter().flatten() {
                 if t.code == "4" && t.date <= self.options.today {
-                    *spent.entry(t.date.year()).or_default() += t.amount.get();
+                    *spent.entry(t.date.year()).or_default() += t.amount;
                 }
             }
         }
@@ -675,7 +676,7 @@ impl Export<'_> {
                             .with_attribute(("status", "2"))
                             .write_inner_content(|w| {
                                 period(w, year_start(y), year_end(y))?;
-                                value(w, quota.amount, year_start(y))
+                                value(w, quota.amount.get(), year_start(y))
                             })?;
                     }
                 }
@@ -684,7 +685,7 @@ impl Export<'_> {
                         w.create_element("total-expenditure")
                             .write_inner_content(|w| {
                                 period(w, year_start(y), year_end(y))?;
-                                value(w, Fen::new(fen), year_end(y).min(self.options.today))
+                                value(w, fen, year_end(y).min(self.options.today))
                             })?;
                     }
                 }
@@ -771,7 +772,7 @@ mod tests {
             id: RecordId::parse(id).unwrap(),
             project: RecordId::parse("p1").unwrap(),
             kind,
-            amount: Fen::new(fen),
+            amount: counterpart_domain::Fen::new(fen),
             currency: Currency::CNY,
             value_date: day.parse().unwrap(),
             corrects: corrects.map(|c| RecordId::parse(c).unwrap()),
@@ -856,7 +857,7 @@ mod tests {
             .unwrap();
         let got: Vec<(String, &str, i64)> = transactions(&ledger)[&RecordId::parse("p1").unwrap()]
             .iter()
-            .map(|t| (t.id.to_string(), t.code, t.amount.get()))
+            .map(|t| (t.id.to_string(), t.code, t.amount))
             .collect();
         let want = [
             ("c1", "2", 10_000),
@@ -874,7 +875,7 @@ mod tests {
             got, want,
             "pending and unposted reservations are not transactions"
         );
-        assert_eq!(yuan(Fen::new(-123_456)), "-1234.56");
-        assert_eq!(yuan(Fen::new(5)), "0.05");
+        assert_eq!(yuan(-123_456), "-1234.56");
+        assert_eq!(yuan(5), "0.05");
     }
 }

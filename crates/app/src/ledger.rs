@@ -104,7 +104,7 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             money(a.credits_posted),
             money(a.debits_pending),
             money(a.credits_pending),
-            money(Fen::new(a.balance())),
+            Cell::signed_money(a.balance()),
             Cell::text(crate::report::computed_label(simulated)),
         ]);
     }

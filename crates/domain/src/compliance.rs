@@ -90,9 +90,7 @@ impl Compliance {
 
 /// Hold one provider-year's books to the program's policy.
 pub fn compliance(books: &Books, quota: Option<Fen>, policy: &Policy) -> Compliance {
-    let arrears = quota.map_or(Fen::ZERO, |q| {
-        q.saturating_sub(books.disbursed).max(Fen::ZERO)
-    });
+    let arrears = quota.map_or(Fen::ZERO, |q| q.saturating_sub(books.disbursed));
     let livelihood_share = Share::of_parts(books.livelihood, books.disbursed);
     let county_level_share = Share::of_parts(books.county_level, books.disbursed);
     let funds_delivered = if books.committed == Fen::ZERO {
@@ -156,7 +154,7 @@ pub fn pace(quota: Fen, disbursed_to_date: Fen, as_of: Date) -> Pace {
         as_of,
         disbursed_to_date,
         projected,
-        shortfall: quota.saturating_sub(projected).max(Fen::ZERO),
+        shortfall: quota.saturating_sub(projected),
     }
 }
 

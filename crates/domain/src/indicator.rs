@@ -125,7 +125,9 @@ pub struct IndicatorValue {
 
 impl IndicatorValue {
     pub fn as_fen(&self) -> Option<Fen> {
-        (self.kind.unit() == Unit::Fen).then_some(Fen::new(self.value))
+        (self.kind.unit() == Unit::Fen)
+            .then(|| Fen::try_new(self.value).ok())
+            .flatten()
     }
 }
 

@@ -2,8 +2,9 @@
 
 use crate::ParseError;
 
-/// An amount in fen (1/100 yuan). Amounts in records are never negative: the direction of a
-/// money movement is its kind, and a correction is a new record.
+/// An amount in fen (1/100 yuan), never negative: the direction of a money movement is its
+/// kind, and a correction is a new record. [`Fen::new`] holds the invariant; a signed
+/// difference (a balance, an IATI transaction that takes money back) is a plain `i64` of fen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Fen(i64);
 
@@ -11,12 +12,28 @@ impl Fen {
     pub const ZERO: Fen = Fen(0);
     pub const PER_YUAN: i64 = 100;
 
+    /// An amount known not to be negative (a literal, a sum or share of amounts).
+    ///
+    /// # Panics
+    /// When `fen` is negative: that is a bug in the caller. Numbers from outside (a file, a
+    /// database row) go through [`Fen::try_new`] or [`Fen::parse_amount`].
     pub const fn new(fen: i64) -> Fen {
+        assert!(fen >= 0, "an amount in fen is never negative");
         Fen(fen)
     }
 
+    /// An amount from a number read from outside, refused when negative.
+    pub fn try_new(fen: i64) -> Result<Fen, ParseError> {
+        if fen < 0 {
+            return Err(ParseError::new(format!(
+                "{fen} is negative: amounts are ≥ 0 fen"
+            )));
+        }
+        Ok(Fen(fen))
+    }
+
     pub const fn from_yuan(yuan: i64) -> Fen {
-        Fen(yuan * Self::PER_YUAN)
+        Fen::new(yuan * Self::PER_YUAN)
     }
 
     /// Parse a record amount: a whole, non-negative number of fen.
@@ -78,8 +95,9 @@ impl Fen {
         self.0.checked_add(other.0).map(Fen)
     }
 
+    /// What is left of `self` after `other`, never below zero.
     pub fn saturating_sub(self, other: Fen) -> Fen {
-        Fen(self.0.saturating_sub(other.0))
+        Fen(self.0.saturating_sub(other.0).max(0))
     }
 
     /// The amount in billions of yuan, for display only.
@@ -118,10 +136,15 @@ impl std::iter::Sum for Fen {
 impl std::fmt::Display for Fen {
     /// `1234567` fen is shown as `12,345.67`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", grouped(abs / 100), abs % 100)
+        f.write_str(&signed_yuan(self.0))
     }
+}
+
+/// A signed number of fen in yuan with separators: `-1234567` is `-12,345.67`.
+pub fn signed_yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", grouped(abs / 100), abs % 100)
 }
 
 /// A whole number with thousands separators: `87912` is `87,912`.
@@ -180,6 +203,16 @@ mod tests {
         assert!(Fen::parse_amount("1e5").is_err());
         assert!(Fen::parse_amount("abc").is_err());
         assert!(Fen::parse_amount("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn an_amount_is_never_negative() {
+        assert_eq!(Fen::try_new(7).unwrap(), Fen::new(7));
+        let refused = Fen::try_new(-7).unwrap_err().to_string();
+        assert!(refused.contains("negative"), "{refused}");
+        assert!(std::panic::catch_unwind(|| Fen::new(-1)).is_err());
+        assert_eq!(Fen::new(5).saturating_sub(Fen::new(9)), Fen::ZERO);
+        assert_eq!(Fen::new(9).saturating_sub(Fen::new(5)), Fen::new(4));
     }
 
     #[test]

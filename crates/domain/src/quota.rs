@@ -122,7 +122,7 @@ impl QuotaPeriod {
             den = den.checked_mul(g_den)?;
         }
         let rounded = num.checked_mul(2)?.checked_add(den)? / den.checked_mul(2)?;
-        Some((Fen::new(i64::try_from(rounded).ok()?), steps))
+        Some((Fen::try_new(i64::try_from(rounded).ok()?).ok()?, steps))
     }
 }
 

@@ -165,11 +165,11 @@ impl Prepared<'_> {
 pub fn solve_scaling(problem: &Assignment) -> Result<AssignmentSolution, Infeasible> {
     use crate::scaling::{self, Refused};
     check_sides(problem)?;
-    let proven = match scaling::solve(problem, false) {
+    let proven = match scaling::solve(problem) {
         Ok(solution) => return Ok(solution),
         Err(Refused::Suspect | Refused::NoPerfectMatching) => {
             matchable(problem)?;
-            scaling::solve(problem, true)
+            scaling::solve_matchable(problem)
         }
         Err(refused @ (Refused::NotSquare | Refused::TooCostly)) => Err(refused),
     };

@@ -18,21 +18,31 @@ pub enum Refused {
     /// The two sides differ in size: cost scaling here solves square problems.
     NotSquare,
     /// A price rose past the bound a phase with a perfect matching keeps to: probably there
-    /// is none (a maximum matching decides, then a `proven` run ignores the bound).
+    /// is none (a maximum matching decides, then [`solve_matchable`] ignores the bound).
     NoPerfectMatching,
     /// A phase took far more bids than usual and no perfect matching was known to exist:
-    /// check with a maximum matching, then call again with `proven`.
+    /// check with a maximum matching, then call [`solve_matchable`].
     Suspect,
     /// Costs so spread that scaled prices could overflow 64 bits.
     TooCostly,
 }
 
 /// Solve a square sparse assignment; `Err` when it is not square or has no perfect matching
-/// (the caller reports which nodes cannot be covered). Unless `proven` (a perfect matching is
-/// known to exist), a phase that runs past 100 bids per node gives up with
-/// [`Refused::Suspect`]: that is how an infeasible problem shows, and checking every problem
-/// up front would cost feasible ones a maximum matching each.
-pub fn solve(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, Refused> {
+/// (the caller reports which nodes cannot be covered). A phase that runs past 100 bids per
+/// node gives up with [`Refused::Suspect`]: that is how an infeasible problem shows, and
+/// checking every problem up front would cost feasible ones a maximum matching each.
+pub fn solve(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
+    run(problem, false)
+}
+
+/// [`solve`] for a problem known to have a perfect matching (a maximum matching said so): no
+/// phase gives up, and the price bound is not kept.
+pub fn solve_matchable(problem: &Assignment) -> Result<AssignmentSolution, Refused> {
+    run(problem, true)
+}
+
+/// `proven`: a perfect matching is known to exist.
+fn run(problem: &Assignment, proven: bool) -> Result<AssignmentSolution, Refused> {
     let n = problem.left;
     if n != problem.right {
         return Err(Refused::NotSquare);
@@ -287,6 +297,6 @@ mod tests {
                 (1, 1, i64::MAX / 2),
             ],
         };
-        assert_eq!(solve(&problem, false).err(), Some(Refused::TooCostly));
+        assert_eq!(solve(&problem).err(), Some(Refused::TooCostly));
     }
 }

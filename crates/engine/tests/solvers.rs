@@ -442,7 +442,7 @@ proptest! {
                 assignment::verify(&p, a).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(a.cost, b.cost);
                 // Cost scaling itself answered (no fallback to the reference).
-                let direct = counterpart_engine::scaling::solve(&p, true);
+                let direct = counterpart_engine::scaling::solve_matchable(&p);
                 prop_assert!(direct.is_ok(), "{:?}", direct.err());
                 assignment::verify(&p, direct.as_ref().unwrap()).map_err(|e| TestCaseError::fail(e.to_string()))?;
             }

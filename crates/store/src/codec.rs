@@ -735,6 +735,10 @@ impl<'a> Cells<'a> {
             .transpose()
             .map_err(|e| self.corrupt(e))
     }
+    fn fen(&mut self) -> Result<Fen, DecodeError> {
+        let i = self.int()?;
+        Fen::try_new(i).map_err(|e| self.corrupt(e))
+    }
     fn year(&mut self) -> Result<Year, DecodeError> {
         let i = self.int()?;
         Year::new(u16::try_from(i).unwrap_or(0)).map_err(|e| self.corrupt(e))
@@ -924,7 +928,7 @@ fn decode_project(c: &mut Cells) -> Result<Project, DecodeError> {
         title_en: c.text()?,
         title_zh: c.text()?,
         year: c.year()?,
-        budget: Fen::new(c.int()?),
+        budget: c.fen()?,
         outputs: Outputs {
             housing_units: c.count()?,
             school_places: c.count()?,
@@ -942,7 +946,7 @@ fn decode_transfer(c: &mut Cells) -> Result<Transfer, DecodeError> {
         id: c.id()?,
         project: c.id()?,
         kind: c.parse(TransferKind::parse)?,
-        amount: Fen::new(c.int()?),
+        amount: c.fen()?,
         currency: c.parse(Currency::parse)?,
         value_date: c.parse(parse_date)?,
         corrects: c.opt_parse(RecordId::parse)?,
@@ -1012,7 +1016,7 @@ fn decode_purchase(c: &mut Cells) -> Result<Purchase, DecodeError> {
         year: c.year()?,
         product: c.text()?,
         channel: c.text()?,
-        value: Fen::new(c.int()?),
+        value: c.fen()?,
         provenance: c.provenance()?,
     })
 }

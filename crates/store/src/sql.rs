@@ -63,10 +63,10 @@ where
         id: RecordId::parse(&text_of(row, 0)?).map_err(corrupt("accounts"))?,
         kind: account_kind(&text_of(row, 1)?)?,
         currency: Currency::parse(&text_of(row, 2)?).map_err(corrupt("accounts"))?,
-        debits_posted: Fen::new(int_of(row, 3)?),
-        credits_posted: Fen::new(int_of(row, 4)?),
-        debits_pending: Fen::new(int_of(row, 5)?),
-        credits_pending: Fen::new(int_of(row, 6)?),
+        debits_posted: fen_of(row, 3)?,
+        credits_posted: fen_of(row, 4)?,
+        debits_pending: fen_of(row, 5)?,
+        credits_pending: fen_of(row, 6)?,
         closed: int_of(row, 7)? != 0,
     })
 }
@@ -87,7 +87,7 @@ where
         id: id(text_of(row, 0)?, "journal")?,
         debit: id(text_of(row, 1)?, "journal")?,
         credit: id(text_of(row, 2)?, "journal")?,
-        amount: Fen::new(int_of(row, 3)?),
+        amount: fen_of(row, 3)?,
         currency: Currency::parse(&text_of(row, 4)?).map_err(corrupt("transfers"))?,
         kind: TransferKind::parse(&text_of(row, 5)?).map_err(corrupt("transfers"))?,
         value_date: parse_date(&text_of(row, 6)?).map_err(corrupt("transfers"))?,
@@ -192,6 +192,15 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok(row.try_get::<i64, _>(i)?)
+}
+
+/// An amount of money, refused as corrupt when negative.
+pub(crate) fn fen_of<R: Row>(row: &R, i: usize) -> Result<Fen, StoreError>
+where
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Fen::try_new(int_of(row, i)?).map_err(corrupt("money"))
 }
 
 pub(crate) fn text_of<R: Row>(row: &R, i: usize) -> Result<String, StoreError>
@@ -610,7 +619,7 @@ macro_rules! sql_store {
                                 row, 4,
                             )?)
                             .map_err(corrupt("transfers"))?,
-                            amount: counterpart_domain::Fen::new(int_of(row, 5)?),
+                            amount: fen_of(row, 5)?,
                             transfers: count_of(row, 6)?,
                             simulated: int_of(row, 7)? == 1,
                         })
@@ -638,7 +647,7 @@ macro_rules! sql_store {
                             )?)
                             .map_err(corrupt("projects"))?,
                             projects: count_of(row, 5)?,
-                            budget: counterpart_domain::Fen::new(int_of(row, 6)?),
+                            budget: fen_of(row, 6)?,
                             simulated: int_of(row, 7)? == 1,
                         })
                     })
@@ -706,7 +715,7 @@ macro_rules! sql_store {
                             year: year_of(row, 0, "purchases")?,
                             provider: region_of(row, 1, "purchases")?,
                             recipient: region_of(row, 2, "purchases")?,
-                            purchases: counterpart_domain::Fen::new(int_of(row, 3)?),
+                            purchases: fen_of(row, 3)?,
                             visitors: count_of(row, 4)?,
                             simulated: int_of(row, 5)? == 1,
                         })

@@ -1,4 +1,24 @@
 //! The embedded default: one SQLite file, WAL, `synchronous=FULL`, writes under `BEGIN IMMEDIATE`.
+//!
+//! Postings and reads go through sqlx (`sql_store!`). Writers of one process take turns on an
+//! in-process queue instead of sleeping in the busy handler.
+//!
+//! A bulk load ([`crate::Store::load`], `load_booking`) runs on a rusqlite connection kept for
+//! loads (taken with the writers' turn, on the calling thread by `block_in_place`). It uses one
+//! prepared statement per table, and each row is encoded as it is bound. The steps, all in one
+//! transaction (`write_load`):
+//! 1. the records' rows, the transfers in journal order, so that the journal (keyed by the
+//!    transfer's integer key) grows at its end;
+//! 2. the booking, which may still be running on another thread (`Held::Later`): a failed
+//!    booking writes nothing;
+//! 3. the chain heads checked unmoved since the booking read them (else `ledger_changed`);
+//! 4. the secondary indexes of a table the load more than doubles, dropped before the rows and
+//!    rebuilt now, while another thread orders the accounts and finds each entry's two;
+//! 5. the accounts (new ones inserted, stored ones updated), the journal, the heads and the
+//!    audit line.
+//!
+//! Streamed reads use a read-only rusqlite connection of their own on a blocking thread, which
+//! passes rows over in batches: sqlx's driver would hand each row across threads.
 
 use crate::StoreError;
 use crate::access::access_store;

@@ -122,8 +122,8 @@ impl Reader<'_> {
         }
     }
 
-    /// A decimal amount in yuan, exactly, as fen.
-    fn money(&mut self, node: Node) -> Option<Fen> {
+    /// A decimal amount in yuan, exactly, as fen (negative when the text is).
+    fn money(&mut self, node: Node) -> Option<i64> {
         let text = node.text().unwrap_or("").trim();
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -142,7 +142,7 @@ impl Reader<'_> {
             })
             .flatten();
         match fen {
-            Some(f) => Some(Fen::new(if negative { -f } else { f })),
+            Some(f) => Some(if negative { -f } else { f }),
             None => {
                 self.report(
                     node,
@@ -379,8 +379,14 @@ impl Reader<'_> {
         let year = self.year(a);
         let budget =
             match child("budget").and_then(|b| b.children().find(|n| n.has_tag_name("value"))) {
-                Some(v) => self.money(v),
-                None => Some(Fen::new(0)),
+                Some(v) => self.money(v).and_then(|fen| match Fen::try_new(fen) {
+                    Ok(budget) => Some(budget),
+                    Err(e) => {
+                        self.report(v, "budget/value", e.to_string());
+                        None
+                    }
+                }),
+                None => Some(Fen::ZERO),
             };
         let title = child("title");
         let title_en = title
@@ -464,7 +470,7 @@ impl Reader<'_> {
         let reverses = child("description")
             .and_then(|d| Reader::narrative(d, None))
             .and_then(|text| text.strip_prefix(REVERSAL).map(str::to_owned));
-        let positive = amount.get() > 0;
+        let positive = amount > 0;
         let kind = match (code, positive) {
             (Some("2"), true) => TransferKind::Commit,
             (Some("2"), false) => TransferKind::Decommit,
@@ -499,7 +505,7 @@ impl Reader<'_> {
             id,
             project: project.clone(),
             kind,
-            amount: Fen::new(amount.get().abs()),
+            amount: Fen::new(amount.abs()),
             currency,
             value_date: date,
             corrects,

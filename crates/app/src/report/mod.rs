@@ -65,6 +65,10 @@ impl Cell {
     pub fn money(f: Fen) -> Cell {
         Cell::Money { fen: f.get() }
     }
+    /// A signed sum of money (a balance), in fen.
+    pub fn signed_money(fen: i64) -> Cell {
+        Cell::Money { fen }
+    }
     pub fn count(n: u64) -> Cell {
         Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
     }
@@ -158,7 +162,7 @@ fn money(fen: i64) -> String {
     } else if yuan.abs() >= 1e6 {
         format!("{:.1} m", yuan / 1e6)
     } else {
-        Fen::new(fen).to_string()
+        counterpart_domain::money::signed_yuan(fen)
     }
 }
 

@@ -191,7 +191,7 @@ fn quota_by_year(
             Cell::opt(
                 quota
                     .as_ref()
-                    .map(|q| Cell::money(q.amount.saturating_sub(b.disbursed).max(Fen::ZERO))),
+                    .map(|q| Cell::money(q.amount.saturating_sub(b.disbursed))),
             ),
             Cell::count(b.projects),
             Cell::text(computed(b.simulated || quota_sim)),
