@@ -17,15 +17,24 @@ pub const SESSION_SECONDS: i64 = 12 * 3600;
 /// The shortest password an account may have.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// The stable codes of the account refusals: [`AccessError::code`] returns them, and each
+/// message ends with its code, `… (code)`.
+mod codes {
+    pub const INVALID_ACCOUNT: &str = "invalid_account";
+    pub const ACCOUNT_EXISTS: &str = "account_exists";
+    pub const UNKNOWN_ACCOUNT: &str = "unknown_account";
+    pub const BAD_CREDENTIALS: &str = "bad_credentials";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
-    #[error("{0} (invalid_account)")]
+    #[error("{0} ({code})", code = codes::INVALID_ACCOUNT)]
     Invalid(String),
-    #[error("an account named {0} already exists (account_exists)")]
+    #[error("an account named {0} already exists ({code})", code = codes::ACCOUNT_EXISTS)]
     Exists(String),
-    #[error("no account named {0} (unknown_account)")]
+    #[error("no account named {0} ({code})", code = codes::UNKNOWN_ACCOUNT)]
     Unknown(String),
-    #[error("the current password is wrong (bad_credentials)")]
+    #[error("the current password is wrong ({code})", code = codes::BAD_CREDENTIALS)]
     WrongPassword,
     #[error("{0} ({code})", code = .0.code())]
     Denied(#[from] Denied),
@@ -33,6 +42,20 @@ pub enum AccessError {
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl AccessError {
+    /// One stable code per kind of refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccessError::Invalid(_) => codes::INVALID_ACCOUNT,
+            AccessError::Exists(_) => codes::ACCOUNT_EXISTS,
+            AccessError::Unknown(_) => codes::UNKNOWN_ACCOUNT,
+            AccessError::WrongPassword => codes::BAD_CREDENTIALS,
+            AccessError::Denied(d) => d.code(),
+            AccessError::Hash(_) | AccessError::Store(_) => "internal",
+        }
+    }
 }
 
 /// The actor an account acts as.

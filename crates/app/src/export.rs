@@ -45,7 +45,7 @@ pub async fn table_csv(
     out: impl Write + Send,
 ) -> Result<u64, ExportError> {
     let mut writer = csv::Writer::from_writer(out);
-    let sink_error = |e: csv::Error| StoreError::Sink(format!("cannot write CSV: {e}"));
+    let sink_error = csv_sink_error;
     writer
         .write_record(table.columns.iter().map(|c| c.0))
         .map_err(sink_error)?;
@@ -58,8 +58,19 @@ pub async fn table_csv(
         .await?;
     writer
         .flush()
-        .map_err(|e| StoreError::Sink(format!("cannot write CSV: {e}")))?;
+        .map_err(csv::Error::from)
+        .map_err(sink_error)?;
     Ok(rows)
+}
+
+/// A CSV write that failed: the reader gone (a closed pipe), or another failure.
+fn csv_sink_error(e: csv::Error) -> StoreError {
+    match e.kind() {
+        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+            StoreError::SinkClosed
+        }
+        _ => StoreError::Sink(format!("cannot write CSV: {e}")),
+    }
 }
 
 /// Rows per worksheet: the XLSX limit less the header.

@@ -15,6 +15,14 @@ use counterpart_domain::{Date, Fen, Provenance, RecordId, parse_date};
 use counterpart_store::{Booking, Keys, SignOff, Store, StoreError};
 use std::collections::HashSet;
 
+/// The stable codes of the refusals that are this module's own: `code()` returns them, and each
+/// message ends with its code the way every coded error's does, `… (code)`.
+mod codes {
+    pub const UNKNOWN_PROJECT: &str = "unknown_project";
+    pub const ALREADY_SIGNED_OFF: &str = "already_signed_off";
+    pub const CONFLICT: &str = "conflict";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{0} ({code})", code = .0.code())]
@@ -22,12 +30,15 @@ pub enum WriteError {
     /// The fields that are wrong, each with what is wrong; nothing was written.
     #[error("{}", describe(.0))]
     Invalid(Vec<(String, String)>),
-    #[error("project {0} does not exist (unknown_project)")]
+    #[error("project {0} does not exist ({code})", code = codes::UNKNOWN_PROJECT)]
     UnknownProject(String),
-    #[error("project {0} is already signed off (already_signed_off)")]
+    #[error("project {0} is already signed off ({code})", code = codes::ALREADY_SIGNED_OFF)]
     AlreadySignedOff(String),
     /// Another office moved the project on while this step was being recorded.
-    #[error("project {0} changed status meanwhile: reload and try again (conflict)")]
+    #[error(
+        "project {0} changed status meanwhile: reload and try again ({code})",
+        code = codes::CONFLICT
+    )]
     Conflict(String),
     #[error(transparent)]
     Posting(#[from] PostingError),
@@ -49,13 +60,13 @@ impl WriteError {
         match self {
             WriteError::Denied(d) => d.code(),
             WriteError::Invalid(_) => "invalid",
-            WriteError::UnknownProject(_) => "unknown_project",
-            WriteError::AlreadySignedOff(_) => "already_signed_off",
-            WriteError::Conflict(_) => "conflict",
+            WriteError::UnknownProject(_) => codes::UNKNOWN_PROJECT,
+            WriteError::AlreadySignedOff(_) => codes::ALREADY_SIGNED_OFF,
+            WriteError::Conflict(_) => codes::CONFLICT,
             WriteError::Posting(PostingError::Post(counterpart_store::PostError::Refused(e))) => {
                 e.code()
             }
-            WriteError::Posting(PostingError::UnknownProject(_)) => "unknown_project",
+            WriteError::Posting(PostingError::UnknownProject(_)) => codes::UNKNOWN_PROJECT,
             WriteError::Posting(PostingError::UnknownTransfer(_)) => "unknown_transfer",
             WriteError::Posting(PostingError::NeedsOriginal(_)) => "needs_original",
             WriteError::Posting(_) | WriteError::Store(_) => "internal",

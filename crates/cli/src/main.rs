@@ -370,11 +370,47 @@ fn main() -> ExitCode {
         .and_then(|rt| rt.block_on(run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`… | head`): what it wanted has been written.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader has closed it.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    use counterpart_app::export::ExportError;
+    use counterpart_store::StoreError;
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(broken_pipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(csv_broken_pipe)
+            || matches!(
+                cause.downcast_ref::<StoreError>(),
+                Some(StoreError::SinkClosed)
+            )
+            || matches!(
+                cause.downcast_ref::<ExportError>(),
+                Some(ExportError::Store(StoreError::SinkClosed))
+            )
+    })
+}
+
+fn broken_pipe(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::BrokenPipe
+        || io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<csv::Error>())
+            .is_some_and(csv_broken_pipe)
+}
+
+fn csv_broken_pipe(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io) if broken_pipe(io))
 }
 
 /// Each command to its function in `commands`.

@@ -340,6 +340,39 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     );
     let verify = counterpart(&copy, &["verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
+
+    // `… | head -1`: the reader closes the pipe after one line; the command stops quietly.
+    for args in [
+        &["export", "table", "transfers"][..],
+        &["report", "summary", "--format", "csv"],
+        &["ledger", "history", "source.shanghai.2019"],
+    ] {
+        let (status, stderr) = first_line_then_close(&copy, args);
+        assert!(
+            status.success() && stderr.is_empty(),
+            "{args:?}: {status}, {stderr}"
+        );
+    }
+}
+
+/// Run the binary, read one line of its output, close the pipe, and wait for it to end.
+fn first_line_then_close(db: &Path, args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_counterpart"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .unwrap();
+    assert!(!line.is_empty(), "{args:?} printed nothing");
+    let output = child.wait_with_output().unwrap();
+    (output.status, text(&output.stderr))
 }
 
 #[test]

@@ -48,12 +48,21 @@ pub enum StoreError {
     #[error("the database holds a value it cannot read: table {table}, {detail}")]
     Corrupt { table: &'static str, detail: String },
     #[error(
-        "office {office} posted while this load was being prepared; nothing was written: run it again (ledger_changed)"
+        "office {office} posted while this load was being prepared; nothing was written: run it again ({code})",
+        code = StoreError::LEDGER_CHANGED
     )]
     Changed { office: String },
     /// Whoever consumed a stream of rows failed (a full disk, a closed pipe); reading stopped.
     #[error("{0}")]
     Sink(String),
+    /// Whoever consumed a stream of rows closed it (`… | head`); reading stopped.
+    #[error("the reader closed the output")]
+    SinkClosed,
+}
+
+impl StoreError {
+    /// The code of [`StoreError::Changed`], the one refusal of the store's own.
+    pub const LEDGER_CHANGED: &str = "ledger_changed";
 }
 
 /// Why a posting did not happen. Nothing was written either way.

@@ -151,23 +151,14 @@ impl From<WriteError> for ApiError {
 
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
-        match e {
-            AccessError::Denied(d) => d.into(),
-            AccessError::Invalid(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_account",
-                e.to_string(),
-            ),
-            AccessError::Exists(_) => {
-                ApiError::new(StatusCode::CONFLICT, "account_exists", e.to_string())
-            }
-            AccessError::Unknown(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "unknown_account", e.to_string())
-            }
-            AccessError::WrongPassword => {
-                ApiError::new(StatusCode::FORBIDDEN, "bad_credentials", e.to_string())
-            }
-            other => ApiError::internal(&other),
-        }
+        let status = match e {
+            AccessError::Denied(d) => return d.into(),
+            AccessError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AccessError::Exists(_) => StatusCode::CONFLICT,
+            AccessError::Unknown(_) => StatusCode::NOT_FOUND,
+            AccessError::WrongPassword => StatusCode::FORBIDDEN,
+            other => return ApiError::internal(&other),
+        };
+        ApiError::new(status, e.code(), e.to_string())
     }
 }
