@@ -3,10 +3,11 @@
 use super::context::{Context, computed};
 use super::summary::{
     Headline, YearBooks, books_by_year, categories_section, county_level_share, people_section,
+    trade_lines,
 };
 use super::{Cell, Report, ReportError, Section, col};
 use counterpart_domain::{Fen, RegionCode, Share, Year};
-use counterpart_store::{PeopleScope, Store, TradeRow};
+use counterpart_store::{PeopleScope, Store};
 use std::collections::BTreeMap;
 
 pub async fn provider(
@@ -94,7 +95,15 @@ pub async fn provider(
         "people",
         computed(people.simulated),
     );
-    trade_lines(&mut h, &trade);
+    let trade: Vec<_> = trade.iter().collect();
+    trade_lines(
+        &mut h,
+        &trade,
+        [
+            "Purchases of recipient products",
+            "Visitors from recipient areas",
+        ],
+    );
 
     let region = ctx.tree.get(&provider).expect("found above");
     let mut notes = vec![format!(
@@ -234,23 +243,4 @@ fn pairs_section(ctx: &Context, provider: &RegionCode) -> Section {
         ]);
     }
     pairs
-}
-
-/// Consumption assistance and exchanges: what the provider bought and whom it received.
-fn trade_lines(h: &mut Headline, trade: &[TradeRow]) {
-    let purchases: Fen = trade.iter().map(|t| t.purchases).sum();
-    let visitors: u64 = trade.iter().map(|t| t.visitors).sum();
-    let trade_simulated = trade.iter().any(|t| t.simulated);
-    h.plain(
-        "Purchases of recipient products",
-        Cell::money(purchases),
-        "CNY",
-        computed(trade_simulated),
-    );
-    h.plain(
-        "Visitors from recipient areas",
-        Cell::count(visitors),
-        "people",
-        computed(trade_simulated),
-    );
 }

@@ -421,28 +421,34 @@ fn south4_headlines(h: &mut Headline, ctx: &Context) {
 
 /// Consumption assistance and exchanges over the program's years.
 fn trade_headlines(h: &mut Headline, trade: &[TradeRow], in_program: impl Fn(Year) -> bool) {
-    let purchases: Fen = trade
-        .iter()
-        .filter(|t| in_program(t.year))
-        .map(|t| t.purchases)
-        .sum();
-    let visitors: u64 = trade
-        .iter()
-        .filter(|t| in_program(t.year))
-        .map(|t| t.visitors)
-        .sum();
-    let trade_simulated = trade.iter().any(|t| t.simulated);
+    let rows: Vec<&TradeRow> = trade.iter().filter(|t| in_program(t.year)).collect();
+    trade_lines(
+        h,
+        &rows,
+        [
+            "Consumption assistance: purchases of recipient products",
+            "Exchanges: visitors from recipient areas",
+        ],
+    );
+}
+
+/// Two headline rows: what was bought of recipient products, and how many visitors came
+/// (`labels`: the two rows' labels).
+pub(super) fn trade_lines(h: &mut Headline, rows: &[&TradeRow], labels: [&str; 2]) {
+    let purchases: Fen = rows.iter().map(|t| t.purchases).sum();
+    let visitors: u64 = rows.iter().map(|t| t.visitors).sum();
+    let simulated = rows.iter().any(|t| t.simulated);
     h.plain(
-        "Consumption assistance: purchases of recipient products",
+        labels[0],
         Cell::money(purchases),
         "CNY",
-        computed(trade_simulated),
+        computed(simulated),
     );
     h.plain(
-        "Exchanges: visitors from recipient areas",
+        labels[1],
         Cell::count(visitors),
         "people",
-        computed(trade_simulated),
+        computed(simulated),
     );
 }
 
