@@ -99,16 +99,8 @@ impl Context {
         if let Some(region) = self.tree.find(name).filter(|r| allowed(r)) {
             return Ok(region);
         }
-        let lower = name.to_lowercase();
-        let close: Vec<String> = self
-            .tree
-            .iter()
-            .filter(|r| allowed(r))
-            .filter(|r| {
-                r.name_en.to_lowercase().contains(&lower)
-                    || r.code.as_str().contains(&lower)
-                    || r.name_zh.contains(name)
-            })
+        let close: Vec<String> = closest(self.tree.iter().filter(|r| allowed(r)), name)
+            .into_iter()
             .take(8)
             .map(|r| format!("{} ({})", r.name_en, r.code))
             .collect();
@@ -123,6 +115,32 @@ impl Context {
             hint,
         })
     }
+}
+
+/// The regions a misspelt or partial `name` may mean, closest first: those whose English name,
+/// code or Chinese name contains it, then those within a few edits of it (about one in four
+/// letters, at least one: "Shangai" finds Shanghai).
+fn closest<'r>(regions: impl Iterator<Item = &'r Region>, name: &str) -> Vec<&'r Region> {
+    let lower = name.to_lowercase();
+    let allowed_edits = (lower.chars().count() / 4).max(1);
+    let mut close: Vec<(usize, &Region)> = regions
+        .filter_map(|r| {
+            let english = r.name_en.to_lowercase();
+            if english.contains(&lower)
+                || r.code.as_str().contains(&lower)
+                || r.name_zh.contains(name)
+            {
+                return Some((0, r));
+            }
+            let edits = [english.as_str(), r.code.as_str(), r.name_zh.as_str()]
+                .into_iter()
+                .map(|candidate| strsim::levenshtein(&lower, candidate))
+                .min()?;
+            (edits <= allowed_edits).then_some((edits, r))
+        })
+        .collect();
+    close.sort_by_key(|(edits, r)| (*edits, r.code.clone()));
+    close.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The provenance label of a figure computed from rows, some of which may be simulated.

@@ -216,6 +216,13 @@ async fn provider_and_recipient_reports_find_by_any_name() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no provider is called \"Shanghia\""), "{err}");
+    // A misspelling, not a prefix: suggested by edit distance.
+    assert!(err.contains("did you mean Shanghai (shanghai)"), "{err}");
+    let err = report::provider(&store, "Shangai", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean Shanghai (shanghai)"), "{err}");
     let err = report::recipient(&store, "Kashg", None)
         .await
         .unwrap_err()
