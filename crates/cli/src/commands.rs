@@ -311,6 +311,7 @@ fn posting_of(flags: PostFlags) -> Result<ledger::Posting> {
         project,
         kind,
         amount,
+        amount_fen,
         date,
         pending,
         post,
@@ -329,7 +330,13 @@ fn posting_of(flags: PostFlags) -> Result<ledger::Posting> {
         id: parse_id(&id, "id")?,
         project: parse_id(&project, "project")?,
         kind: TransferKind::parse(&kind).map_err(|e| anyhow!("--kind: {e}"))?,
-        amount: Fen::parse_amount(&amount).map_err(|e| anyhow!("--amount: {e}"))?,
+        amount: match (amount, amount_fen) {
+            (Some(yuan), _) => Fen::parse_yuan(&yuan).map_err(|e| anyhow!("--amount: {e}"))?,
+            (None, Some(fen)) => {
+                Fen::parse_amount(&fen).map_err(|e| anyhow!("--amount-fen: {e}"))?
+            }
+            (None, None) => bail!("give the amount: --amount YUAN (or --amount-fen FEN)"),
+        },
         value_date: parse_date(&date).map_err(|e| anyhow!("--date: {e}"))?,
         phase,
         corrects: None,

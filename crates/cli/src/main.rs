@@ -302,9 +302,17 @@ struct PostFlags {
     /// commit, disburse, spend or decommit.
     #[arg(long)]
     kind: String,
-    /// Whole fen (1 yuan = 100 fen).
-    #[arg(long)]
-    amount: String,
+    /// The amount in yuan, with up to two decimals, e.g. 150000 or 1,250,000.50.
+    #[arg(
+        long,
+        value_name = "YUAN",
+        required_unless_present = "amount_fen",
+        conflicts_with = "amount_fen"
+    )]
+    amount: Option<String>,
+    /// The amount in whole fen instead (1 yuan = 100 fen), for scripts that keep fen.
+    #[arg(long, value_name = "FEN")]
+    amount_fen: Option<String>,
     /// The value date, YYYY-MM-DD.
     #[arg(long)]
     date: String,

@@ -286,19 +286,20 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         "--date",
         "2019-12-30",
     ];
-    let posted = counterpart(&copy, &[&post[..], &["--amount", "50000"]].concat());
+    let posted = counterpart(&copy, &[&post[..], &["--amount", "500"]].concat());
     assert!(
         text(&posted.stdout).starts_with("posted x1: commit 500.00 yuan"),
         "{}",
         text(&posted.stderr)
     );
-    let retried = counterpart(&copy, &[&post[..], &["--amount", "50000"]].concat());
+    // The same amount in fen is the same transfer: a retry.
+    let retried = counterpart(&copy, &[&post[..], &["--amount-fen", "50000"]].concat());
     assert!(
         text(&retried.stdout).starts_with("already posted"),
         "{}",
         text(&retried.stderr)
     );
-    let changed = counterpart(&copy, &[&post[..], &["--amount", "50001"]].concat());
+    let changed = counterpart(&copy, &[&post[..], &["--amount", "500.01"]].concat());
     assert!(
         text(&changed.stderr).contains("transfer x1 exists with a different amount (id_reused)"),
         "{}",

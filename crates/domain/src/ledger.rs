@@ -234,7 +234,11 @@ pub enum LedgerError {
     ReversalMismatch(RecordId),
     #[error("a {0} needs the transfer it corrects")]
     CorrectionWithoutOriginal(&'static str),
-    #[error("account {account} would be overdrawn: {available} fen available, {amount} fen asked")]
+    #[error(
+        "account {account} would be overdrawn: {} yuan available, {} yuan asked",
+        crate::money::signed_yuan(*.available),
+        crate::money::signed_yuan(*.amount)
+    )]
     Overdraft {
         account: RecordId,
         available: i64,

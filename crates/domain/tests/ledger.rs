@@ -314,7 +314,7 @@ fn the_flow_of_a_project_keeps_disbursed_within_committed() {
     assert_eq!(err.code(), "overdraft");
     assert_eq!(
         err.to_string(),
-        "account committed-a would be overdrawn: 20 fen available, 21 fen asked"
+        "account committed-a would be overdrawn: 0.20 yuan available, 0.21 yuan asked"
     );
     let spend = entry(4, 3, 4, 81, Phase::Single, TransferKind::Spend, None, 2020);
     assert_eq!(

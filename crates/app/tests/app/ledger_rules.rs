@@ -84,8 +84,8 @@ async fn an_import_that_would_overdraw_a_project_is_refused() {
                      t2,p1,disburse,1200,CNY,2015-04-01,,single,,recorded,,\n";
     refused(
         &[("projects.csv", projects_csv(&rows)), ("transfers.csv", transfers.as_bytes().to_vec())],
-        &["transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 1000 fen available, \
-           1200 fen asked (overdraft)"],
+        &["transfers.csv:3: column amount_fen: account p1.committed would be overdrawn: 10.00 yuan available, \
+           12.00 yuan asked (overdraft)"],
     )
     .await;
 }
