@@ -394,19 +394,18 @@ async fn print_account(
     section: &str,
     format: Format,
 ) -> Result<()> {
-    let opened = target.open_existing().await?;
-    let report = ledger::account(opened.store(), account).await;
-    opened.close().await?;
-    let mut report = report?;
+    let mut report = target
+        .with_store(async |store| ledger::account(store, account).await)
+        .await??;
     report.sections.retain(|s| s.key == section);
     print_report(&report, format)
 }
 
 async fn post_and_say(target: &Target, posting: &ledger::Posting) -> Result<()> {
-    let opened = target.open_existing().await?;
-    let result = ledger::post(opened.store(), posting).await;
-    opened.close().await?;
-    say_posted(result?);
+    let applied = target
+        .with_store(async |store| ledger::post(store, posting).await)
+        .await??;
+    say_posted(applied);
     Ok(())
 }
 
@@ -484,11 +483,9 @@ async fn serve(
 pub(crate) async fn user(target: &Target, what: UserCommand) -> Result<()> {
     use counterpart_app::access::{self, NewUser};
     use counterpart_domain::access::AccountRole;
-    let opened = target.open_existing().await?;
-    let store = opened.store();
-    let frame = store.frame().await?;
     let operator = access::operator();
-    let result: Result<()> = async {
+    let run = async |store: &dyn Store| -> Result<()> {
+        let frame = store.frame().await?;
         match what {
             UserCommand::Add {
                 name,
@@ -576,10 +573,8 @@ pub(crate) async fn user(target: &Target, what: UserCommand) -> Result<()> {
                 Ok(())
             }
         }
-    }
-    .await;
-    opened.close().await?;
-    result
+    };
+    target.with_store(run).await?
 }
 
 pub(crate) async fn demo(

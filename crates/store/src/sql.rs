@@ -63,10 +63,10 @@ where
         id: RecordId::parse(&text_of(row, 0)?).map_err(corrupt("accounts"))?,
         kind: account_kind(&text_of(row, 1)?)?,
         currency: Currency::parse(&text_of(row, 2)?).map_err(corrupt("accounts"))?,
-        debits_posted: fen_of(row, 3)?,
-        credits_posted: fen_of(row, 4)?,
-        debits_pending: fen_of(row, 5)?,
-        credits_pending: fen_of(row, 6)?,
+        debits_posted: fen_of(row, 3, "accounts")?,
+        credits_posted: fen_of(row, 4, "accounts")?,
+        debits_pending: fen_of(row, 5, "accounts")?,
+        credits_pending: fen_of(row, 6, "accounts")?,
         closed: int_of(row, 7)? != 0,
     })
 }
@@ -87,7 +87,7 @@ where
         id: id(text_of(row, 0)?, "journal")?,
         debit: id(text_of(row, 1)?, "journal")?,
         credit: id(text_of(row, 2)?, "journal")?,
-        amount: fen_of(row, 3)?,
+        amount: fen_of(row, 3, "transfers")?,
         currency: Currency::parse(&text_of(row, 4)?).map_err(corrupt("transfers"))?,
         kind: TransferKind::parse(&text_of(row, 5)?).map_err(corrupt("transfers"))?,
         value_date: parse_date(&text_of(row, 6)?).map_err(corrupt("transfers"))?,
@@ -194,13 +194,13 @@ where
     Ok(row.try_get::<i64, _>(i)?)
 }
 
-/// An amount of money, refused as corrupt when negative.
-pub(crate) fn fen_of<R: Row>(row: &R, i: usize) -> Result<Fen, StoreError>
+/// An amount of money in `table`, refused as corrupt when negative.
+pub(crate) fn fen_of<R: Row>(row: &R, i: usize, table: &'static str) -> Result<Fen, StoreError>
 where
     usize: ColumnIndex<R>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
 {
-    Fen::try_new(int_of(row, i)?).map_err(corrupt("money"))
+    Fen::try_new(int_of(row, i)?).map_err(corrupt(table))
 }
 
 pub(crate) fn text_of<R: Row>(row: &R, i: usize) -> Result<String, StoreError>
@@ -619,7 +619,7 @@ macro_rules! sql_store {
                                 row, 4,
                             )?)
                             .map_err(corrupt("transfers"))?,
-                            amount: fen_of(row, 5)?,
+                            amount: fen_of(row, 5, "transfers")?,
                             transfers: count_of(row, 6)?,
                             simulated: int_of(row, 7)? == 1,
                         })
@@ -647,7 +647,7 @@ macro_rules! sql_store {
                             )?)
                             .map_err(corrupt("projects"))?,
                             projects: count_of(row, 5)?,
-                            budget: fen_of(row, 6)?,
+                            budget: fen_of(row, 6, "projects")?,
                             simulated: int_of(row, 7)? == 1,
                         })
                     })
@@ -715,7 +715,7 @@ macro_rules! sql_store {
                             year: year_of(row, 0, "purchases")?,
                             provider: region_of(row, 1, "purchases")?,
                             recipient: region_of(row, 2, "purchases")?,
-                            purchases: fen_of(row, 3)?,
+                            purchases: fen_of(row, 3, "purchases")?,
                             visitors: count_of(row, 4)?,
                             simulated: int_of(row, 5)? == 1,
                         })
