@@ -1,15 +1,19 @@
 //! What the web application asks of a database beyond the records: accounts, sessions and API
 //! tokens (secrets only as hashes), the append-only audit log, recipient sign-offs, and paged,
-//! filtered reads of projects and transfers. Implemented once for both backends by
-//! `access_store!`.
+//! filtered reads of projects and transfers. Implemented once for every [`Backend`].
 
 use crate::StoreError;
+use crate::codec::Table;
+use crate::sql::{
+    Affected, Backend, MAX_BOUND_VALUES, count_of, decode_rows, insert_audit, insert_rows, only,
+};
 use async_trait::async_trait;
 use counterpart_domain::access::AccountRole;
 use counterpart_domain::project::{
     Category, Project, ProjectStatus, ProjectStep, Transfer, TransferKind,
 };
 use counterpart_domain::{RecordId, RegionCode, Year};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
 
 /// An account of the web application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,338 +219,295 @@ pub(crate) fn user_of(row: UserRow) -> Result<User, StoreError> {
     })
 }
 
-/// Implement [`Access`] for a store with a `pool` and a `write_turn()`; `$begin` opens a write
-/// transaction.
-macro_rules! access_store {
-    ($store:ty, $db:ty, $begin:literal) => {
-        impl $store {
-            async fn insert_audit(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                audit: &$crate::AuditEntry,
-            ) -> Result<(), sqlx::Error> {
-                sqlx::query(
-                    "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&audit.at)
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(&audit.target)
-                .bind(&audit.before)
-                .bind(&audit.after)
-                .execute(&mut **tx)
-                .await?;
-                Ok(())
-            }
-
-            /// Insert encoded rows of `table` (from `codec::encode`), as many per statement as
-            /// the bound-value limit allows; `progress` hears the running count.
-            async fn insert_rows(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                table: &'static $crate::codec::Table,
-                rows: &[Vec<$crate::codec::Value<'_>>],
-                progress: &mut (dyn FnMut(usize) + Send),
-            ) -> Result<(), sqlx::Error> {
-                use $crate::codec::{ColumnType, Value};
-                let columns: Vec<_> = table.columns.iter().map(|c| c.0).collect();
-                let per_statement = ($crate::sql::MAX_BOUND_VALUES / columns.len()).max(1);
-                for chunk in rows.chunks(per_statement) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
-                        "INSERT INTO {} ({}) ",
-                        table.name,
-                        columns.join(", ")
-                    ));
-                    insert.push_values(chunk, |mut b, row| {
-                        for (value, (_, ty)) in row.iter().zip(table.columns) {
-                            match (value, ty) {
-                                (Value::Int(i), _) => b.push_bind(*i),
-                                (Value::Text(s), _) => b.push_bind(s.to_string()),
-                                (Value::Null, ColumnType::Int) => b.push_bind(None::<i64>),
-                                (Value::Null, ColumnType::Text) => b.push_bind(None::<String>),
-                            };
-                        }
-                    });
-                    insert.build().execute(&mut **tx).await?;
-                    progress(chunk.len());
-                }
-                Ok(())
-            }
-
-            /// `WHERE …` of a project filter over projects aliased `p`.
-            fn push_project_filter(
-                query: &mut sqlx::QueryBuilder<'_, $db>,
-                filter: &$crate::ProjectFilter,
-            ) {
-                query.push(" WHERE 1 = 1");
-                if let Some(provider) = &filter.provider {
-                    query.push(" AND p.provider = ").push_bind(provider.to_string());
-                }
-                if let Some(recipients) = &filter.recipients {
-                    query.push(" AND p.recipient IN (");
-                    let mut list = query.separated(", ");
-                    list.push_bind(String::new());
-                    for r in recipients.iter().take($crate::sql::MAX_BOUND_VALUES / 2) {
-                        list.push_bind(r.to_string());
-                    }
-                    query.push(")");
-                }
-                if let Some(category) = filter.category {
-                    query.push(" AND p.category = ").push_bind(category.code());
-                }
-                if let Some(year) = filter.year {
-                    query.push(" AND p.year = ").push_bind(i64::from(year.get()));
-                }
-                if let Some(status) = filter.status {
-                    query.push(" AND p.status = ").push_bind(status.code());
-                }
-            }
-
-            async fn decode_rows(
-                &self,
-                table: &'static $crate::codec::Table,
-                rows: &[<$db as sqlx::Database>::Row],
-            ) -> Result<counterpart_domain::records::Records, $crate::StoreError> {
-                let mut values = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let mut cells = Vec::with_capacity(table.columns.len());
-                    Self::cells(row, table, &mut cells)?;
-                    values.push(cells);
-                }
-                let mut records = counterpart_domain::records::Records::default();
-                $crate::codec::decode(&mut records, table, &values)?;
-                Ok(records)
-            }
-
-            /// Without a condition on projects, read the transfers alone (their own indexes give
-            /// the order); otherwise join the projects the filter names.
-            fn transfers_from(filter: &$crate::TransferFilter) -> &'static str {
-                if filter.projects == $crate::ProjectFilter::default() {
-                    " FROM transfers t"
-                } else {
-                    " FROM transfers t JOIN projects p ON p.id = t.project"
-                }
-            }
-
-            fn push_transfer_filter(
-                query: &mut sqlx::QueryBuilder<'_, $db>,
-                filter: &$crate::TransferFilter,
-            ) {
-                if filter.projects == $crate::ProjectFilter::default() {
-                    query.push(" WHERE 1 = 1");
-                } else {
-                    Self::push_project_filter(query, &filter.projects);
-                }
-                if let Some(project) = &filter.project {
-                    query.push(" AND t.project = ").push_bind(project.to_string());
-                }
-                if let Some(kind) = filter.kind {
-                    query.push(" AND t.kind = ").push_bind(kind.code());
-                }
-            }
-
-            /// `ORDER BY … LIMIT … OFFSET …`.
-            fn push_page(query: &mut sqlx::QueryBuilder<'_, $db>, order: &str, offset: u64, limit: u64) {
-                query
-                    .push(order)
-                    .push(" LIMIT ")
-                    .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .push(" OFFSET ")
-                    .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
-            }
-
-            fn columns_of(table: &'static $crate::codec::Table, alias: &str) -> String {
-                table
-                    .columns
-                    .iter()
-                    .map(|c| format!("{alias}.{}", c.0))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
+/// `WHERE …` of a project filter over projects aliased `p`.
+fn push_project_filter<DB: Database>(query: &mut sqlx::QueryBuilder<'_, DB>, filter: &ProjectFilter)
+where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    query.push(" WHERE 1 = 1");
+    if let Some(provider) = &filter.provider {
+        query
+            .push(" AND p.provider = ")
+            .push_bind(provider.to_string());
+    }
+    if let Some(recipients) = &filter.recipients {
+        query.push(" AND p.recipient IN (");
+        let mut list = query.separated(", ");
+        list.push_bind(String::new());
+        for r in recipients.iter().take(MAX_BOUND_VALUES / 2) {
+            list.push_bind(r.to_string());
         }
+        query.push(")");
+    }
+    if let Some(category) = filter.category {
+        query.push(" AND p.category = ").push_bind(category.code());
+    }
+    if let Some(year) = filter.year {
+        query
+            .push(" AND p.year = ")
+            .push_bind(i64::from(year.get()));
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND p.status = ").push_bind(status.code());
+    }
+}
 
-        #[async_trait::async_trait]
-        impl $crate::Access for $store {
-            async fn add_user(
-                &self,
-                user: &$crate::User,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let added = sqlx::query(&format!(
-                    "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
-                    $crate::access::USER_COLUMNS
-                ))
-                .bind(&user.name)
-                .bind(user.role.code())
-                .bind(user.office.as_ref().map(|o| o.to_string()))
-                .bind(&user.password_hash)
-                .bind(i64::from(user.disabled))
-                .bind(&user.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if added {
-                    Self::insert_audit(&mut tx, audit).await?;
-                    tx.commit().await?;
-                }
-                Ok(added)
-            }
+/// Without a condition on projects, read the transfers alone (their own indexes give the
+/// order); otherwise join the projects the filter names.
+fn transfers_from(filter: &TransferFilter) -> &'static str {
+    if filter.projects == ProjectFilter::default() {
+        " FROM transfers t"
+    } else {
+        " FROM transfers t JOIN projects p ON p.id = t.project"
+    }
+}
 
-            async fn users(&self) -> Result<Vec<$crate::User>, $crate::StoreError> {
-                let rows: Vec<$crate::access::UserRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM users ORDER BY name",
-                    $crate::access::USER_COLUMNS
-                ))
-                .fetch_all(&self.pool)
+fn push_transfer_filter<DB: Database>(
+    query: &mut sqlx::QueryBuilder<'_, DB>,
+    filter: &TransferFilter,
+) where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    if filter.projects == ProjectFilter::default() {
+        query.push(" WHERE 1 = 1");
+    } else {
+        push_project_filter(query, &filter.projects);
+    }
+    if let Some(project) = &filter.project {
+        query
+            .push(" AND t.project = ")
+            .push_bind(project.to_string());
+    }
+    if let Some(kind) = filter.kind {
+        query.push(" AND t.kind = ").push_bind(kind.code());
+    }
+}
+
+/// `ORDER BY … LIMIT … OFFSET …`.
+fn push_page<DB: Database>(
+    query: &mut sqlx::QueryBuilder<'_, DB>,
+    order: &str,
+    offset: u64,
+    limit: u64,
+) where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .push(order)
+        .push(" LIMIT ")
+        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+}
+
+fn columns_of(table: &'static Table, alias: &str) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| format!("{alias}.{}", c.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[async_trait]
+impl<B> Access for B
+where
+    B: Backend,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    usize: ColumnIndex<<B::Db as Database>::Row>,
+    for<'q> i64: Encode<'q, B::Db> + Decode<'q, B::Db> + Type<B::Db>,
+    for<'q> String: Encode<'q, B::Db> + Decode<'q, B::Db> + Type<B::Db>,
+    for<'q> Option<i64>: Encode<'q, B::Db>,
+    for<'q> Option<String>: Encode<'q, B::Db>,
+    for<'q> &'q str: Encode<'q, B::Db> + Type<B::Db>,
+{
+    async fn add_user(
+        &self,
+        user: &crate::User,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let added = sqlx::query(&format!(
+            "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+            USER_COLUMNS
+        ))
+        .bind(&user.name)
+        .bind(user.role.code())
+        .bind(user.office.as_ref().map(|o| o.to_string()))
+        .bind(&user.password_hash)
+        .bind(i64::from(user.disabled))
+        .bind(&user.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if added {
+            insert_audit(&mut tx, audit).await?;
+            tx.commit().await?;
+        }
+        Ok(added)
+    }
+
+    async fn users(&self) -> Result<Vec<crate::User>, crate::StoreError> {
+        let rows: Vec<UserRow> =
+            sqlx::query_as(&format!("SELECT {} FROM users ORDER BY name", USER_COLUMNS))
+                .fetch_all(self.pool())
                 .await?;
-                rows.into_iter().map($crate::access::user_of).collect()
-            }
+        rows.into_iter().map(user_of).collect()
+    }
 
-            async fn user(&self, name: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
-                let row: Option<$crate::access::UserRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM users WHERE name = $1",
-                    $crate::access::USER_COLUMNS
-                ))
+    async fn user(&self, name: &str) -> Result<Option<crate::User>, crate::StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM users WHERE name = $1",
+            USER_COLUMNS
+        ))
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(user_of).transpose()
+    }
+
+    async fn set_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let found = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                row.map($crate::access::user_of).transpose()
-            }
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 
-            async fn set_disabled(
-                &self,
-                name: &str,
-                disabled: bool,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let found = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
-                    .bind(i64::from(disabled))
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if !found {
-                    return Ok(false);
-                }
-                if disabled {
-                    sqlx::query("DELETE FROM sessions WHERE user_name = $1")
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
+    async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let found = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1 AND token_hash <> $2")
+            .bind(name)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 
-            async fn set_password(
-                &self,
-                name: &str,
-                password_hash: &str,
-                keep: Option<&str>,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let found = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
-                    .bind(password_hash)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if !found {
-                    return Ok(false);
-                }
-                sqlx::query("DELETE FROM sessions WHERE user_name = $1 AND token_hash <> $2")
-                    .bind(name)
-                    .bind(keep.unwrap_or(""))
-                    .execute(&mut *tx)
-                    .await?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
+    async fn totp_secret(&self, name: &str) -> Result<Option<String>, crate::StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT secret FROM user_totp WHERE user_name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(secret,)| secret))
+    }
 
-            async fn totp_secret(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
-                let row: Option<(String,)> =
-                    sqlx::query_as("SELECT secret FROM user_totp WHERE user_name = $1")
-                        .bind(name)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(row.map(|(secret,)| secret))
-            }
+    async fn set_totp(
+        &self,
+        name: &str,
+        secret: Option<&str>,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM user_totp WHERE user_name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(secret) = secret {
+            sqlx::query("INSERT INTO user_totp (user_name, secret, last_step) VALUES ($1, $2, 0)")
+                .bind(name)
+                .bind(secret)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 
-            async fn set_totp(
-                &self,
-                name: &str,
-                secret: Option<&str>,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM users WHERE name = $1")
-                    .bind(name)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if exists.is_none() {
-                    return Ok(false);
-                }
-                sqlx::query("DELETE FROM user_totp WHERE user_name = $1")
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-                if let Some(secret) = secret {
-                    sqlx::query("INSERT INTO user_totp (user_name, secret, last_step) VALUES ($1, $2, 0)")
-                        .bind(name)
-                        .bind(secret)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query("DELETE FROM sessions WHERE user_name = $1")
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
+    async fn spend_totp_step(&self, name: &str, step: i64) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        // Each placeholder once: SQLite's driver does not reuse a numbered one.
+        let spent = sqlx::query(
+            "UPDATE user_totp SET last_step = $1 WHERE user_name = $2 AND last_step < $3",
+        )
+        .bind(step)
+        .bind(name)
+        .bind(step)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(spent == 1)
+    }
 
-            async fn spend_totp_step(&self, name: &str, step: i64) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                // Each placeholder once: SQLite's driver does not reuse a numbered one.
-                let spent = sqlx::query("UPDATE user_totp SET last_step = $1 WHERE user_name = $2 AND last_step < $3")
-                    .bind(step)
-                    .bind(name)
-                    .bind(step)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-                Ok(spent == 1)
-            }
-
-            async fn create_session(&self, session: &$crate::Session) -> Result<(), $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                sqlx::query("INSERT INTO sessions (token_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)")
+    async fn create_session(&self, session: &crate::Session) -> Result<(), crate::StoreError> {
+        let _writer = self.write_turn().await;
+        sqlx::query("INSERT INTO sessions (token_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)")
                     .bind(&session.token_hash)
                     .bind(&session.user)
                     .bind(&session.csrf)
                     .bind(session.expires_at)
-                    .execute(&self.pool)
+                    .execute(self.pool())
                     .await?;
-                Ok(())
-            }
+        Ok(())
+    }
 
-            async fn session(
-                &self,
-                token_hash: &str,
-                now: i64,
-            ) -> Result<Option<($crate::Session, $crate::User)>, $crate::StoreError> {
-                let row: Option<(String, String, i64, String, String, Option<String>, String, i64, String)> =
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(crate::Session, crate::User)>, crate::StoreError> {
+        let row: Option<(String, String, i64, String, String, Option<String>, String, i64, String)> =
                     sqlx::query_as(
                         "SELECT s.user_name, s.csrf, s.expires_at, u.name, u.role, u.office, u.password_hash, \
                          u.disabled, u.created_at FROM sessions s JOIN users u ON u.name = s.user_name \
@@ -554,281 +515,321 @@ macro_rules! access_store {
                     )
                     .bind(token_hash)
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
-                let Some((user_name, csrf, expires_at, name, role, office, hash, disabled, created)) = row else {
-                    return Ok(None);
-                };
-                let user = $crate::access::user_of((name, role, office, hash, disabled, created))?;
-                let session = $crate::Session {
-                    token_hash: token_hash.to_owned(),
-                    user: user_name,
-                    csrf,
-                    expires_at,
-                };
-                Ok(Some((session, user)))
-            }
+        let Some((user_name, csrf, expires_at, name, role, office, hash, disabled, created)) = row
+        else {
+            return Ok(None);
+        };
+        let user = user_of((name, role, office, hash, disabled, created))?;
+        let session = crate::Session {
+            token_hash: token_hash.to_owned(),
+            user: user_name,
+            csrf,
+            expires_at,
+        };
+        Ok(Some((session, user)))
+    }
 
-            async fn end_session(&self, token_hash: &str) -> Result<(), $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
+    async fn end_session(&self, token_hash: &str) -> Result<(), crate::StoreError> {
+        let _writer = self.write_turn().await;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 
-            async fn add_token(
-                &self,
-                token_hash: &str,
-                user: &str,
-                label: &str,
-                audit: &$crate::AuditEntry,
-            ) -> Result<(), $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                sqlx::query("INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES ($1, $2, $3, $4)")
+    async fn add_token(
+        &self,
+        token_hash: &str,
+        user: &str,
+        label: &str,
+        audit: &crate::AuditEntry,
+    ) -> Result<(), crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(token_hash)
                     .bind(user)
                     .bind(label)
                     .bind(&audit.at)
                     .execute(&mut *tx)
                     .await?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
-            }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn token_user(&self, token_hash: &str) -> Result<Option<$crate::User>, $crate::StoreError> {
-                let row: Option<$crate::access::UserRow> = sqlx::query_as(
+    async fn token_user(&self, token_hash: &str) -> Result<Option<crate::User>, crate::StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(
                     "SELECT u.name, u.role, u.office, u.password_hash, u.disabled, u.created_at \
                      FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = $1 AND u.disabled = 0",
                 )
                 .bind(token_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool())
                 .await?;
-                row.map($crate::access::user_of).transpose()
-            }
+        row.map(user_of).transpose()
+    }
 
-            async fn audit_log(
-                &self,
-                before: Option<i64>,
-                limit: u64,
-            ) -> Result<Vec<$crate::AuditRow>, $crate::StoreError> {
-                let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>)> =
-                    sqlx::query_as(
-                        "SELECT id, at, actor, action, target, before, after FROM audit_log \
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<crate::AuditRow>, crate::StoreError> {
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        )> = sqlx::query_as(
+            "SELECT id, at, actor, action, target, before, after FROM audit_log \
                          WHERE id < $1 ORDER BY id DESC LIMIT $2",
-                    )
-                    .bind(before.unwrap_or(i64::MAX))
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, at, actor, action, target, before, after)| $crate::AuditRow {
-                        id,
-                        entry: $crate::AuditEntry { at, actor, action, target, before, after },
-                    })
-                    .collect())
-            }
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, actor, action, target, before, after)| crate::AuditRow {
+                    id,
+                    entry: crate::AuditEntry {
+                        at,
+                        actor,
+                        action,
+                        target,
+                        before,
+                        after,
+                    },
+                },
+            )
+            .collect())
+    }
 
-            async fn sign_off(
-                &self,
-                signoff: &$crate::SignOff,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let added = sqlx::query(
-                    "INSERT INTO signoffs (project, office, signed_by, at) VALUES ($1, $2, $3, $4) \
+    async fn sign_off(
+        &self,
+        signoff: &crate::SignOff,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let added = sqlx::query(
+            "INSERT INTO signoffs (project, office, signed_by, at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (project) DO NOTHING",
-                )
-                .bind(signoff.project.to_string())
-                .bind(signoff.office.to_string())
-                .bind(&signoff.signed_by)
-                .bind(&signoff.at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if added {
-                    Self::insert_audit(&mut tx, audit).await?;
-                    tx.commit().await?;
-                }
-                Ok(added)
-            }
+        )
+        .bind(signoff.project.to_string())
+        .bind(signoff.office.to_string())
+        .bind(&signoff.signed_by)
+        .bind(&signoff.at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if added {
+            insert_audit(&mut tx, audit).await?;
+            tx.commit().await?;
+        }
+        Ok(added)
+    }
 
-            async fn record_step(
-                &self,
-                step: &counterpart_domain::project::ProjectStep,
-                from: counterpart_domain::project::ProjectStatus,
-                audit: &$crate::AuditEntry,
-            ) -> Result<bool, $crate::StoreError> {
-                let _writer = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let moved = sqlx::query("UPDATE projects SET status = $1 WHERE id = $2 AND status = $3")
-                    .bind(step.status.code())
-                    .bind(step.project.to_string())
-                    .bind(from.code())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if !moved {
-                    return Ok(false);
-                }
-                let records = counterpart_domain::records::Records {
-                    project_steps: vec![step.clone()],
-                    ..Default::default()
-                };
-                for (table, rows) in $crate::codec::encode(&records) {
-                    Self::insert_rows(&mut tx, table, &rows, &mut |_| {}).await?;
-                }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
+    async fn record_step(
+        &self,
+        step: &counterpart_domain::project::ProjectStep,
+        from: counterpart_domain::project::ProjectStatus,
+        audit: &crate::AuditEntry,
+    ) -> Result<bool, crate::StoreError> {
+        let _writer = self.write_turn().await;
+        let mut tx = self.pool().begin_with(B::BEGIN).await?;
+        let moved = sqlx::query("UPDATE projects SET status = $1 WHERE id = $2 AND status = $3")
+            .bind(step.status.code())
+            .bind(step.project.to_string())
+            .bind(from.code())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !moved {
+            return Ok(false);
+        }
+        let records = counterpart_domain::records::Records {
+            project_steps: vec![step.clone()],
+            ..Default::default()
+        };
+        for (table, rows) in crate::codec::encode(&records) {
+            insert_rows::<B>(&mut tx, table, &rows, &mut |_| {}).await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 
-            async fn project_steps(
-                &self,
-                project: &counterpart_domain::RecordId,
-            ) -> Result<Vec<counterpart_domain::project::ProjectStep>, $crate::StoreError> {
-                let table = &$crate::codec::PROJECT_STEPS;
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM project_steps s WHERE s.project = $1",
-                    Self::columns_of(table, "s")
-                ))
+    async fn project_steps(
+        &self,
+        project: &counterpart_domain::RecordId,
+    ) -> Result<Vec<counterpart_domain::project::ProjectStep>, crate::StoreError> {
+        let table = &crate::codec::PROJECT_STEPS;
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM project_steps s WHERE s.project = $1",
+            columns_of(table, "s")
+        ))
+        .bind(project.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut steps = decode_rows(table, &rows)?.project_steps;
+        steps.sort_by_key(|s| (s.date, s.status));
+        Ok(steps)
+    }
+
+    async fn signoff(
+        &self,
+        project: &counterpart_domain::RecordId,
+    ) -> Result<Option<crate::SignOff>, crate::StoreError> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT office, signed_by, at FROM signoffs WHERE project = $1")
                 .bind(project.to_string())
-                .fetch_all(&self.pool)
+                .fetch_optional(self.pool())
                 .await?;
-                let mut steps = self.decode_rows(table, &rows).await?.project_steps;
-                steps.sort_by_key(|s| (s.date, s.status));
-                Ok(steps)
-            }
+        let Some((office, signed_by, at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(crate::SignOff {
+            project: project.clone(),
+            office: counterpart_domain::RegionCode::parse(&office)
+                .map_err(crate::sql::corrupt("signoffs"))?,
+            signed_by,
+            at,
+        }))
+    }
 
-            async fn signoff(
-                &self,
-                project: &counterpart_domain::RecordId,
-            ) -> Result<Option<$crate::SignOff>, $crate::StoreError> {
-                let row: Option<(String, String, String)> =
-                    sqlx::query_as("SELECT office, signed_by, at FROM signoffs WHERE project = $1")
-                        .bind(project.to_string())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                let Some((office, signed_by, at)) = row else { return Ok(None) };
-                Ok(Some($crate::SignOff {
-                    project: project.clone(),
-                    office: counterpart_domain::RegionCode::parse(&office)
-                        .map_err($crate::sql::corrupt("signoffs"))?,
-                    signed_by,
-                    at,
-                }))
-            }
+    async fn projects_page(
+        &self,
+        filter: &crate::ProjectFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<counterpart_domain::project::Project>, crate::StoreError> {
+        let table = &crate::codec::PROJECTS;
+        let mut query = sqlx::QueryBuilder::<B::Db>::new(format!(
+            "SELECT {} FROM projects p",
+            columns_of(table, "p")
+        ));
+        push_project_filter(&mut query, filter);
+        push_page(&mut query, " ORDER BY p.year DESC, p.id", offset, limit);
+        let rows = B::fetch_built(&mut query, &mut *self.pool().acquire().await?).await?;
+        Ok(decode_rows(table, &rows)?.projects)
+    }
 
-            async fn projects_page(
-                &self,
-                filter: &$crate::ProjectFilter,
-                offset: u64,
-                limit: u64,
-            ) -> Result<Vec<counterpart_domain::project::Project>, $crate::StoreError> {
-                let table = &$crate::codec::PROJECTS;
-                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {} FROM projects p",
-                    Self::columns_of(table, "p")
-                ));
-                Self::push_project_filter(&mut query, filter);
-                Self::push_page(&mut query, " ORDER BY p.year DESC, p.id", offset, limit);
-                let rows = query.build().fetch_all(&self.pool).await?;
-                Ok(self.decode_rows(table, &rows).await?.projects)
-            }
+    async fn projects_count(
+        &self,
+        filter: &crate::ProjectFilter,
+    ) -> Result<u64, crate::StoreError> {
+        let mut count =
+            sqlx::QueryBuilder::<B::Db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
+        push_project_filter(&mut count, filter);
+        let total = count_of(
+            &only(B::fetch_built(&mut count, &mut *self.pool().acquire().await?).await?)?,
+            0,
+        )?;
+        Ok(total)
+    }
 
-            async fn projects_count(&self, filter: &$crate::ProjectFilter) -> Result<u64, $crate::StoreError> {
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
-                Self::push_project_filter(&mut count, filter);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                Ok(u64::try_from(total).unwrap_or(0))
-            }
+    async fn project(
+        &self,
+        id: &counterpart_domain::RecordId,
+    ) -> Result<Option<counterpart_domain::project::Project>, crate::StoreError> {
+        let table = &crate::codec::PROJECTS;
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM projects p WHERE p.id = $1",
+            columns_of(table, "p")
+        ))
+        .bind(id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(decode_rows(table, &rows)?.projects.pop())
+    }
 
-            async fn project(
-                &self,
-                id: &counterpart_domain::RecordId,
-            ) -> Result<Option<counterpart_domain::project::Project>, $crate::StoreError> {
-                let table = &$crate::codec::PROJECTS;
-                let rows = sqlx::query(&format!("SELECT {} FROM projects p WHERE p.id = $1", Self::columns_of(table, "p")))
-                    .bind(id.to_string())
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(self.decode_rows(table, &rows).await?.projects.pop())
-            }
+    async fn transfers_page(
+        &self,
+        filter: &crate::TransferFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<counterpart_domain::project::Transfer>, crate::StoreError> {
+        let table = &crate::codec::TRANSFERS;
+        let mut query = sqlx::QueryBuilder::<B::Db>::new(format!(
+            "SELECT {}{}",
+            columns_of(table, "t"),
+            transfers_from(filter)
+        ));
+        push_transfer_filter(&mut query, filter);
+        push_page(
+            &mut query,
+            " ORDER BY t.value_date DESC, t.id",
+            offset,
+            limit,
+        );
+        let rows = B::fetch_built(&mut query, &mut *self.pool().acquire().await?).await?;
+        Ok(decode_rows(table, &rows)?.transfers)
+    }
 
-            async fn transfers_page(
-                &self,
-                filter: &$crate::TransferFilter,
-                offset: u64,
-                limit: u64,
-            ) -> Result<Vec<counterpart_domain::project::Transfer>, $crate::StoreError> {
-                let table = &$crate::codec::TRANSFERS;
-                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {}{}",
-                    Self::columns_of(table, "t"),
-                    Self::transfers_from(filter)
-                ));
-                Self::push_transfer_filter(&mut query, filter);
-                Self::push_page(&mut query, " ORDER BY t.value_date DESC, t.id", offset, limit);
-                let rows = query.build().fetch_all(&self.pool).await?;
-                Ok(self.decode_rows(table, &rows).await?.transfers)
-            }
+    async fn transfers_count(
+        &self,
+        filter: &crate::TransferFilter,
+    ) -> Result<u64, crate::StoreError> {
+        let mut count = sqlx::QueryBuilder::<B::Db>::new(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT){}",
+            transfers_from(filter)
+        ));
+        push_transfer_filter(&mut count, filter);
+        let total = count_of(
+            &only(B::fetch_built(&mut count, &mut *self.pool().acquire().await?).await?)?,
+            0,
+        )?;
+        Ok(total)
+    }
 
-            async fn transfers_count(&self, filter: &$crate::TransferFilter) -> Result<u64, $crate::StoreError> {
-                let mut count = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT CAST(COUNT(*) AS BIGINT){}",
-                    Self::transfers_from(filter)
-                ));
-                Self::push_transfer_filter(&mut count, filter);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                Ok(u64::try_from(total).unwrap_or(0))
-            }
-
-            async fn data_version(&self) -> Result<String, $crate::StoreError> {
-                let (chains, audit, closed): (i64, i64, i64) = sqlx::query_as(
-                    "SELECT CAST((SELECT COALESCE(SUM(sequence), 0) FROM chain_heads) AS BIGINT), \
+    async fn data_version(&self) -> Result<String, crate::StoreError> {
+        let (chains, audit, closed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT CAST((SELECT COALESCE(SUM(sequence), 0) FROM chain_heads) AS BIGINT), \
                      CAST((SELECT COALESCE(MAX(id), 0) FROM audit_log) AS BIGINT), \
                      CAST((SELECT COUNT(*) FROM closed_years) AS BIGINT)",
-                )
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(format!("{chains}.{audit}.{closed}"))
-            }
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(format!("{chains}.{audit}.{closed}"))
+    }
 
-            async fn awaiting_signoff(
-                &self,
-                filter: &$crate::ProjectFilter,
-                limit: u64,
-            ) -> Result<$crate::Page<counterpart_domain::project::Project>, $crate::StoreError> {
-                let table = &$crate::codec::PROJECTS;
-                let waiting = " AND p.status IN ('completed', 'handed_over', 'in_operation') \
+    async fn awaiting_signoff(
+        &self,
+        filter: &crate::ProjectFilter,
+        limit: u64,
+    ) -> Result<crate::Page<counterpart_domain::project::Project>, crate::StoreError> {
+        let table = &crate::codec::PROJECTS;
+        let waiting = " AND p.status IN ('completed', 'handed_over', 'in_operation') \
                                AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.project = p.id)";
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
-                Self::push_project_filter(&mut count, filter);
-                count.push(waiting);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {} FROM projects p",
-                    Self::columns_of(table, "p")
-                ));
-                Self::push_project_filter(&mut query, filter);
-                query.push(waiting);
-                Self::push_page(&mut query, " ORDER BY p.year, p.id", 0, limit);
-                let rows = query.build().fetch_all(&self.pool).await?;
-                let records = self.decode_rows(table, &rows).await?;
-                Ok($crate::Page {
-                    items: records.projects,
-                    total: u64::try_from(total).unwrap_or(0),
-                })
-            }
-        }
-    };
+        let mut count =
+            sqlx::QueryBuilder::<B::Db>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM projects p");
+        push_project_filter(&mut count, filter);
+        count.push(waiting);
+        let total = count_of(
+            &only(B::fetch_built(&mut count, &mut *self.pool().acquire().await?).await?)?,
+            0,
+        )?;
+        let mut query = sqlx::QueryBuilder::<B::Db>::new(format!(
+            "SELECT {} FROM projects p",
+            columns_of(table, "p")
+        ));
+        push_project_filter(&mut query, filter);
+        query.push(waiting);
+        push_page(&mut query, " ORDER BY p.year, p.id", 0, limit);
+        let rows = B::fetch_built(&mut query, &mut *self.pool().acquire().await?).await?;
+        let records = decode_rows(table, &rows)?;
+        Ok(crate::Page {
+            items: records.projects,
+            total,
+        })
+    }
 }
-
-pub(crate) use access_store;

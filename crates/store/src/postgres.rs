@@ -1,8 +1,7 @@
 //! The production backend: PostgreSQL, the same tables and the same queries as SQLite.
 
 use crate::StoreError;
-use crate::access::access_store;
-use crate::sql::sql_store;
+use crate::sql::{Backend, insert_audit, insert_rows};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
@@ -77,25 +76,32 @@ impl PgStore {
         self.role
     }
 
-    /// PostgreSQL writers run side by side, ordered by row locks: no turn to wait for.
-    async fn write_turn(&self) -> Option<()> {
-        None
-    }
-
     pub async fn close(self) {
         self.pool.close().await;
     }
 }
 
-sql_store!(
-    PgStore,
-    sqlx::Postgres,
-    "BEGIN",
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    " FOR NO KEY UPDATE"
-);
+impl Backend for PgStore {
+    type Db = sqlx::Postgres;
+    const BEGIN: &'static str = "BEGIN";
+    const READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const LOCK: &'static str = " FOR NO KEY UPDATE";
+    /// PostgreSQL writers run side by side, ordered by row locks: no turn to wait for.
+    type Turn<'a> = ();
 
-impl PgStore {
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn write_turn(&self) -> Self::Turn<'_> {}
+
+    async fn fetch_built(
+        query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+        on: &mut sqlx::PgConnection,
+    ) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+        query.build().fetch_all(on).await
+    }
+
     /// [`crate::Store::load`] through sqlx: rows in multi-row statements, one transaction.
     async fn load_rows(
         &self,
@@ -112,7 +118,7 @@ impl PgStore {
             progress(written);
         };
         for (table, rows) in crate::codec::encode(records) {
-            Self::insert_rows(&mut tx, table, &rows, &mut wrote).await?;
+            insert_rows::<PgStore>(&mut tx, table, &rows, &mut wrote).await?;
         }
         lock_chain_heads(&mut tx, booking).await?;
         write_accounts(&mut tx, booking, &mut wrote).await?;
@@ -122,7 +128,7 @@ impl PgStore {
         }
         write_chain_heads(&mut tx, booking).await?;
         if let Some(audit) = audit {
-            Self::insert_audit(&mut tx, audit).await?;
+            insert_audit(&mut tx, audit).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -161,7 +167,7 @@ impl PgStore {
         let mut cells = Vec::with_capacity(table.columns.len());
         let mut count = 0;
         while let Some(row) = rows.try_next().await? {
-            Self::cells(&row, table, &mut cells)?;
+            crate::sql::cells(&row, table, &mut cells)?;
             sink(&cells)?;
             count += 1;
         }
@@ -334,5 +340,3 @@ async fn write_chain_heads(
     }
     Ok(())
 }
-
-access_store!(PgStore, sqlx::Postgres, "BEGIN");

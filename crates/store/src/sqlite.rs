@@ -1,6 +1,6 @@
 //! The embedded default: one SQLite file, WAL, `synchronous=FULL`, writes under `BEGIN IMMEDIATE`.
 //!
-//! Postings and reads go through sqlx (`sql_store!`). Writers of one process take turns on an
+//! Postings and reads go through sqlx (the shared [`crate::sql::Backend`] code). Writers of one process take turns on an
 //! in-process queue instead of sleeping in the busy handler.
 //!
 //! A bulk load ([`crate::Store::load`], `load_booking`) runs on a rusqlite connection kept for
@@ -21,8 +21,7 @@
 //! passes rows over in batches: sqlx's driver would hand each row across threads.
 
 use crate::StoreError;
-use crate::access::access_store;
-use crate::sql::sql_store;
+use crate::sql::Backend;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
@@ -62,11 +61,6 @@ impl SqliteStore {
         })
     }
 
-    /// Wait for this process's turn to write.
-    async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, Option<rusqlite::Connection>> {
-        self.writer.lock().await
-    }
-
     /// Fold the WAL back into the main file, then close every connection, so that the file
     /// alone holds the database when this returns.
     pub async fn close(self) -> Result<(), StoreError> {
@@ -80,9 +74,28 @@ impl SqliteStore {
     }
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "BEGIN", "");
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    const READ: &'static str = "BEGIN";
+    const LOCK: &'static str = "";
+    type Turn<'a> = tokio::sync::MutexGuard<'a, Option<rusqlite::Connection>>;
 
-impl SqliteStore {
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn write_turn(&self) -> Self::Turn<'_> {
+        self.writer.lock().await
+    }
+
+    async fn fetch_built(
+        query: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+        on: &mut sqlx::SqliteConnection,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
+        query.build().fetch_all(on).await
+    }
+
     /// [`crate::Store::load`] on SQLite: every row through prepared statements of a rusqlite
     /// connection, one `BEGIN IMMEDIATE` transaction. Through sqlx (multi-row statements
     /// handed to its worker thread, each bound value copied) a million transfers took twice
@@ -114,6 +127,49 @@ impl SqliteStore {
             .await
     }
 
+    /// Every row of `table` in key order. A connection of its own (rusqlite, read-only, a
+    /// small page cache so that memory stays flat) reads the rows in place on a blocking
+    /// thread, one statement and so one snapshot, and hands them over in batches: sqlx's
+    /// driver would hand each row across threads, copying every value (bench/export.sh).
+    async fn scan_rows(
+        &self,
+        table: &'static crate::codec::Table,
+        sink: &mut (dyn for<'r> FnMut(&'r [crate::codec::Value]) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError> {
+        let width = table.columns.len();
+        let (batches, mut received) =
+            tokio::sync::mpsc::channel::<Result<Vec<crate::codec::Value>, StoreError>>(4);
+        let path = self.path.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            if let Err(e) = read_batches(&path, table, &batches) {
+                let _ = batches.blocking_send(Err(e));
+            }
+        });
+        let mut count = 0;
+        let mut outcome = Ok(());
+        while let Some(batch) = received.recv().await {
+            let step = batch.and_then(|batch| {
+                for row in batch.chunks(width) {
+                    sink(row)?;
+                    count += 1;
+                }
+                Ok(())
+            });
+            if let Err(e) = step {
+                outcome = Err(e);
+                break;
+            }
+        }
+        // A failed sink stops the reader: its next hand-over finds the channel closed.
+        drop(received);
+        reader
+            .await
+            .map_err(|e| StoreError::Sink(format!("the reading thread failed: {e}")))?;
+        outcome.map(|()| count)
+    }
+}
+
+impl SqliteStore {
     /// Take the writers' turn and write a load through the rusqlite connection.
     async fn write(
         &self,
@@ -536,50 +592,7 @@ fn insert_sql(table: &crate::codec::Table) -> String {
 /// Rows a scan hands over at a time.
 const SCAN_BATCH: usize = 1024;
 
-impl SqliteStore {
-    /// Every row of `table` in key order. A connection of its own (rusqlite, read-only, a
-    /// small page cache so that memory stays flat) reads the rows in place on a blocking
-    /// thread, one statement and so one snapshot, and hands them over in batches: sqlx's
-    /// driver would hand each row across threads, copying every value (bench/export.sh).
-    async fn scan_rows(
-        &self,
-        table: &'static crate::codec::Table,
-        sink: &mut (dyn for<'r> FnMut(&'r [crate::codec::Value]) -> Result<(), StoreError> + Send),
-    ) -> Result<u64, StoreError> {
-        let width = table.columns.len();
-        let (batches, mut received) =
-            tokio::sync::mpsc::channel::<Result<Vec<crate::codec::Value>, StoreError>>(4);
-        let path = self.path.clone();
-        let reader = tokio::task::spawn_blocking(move || {
-            if let Err(e) = read_batches(&path, table, &batches) {
-                let _ = batches.blocking_send(Err(e));
-            }
-        });
-        let mut count = 0;
-        let mut outcome = Ok(());
-        while let Some(batch) = received.recv().await {
-            let step = batch.and_then(|batch| {
-                for row in batch.chunks(width) {
-                    sink(row)?;
-                    count += 1;
-                }
-                Ok(())
-            });
-            if let Err(e) = step {
-                outcome = Err(e);
-                break;
-            }
-        }
-        // A failed sink stops the reader: its next hand-over finds the channel closed.
-        drop(received);
-        reader
-            .await
-            .map_err(|e| StoreError::Sink(format!("the reading thread failed: {e}")))?;
-        outcome.map(|()| count)
-    }
-}
-
-/// The scan behind [`SqliteStore::scan_rows`], on its own thread: batches of rows, each row its
+/// The scan behind `SqliteStore::scan_rows`, on its own thread: batches of rows, each row its
 /// values in column order, until the table ends or nobody is receiving.
 fn read_batches(
     path: &Path,
@@ -632,5 +645,3 @@ fn read_batches(
     }
     Ok(())
 }
-
-access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
