@@ -6,6 +6,7 @@
 use crate::publish::{STYLE, section_html};
 use crate::report::{self, Cell, ReportError, Section};
 use counterpart_domain::Year;
+use counterpart_domain::outcome;
 use counterpart_store::Store;
 use maud::{DOCTYPE, PreEscaped, html};
 use plotters::prelude::*;
@@ -414,9 +415,65 @@ pub fn stacked(
     Ok(svg)
 }
 
+/// One target on the chart: its observations, the trend to its deadline while it is open,
+/// and the target itself.
+struct TargetLine {
+    label: String,
+    points: Vec<(i32, f64)>,
+    projection: Option<[(i32, f64); 2]>,
+    target: (i32, f64),
+}
+
+/// The chart's lines for the program's first four targets, and whether any value is simulated.
+fn target_lines(ctx: &report::Context) -> (Vec<TargetLine>, bool) {
+    let mut lines = Vec::new();
+    let mut simulated = false;
+    for target in ctx.frame.targets.iter().take(4) {
+        let series = report::target_series(ctx, target);
+        simulated |= series.iter().any(|p| p.2);
+        let points: Vec<(i32, f64)> = series
+            .iter()
+            .map(|&(y, v, _)| (i32::from(y), v as f64))
+            .collect();
+        let deadline = target.deadline.year() as i32;
+        // While the target is open, the trend from the last observation to the deadline.
+        let met = series
+            .iter()
+            .any(|&(y, v, _)| i32::from(y) <= deadline && v <= target.value);
+        let open = !met
+            && series
+                .last()
+                .is_some_and(|&(y, _, _)| i32::from(y) < deadline);
+        let observed: Vec<(u16, i64)> = series.iter().map(|&(y, v, _)| (y, v)).collect();
+        let projection = open
+            .then(|| outcome::project(&observed, target.value, deadline as u16))
+            .flatten()
+            .and_then(|p| {
+                points
+                    .last()
+                    .map(|&last| [last, (deadline, p.at_deadline.max(0.0))])
+            });
+        let label = format!(
+            "{}: {} (target {} by {})",
+            ctx.name(&target.region),
+            target.indicator.code().replace('_', " "),
+            counterpart_domain::money::grouped(target.value.unsigned_abs()),
+            target.deadline
+        );
+        lines.push(TargetLine {
+            label,
+            points,
+            projection,
+            target: (deadline, target.value as f64),
+        });
+    }
+    (lines, simulated)
+}
+
 /// The poverty trajectory: for each target of the program (e.g. Kashgar's registered poor at
-/// zero by the end of 2020), the indicator's yearly values in that region as a line and the
-/// target as a point at its deadline, as an SVG string; with the caption naming the series and
+/// zero by the end of 2020), the indicator's yearly values in that region (its own, or summed
+/// from the regions below it) as a line with a dot per year, the trend to the deadline dashed
+/// while the target is open, and the target as a cross at its deadline, as an SVG string; with the caption naming the series and
 /// whether any value is simulated. `None` when the program has no target.
 pub async fn targets_chart(
     store: &dyn Store,
@@ -428,41 +485,20 @@ pub async fn targets_chart(
         return Ok(None);
     }
     let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
-    let mut lines = Vec::new();
-    let mut simulated = false;
-    for target in targets.iter().take(4) {
-        let mut points: Vec<(i32, f64)> = ctx
-            .stats
-            .series(&target.region, target.indicator)
-            .into_iter()
-            .map(|v| {
-                simulated |= v.provenance.kind() == "simulated";
-                (i32::from(v.year.get()), v.value as f64)
-            })
-            .collect();
-        points.sort_by_key(|p| p.0);
-        let label = format!(
-            "{}: {} (target {} by {})",
-            ctx.name(&target.region),
-            target.indicator.code(),
-            target.value,
-            target.deadline
-        );
-        lines.push((
-            label,
-            points,
-            (target.deadline.year() as i32, target.value as f64),
-        ));
-    }
-    let years = lines
-        .iter()
-        .flat_map(|(_, p, t)| p.iter().map(|x| x.0).chain([t.0]))
-        .fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    let max = lines
-        .iter()
-        .flat_map(|(_, p, t)| p.iter().map(|x| x.1).chain([t.1]))
-        .fold(0.0f64, f64::max)
-        * 1.1;
+    let (lines, simulated) = target_lines(&ctx);
+    let marks = || {
+        lines.iter().flat_map(|l| {
+            l.points
+                .iter()
+                .copied()
+                .chain(l.projection.into_iter().flatten())
+                .chain([l.target])
+        })
+    };
+    let years = marks().fold((i32::MAX, i32::MIN), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let max = marks().map(|p| p.1).fold(0.0f64, f64::max) * 1.1;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
@@ -477,6 +513,7 @@ pub async fn targets_chart(
         chart
             .configure_mesh()
             .x_label_formatter(&|y| y.to_string())
+            .y_label_formatter(&|v| counterpart_domain::money::grouped(v.max(0.0).round() as u64))
             .draw()
             .map_err(|e| chart_error(&e))?;
         let colours = [
@@ -485,20 +522,37 @@ pub async fn targets_chart(
             RGBColor(255, 143, 0),
             RGBColor(84, 110, 122),
         ];
-        for (k, (label, points, target)) in lines.iter().enumerate() {
+        for (k, line) in lines.iter().enumerate() {
             let colour = colours[k % colours.len()];
             chart
                 .draw_series(LineSeries::new(
-                    points.iter().copied(),
+                    line.points.iter().copied(),
                     colour.stroke_width(2),
                 ))
                 .map_err(|e| chart_error(&e))?
-                .label(label.clone())
+                .label(line.label.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
                 });
             chart
-                .draw_series([Cross::new(*target, 7, colour.stroke_width(3))])
+                .draw_series(
+                    line.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 3, colour.filled())),
+                )
+                .map_err(|e| chart_error(&e))?;
+            if let Some([from, to]) = line.projection {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [from, to],
+                        6,
+                        4,
+                        colour.stroke_width(1),
+                    ))
+                    .map_err(|e| chart_error(&e))?;
+            }
+            chart
+                .draw_series([Cross::new(line.target, 7, colour.stroke_width(3))])
                 .map_err(|e| chart_error(&e))?;
         }
         chart
@@ -512,7 +566,7 @@ pub async fn targets_chart(
     }
     let caption = lines
         .iter()
-        .map(|l| l.0.clone())
+        .map(|l| l.label.clone())
         .collect::<Vec<_>>()
         .join("; ");
     Ok(Some((svg, caption, simulated)))

@@ -15,7 +15,7 @@ pub use assessment::assessment;
 pub use compliance::compliance;
 pub use context::{Context, computed as computed_label};
 pub use provider::provider;
-pub use recipient::recipient;
+pub use recipient::{recipient, target_series};
 pub use summary::summary;
 
 use counterpart_domain::records::Records;

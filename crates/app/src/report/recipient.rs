@@ -51,13 +51,19 @@ struct TargetStatus {
     provenance: String,
 }
 
-fn target_status(ctx: &Context, target: &Target) -> TargetStatus {
-    let deadline_year = target.deadline.year() as u16;
-    let years: Vec<(u16, i64, bool)> = (1990..=2100u16)
+/// A target's observations: each year's value of its indicator in its region (the region's
+/// own, or summed from the regions below it), with whether the value is simulated.
+pub fn target_series(ctx: &Context, target: &Target) -> Vec<(u16, i64, bool)> {
+    (1990..=2100u16)
         .filter_map(|y| {
             region_value(ctx, &target.region, target.indicator, y).map(|(v, s)| (y, v, s))
         })
-        .collect();
+        .collect()
+}
+
+fn target_status(ctx: &Context, target: &Target) -> TargetStatus {
+    let deadline_year = target.deadline.year() as u16;
+    let years = target_series(ctx, target);
     let met = years
         .iter()
         .find(|(y, v, _)| *y <= deadline_year && *v <= target.value);

@@ -722,3 +722,102 @@ async fn the_annual_assessment_scores_every_pair() {
         "the program's last year by default"
     );
 }
+
+/// The `<circle>` marks of an SVG chart, grouped by fill colour in the order they appear, each
+/// as (cx, cy).
+fn circles_by_colour(svg: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    let attr = |tag: &str, name: &str| -> String {
+        let start = tag.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+        tag[start..].split('"').next().unwrap().to_owned()
+    };
+    let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for tag in svg.split('<').filter(|t| t.starts_with("circle ")) {
+        let fill = attr(tag, "fill");
+        let point = (
+            attr(tag, "cx").parse().unwrap(),
+            attr(tag, "cy").parse().unwrap(),
+        );
+        match groups.iter_mut().find(|g| g.0 == fill) {
+            Some(group) => group.1.push(point),
+            None => groups.push((fill, vec![point])),
+        }
+    }
+    groups
+}
+
+/// The outcomes chart draws each target's series as the reports compute it (summed from the
+/// counties when the prefecture has no value of its own): one dot per observed year, later
+/// years to the right, larger values higher. While a target is still open its trend to the
+/// deadline is drawn dashed; once met, not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outcomes_chart_draws_every_target_series() {
+    use counterpart_app::annual;
+    for open in [false, true] {
+        let mut records = demo_records().clone();
+        if open {
+            // Observations stop in 2018, before any prefecture reached its target of 0.
+            records.indicators.retain(|v| v.year.get() <= 2018);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(dir.path(), &records).await;
+        let ctx = report::Context::load(&store).await.unwrap();
+        let (svg, caption, simulated) = annual::targets_chart(&store, 900)
+            .await
+            .unwrap()
+            .expect("the demo has targets");
+        assert!(simulated, "the demo's series are simulated");
+        let targets: Vec<_> = ctx.frame.targets.iter().take(4).collect();
+        assert_eq!(targets.len(), 4, "{caption}");
+        let groups = circles_by_colour(&svg);
+        assert_eq!(groups.len(), targets.len(), "one series per target: {svg}");
+        let mut marks = Vec::new();
+        for ((colour, points), target) in groups.iter().zip(&targets) {
+            let series = report::target_series(&ctx, target);
+            assert!(series.len() >= 5, "{}: {series:?}", target.region);
+            assert_eq!(
+                points.len(),
+                series.len(),
+                "{}: a dot per year",
+                target.region
+            );
+            assert!(
+                points.windows(2).all(|w| w[0].0 < w[1].0),
+                "{colour}: {points:?}"
+            );
+            marks.extend(points.iter().zip(&series).map(|(p, s)| (p.1, s.1)));
+            let dashed = svg
+                .matches(&format!("stroke=\"{colour}\" stroke-width=\"1\""))
+                .count();
+            if open {
+                assert!(
+                    dashed > 0,
+                    "{}: the open target's trend is drawn",
+                    target.region
+                );
+            } else {
+                assert_eq!(dashed, 0, "{}: a met target has no trend", target.region);
+            }
+        }
+        // Across all series, the height of each dot follows its value (to the pixel), and the
+        // values span the plot.
+        for a in &marks {
+            for b in &marks {
+                if a.1 > b.1 {
+                    assert!(
+                        a.0 <= b.0,
+                        "value {} below {} on the chart: {a:?} {b:?}",
+                        a.1,
+                        b.1
+                    );
+                }
+            }
+        }
+        let heights = marks.iter().map(|m| m.0);
+        let span = heights.clone().fold(f64::MIN, f64::max) - heights.fold(f64::MAX, f64::min);
+        assert!(span > 150.0, "the dots span {span} px of a 340 px chart");
+        assert!(
+            caption.contains("registered poor (target 0 by 2020-12-31)"),
+            "{caption}"
+        );
+    }
+}
