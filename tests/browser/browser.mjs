@@ -26,7 +26,13 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-const shot = (name) => page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
+// A screenshot of the page, which must fit the viewport's width: wide tables scroll within
+// their own box, charts shrink to fit.
+async function shot(name) {
+  const [doc, view] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  check(doc <= view, `${name}: the page is ${doc} px wide in a ${view} px window`);
+  await page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
+}
 
 // The scorecard's 2019 row: [projects, delivered yuan].
 async function scorecard2019() {
@@ -89,6 +95,10 @@ try {
   check(projectsAfter === projectsBefore + 1, `scorecard projects ${projectsBefore} → ${projectsAfter}`);
   check(deliveredAfter - deliveredBefore === 1000000,
     `scorecard delivered ${deliveredBefore} → ${deliveredAfter}`);
+  // Over all years, its chart draws quota, committed and delivered money: three bars a year.
+  await page.goto(`${base}/providers/shanghai`);
+  const bars = await page.locator('#years-chart svg rect').count();
+  check(bars >= 3 * 11, `the scorecard's chart has ${bars} bars`);
   await shot('scorecard');
 
   // Chinese, on every page from now on.

@@ -37,11 +37,24 @@ fn column(section: &Section, key: &str) -> Option<usize> {
     section.columns.iter().position(|c| c.key == key)
 }
 
-/// Grouped bars (two series) as an SVG string: `labels[i]` with `a[i]` and `b[i]`, in bn yuan.
+/// Grouped bars as an SVG string: for each label, one bar per series side by side, in bn
+/// yuan.
 fn bars(
     title: &str,
     labels: &[String],
-    series: [(&str, &[f64]); 2],
+    series: &[(&str, &[f64])],
+    width: u32,
+) -> Result<String, AnnualError> {
+    grouped_bars(title, labels, series, ("bn yuan", 1.0), width)
+}
+
+/// Grouped bars with the values (in bn yuan) shown in `unit`: its name and how many of it
+/// make a bn yuan.
+fn grouped_bars(
+    title: &str,
+    labels: &[String],
+    series: &[(&str, &[f64])],
+    unit: (&str, f64),
     width: u32,
 ) -> Result<String, AnnualError> {
     let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
@@ -52,7 +65,7 @@ fn bars(
         let max = series
             .iter()
             .flat_map(|(_, v)| v.iter())
-            .fold(0.0f64, |m, v| m.max(*v))
+            .fold(0.0f64, |m, v| m.max(*v * unit.1))
             * 1.1;
         let n = labels.len() as u32;
         let mut chart = ChartBuilder::on(&root)
@@ -70,25 +83,34 @@ fn bars(
                 SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_desc("bn yuan")
+            .y_desc(unit.0)
             .draw()
             .map_err(|e| chart_error(&e))?;
-        let colours = [RGBColor(120, 144, 156), RGBColor(0, 121, 107)];
+        // One colour per meaning on every chart: quota grey, committed amber, money paid green.
+        let colour_of = |name: &str| match name {
+            "quota" => RGBColor(120, 144, 156),
+            "committed" => RGBColor(255, 143, 0),
+            _ => RGBColor(0, 121, 107),
+        };
+        // Each segment holds the series' bars side by side, 4 px from its edges.
+        let m = series.len().max(1) as u32;
+        let segment = (width.saturating_sub(90) / n.max(1)).max(m * 2 + 8);
+        let bar = (segment - 8) / m;
         for (k, (name, values)) in series.iter().enumerate() {
-            let colour = colours[k];
+            let colour = colour_of(name);
+            let k = k as u32;
             chart
                 .draw_series(values.iter().enumerate().map(|(i, v)| {
                     let i = i as u32;
-                    // Two bars per segment: the first in its left half, the second in its right.
-                    let mut bar = Rectangle::new(
+                    let mut rect = Rectangle::new(
                         [
                             (SegmentValue::Exact(i), 0.0),
-                            (SegmentValue::Exact(i + 1), *v),
+                            (SegmentValue::Exact(i + 1), *v * unit.1),
                         ],
                         colour.filled(),
                     );
-                    bar.set_margin(0, 0, 4 + 14 * k as u32, 4 + 14 * (1 - k as u32));
-                    bar
+                    rect.set_margin(0, 0, 4 + bar * k, 4 + bar * (m - 1 - k));
+                    rect
                 }))
                 .map_err(|e| chart_error(&e))?
                 .label(*name)
@@ -106,6 +128,60 @@ fn bars(
         root.present().map_err(|e| chart_error(&e))?;
     }
     Ok(svg)
+}
+
+/// The money of a report's "years" section (quota, committed and delivered, those it has) as
+/// grouped bars by year, in bn or m yuan as the figures need, and whether any of its rows is
+/// computed from simulated records; `None` when the report has no such section or no money in
+/// it.
+pub fn years_chart(
+    report: &report::Report,
+    width: u32,
+) -> Result<Option<(String, bool)>, AnnualError> {
+    let Some(years) = report.section("years") else {
+        return Ok(None);
+    };
+    let labels: Vec<String> = years
+        .rows
+        .iter()
+        .map(|row| match &row[0] {
+            Cell::Int(y) => y.to_string(),
+            other => report::show(other, &years.columns[0]),
+        })
+        .collect();
+    let series: Vec<(&str, Vec<f64>)> = ["quota", "committed", "delivered"]
+        .into_iter()
+        .filter_map(|key| {
+            let c = column(years, key)?;
+            let values = years
+                .rows
+                .iter()
+                .map(|row| money_of(&row[c]).unwrap_or(0.0) / 1e9)
+                .collect();
+            Some((key, values))
+        })
+        .collect();
+    let max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .fold(0.0f64, |m, v| m.max(*v));
+    if series.is_empty() || max <= 0.0 {
+        return Ok(None);
+    }
+    let unit = if max >= 1.0 {
+        ("bn yuan", 1.0)
+    } else {
+        ("m yuan", 1e3)
+    };
+    let simulated = column(years, "provenance").is_some_and(|c| {
+        years
+            .rows
+            .iter()
+            .any(|row| matches!(&row[c], Cell::Text(t) if t.contains("simulated")))
+    });
+    let borrowed: Vec<(&str, &[f64])> = series.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    let svg = grouped_bars(&years.title, &labels, &borrowed, unit, width)?;
+    Ok(Some((svg, simulated)))
 }
 
 /// The annual report of `year` as one HTML page.
@@ -141,7 +217,10 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
     let funds_chart = bars(
         "Quota and funds delivered by year",
         &labels,
-        [("quota", &quotas), ("delivered", &delivered)],
+        &[
+            ("quota", quotas.as_slice()),
+            ("delivered", delivered.as_slice()),
+        ],
         760,
     )?;
     let table = compliance
@@ -172,7 +251,7 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
     let provider_chart = bars(
         &format!("Each provider's quota and disbursements, {year}"),
         &providers,
-        [("quota", &quota), ("disbursed", &paid)],
+        &[("quota", quota.as_slice()), ("disbursed", paid.as_slice())],
         980,
     )?;
     let headline = summary.section("headline");

@@ -1,6 +1,6 @@
 //! Ledger use cases: verify every invariant, and read an account's balance and history.
 
-use crate::report::{Cell, Report, ReportError, Section, col};
+use crate::report::{Cell, Report, ReportError, Section, col, exact_money};
 use counterpart_domain::ledger::{
     AccountKind, Applied, Entry, Phase, Violation, hex, project_account, project_accounts,
     project_of, project_route,
@@ -85,11 +85,11 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
         vec![
             col("account", "account", None),
             col("kind", "kind", None),
-            col("debits_posted", "debits posted (yuan)", Some("fen")),
-            col("credits_posted", "credits posted (yuan)", Some("fen")),
-            col("debits_pending", "debits pending (yuan)", Some("fen")),
-            col("credits_pending", "credits pending (yuan)", Some("fen")),
-            col("balance", "balance (yuan)", Some("fen")),
+            exact_money("debits_posted", "debits posted (yuan)"),
+            exact_money("credits_posted", "credits posted (yuan)"),
+            exact_money("debits_pending", "debits pending (yuan)"),
+            exact_money("credits_pending", "credits pending (yuan)"),
+            exact_money("balance", "balance (yuan)"),
             col("provenance", "provenance", None),
         ],
     );
@@ -118,7 +118,7 @@ pub async fn account(store: &dyn Store, name: &str) -> Result<Report, ReportErro
             col("phase", "phase", None),
             col("debit", "debit", None),
             col("credit", "credit", None),
-            col("amount", "amount (yuan)", Some("fen")),
+            exact_money("amount", "amount (yuan)"),
             col("corrects", "corrects", None),
             col("office", "office", None),
             col("sequence", "sequence", None),

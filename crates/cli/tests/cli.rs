@@ -215,6 +215,23 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     assert!(balance.status.success(), "{}", text(&balance.stderr));
     assert!(text(&balance.stdout).contains("accounts,source.shanghai.2019,kind,source,"));
     assert!(!text(&balance.stdout).contains("history,"));
+    // The table shows each balance to the fen, as the CSV holds it, never rounded to "m".
+    let fen: i64 = text(&balance.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("accounts,source.shanghai.2019,debits_posted,"))
+        .and_then(|rest| rest.split(',').next())
+        .expect("the CSV has the debits posted")
+        .parse()
+        .unwrap();
+    assert!(
+        fen > 100_000_000,
+        "more than a million yuan committed: {fen}"
+    );
+    let table = counterpart(&db, &["ledger", "balance", "source.shanghai.2019"]);
+    let table = text(&table.stdout);
+    let exact = counterpart_domain::money::signed_yuan(fen);
+    assert!(table.contains(&exact), "{exact} in\n{table}");
+    assert!(!table.contains(" m ") && !table.contains(" bn"), "{table}");
     let history = counterpart(
         &db,
         &[

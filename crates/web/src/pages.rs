@@ -116,7 +116,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}\
 .error{background:#fdecea;border-left:4px solid #c62828;padding:.5rem 1rem}.ok{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.5rem 1rem}\
 .tiles{display:flex;flex-wrap:wrap;gap:4px}.tile{width:9.5rem;padding:.3rem;font-size:.75rem;color:#fff;border-radius:3px}\
 .tile small{display:block;opacity:.9}.legend span{display:inline-block;margin:.15rem .4rem;padding:.1rem .4rem;color:#fff;border-radius:3px;font-size:.8rem}\
-form.stack label{display:block;margin:.4rem 0}form.stack label span{display:inline-block;min-width:11rem}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}";
+form.stack label{display:block;margin:.4rem 0}form.stack label span{display:inline-block;min-width:11rem}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\
+table{display:block;max-width:100%;overflow-x:auto}svg{max-width:100%;height:auto}";
 
 /// The language of the page and the path to switch it on.
 pub struct Ui {
@@ -402,12 +403,36 @@ async fn provider(
         let body = html! {
             p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) }
                 " · " a href={ "/api/v1/providers/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/providers/" (code) "?format=xlsx" } { "XLSX" } }
+            (years_chart(&ui, &report)?)
             (report_body(&report))
             (report_body(&compliance))
         };
-        Ok(ui.page(&viewer, &format!("{}: {}", ui.t("scorecard"), report.title), body))
+        // "Provider scorecard: Shanghai 上海市, 2019", in the page's language.
+        let frame = state.frame().await?;
+        let title = match RegionCode::parse(&code).ok().filter(|c| frame.tree.get(c).is_some()) {
+            Some(c) => format!(
+                "{}: {}{}",
+                ui.t("scorecard"),
+                ui.region(&frame.tree, &c),
+                year.map_or(String::new(), |y| format!(", {y}"))
+            ),
+            None => report.title.clone(),
+        };
+        Ok(ui.page(&viewer, &title, body))
     })
     .await
+}
+
+/// A report's money by year as a chart, with its provenance; nothing when it has none.
+fn years_chart(ui: &Ui, report: &Report) -> Result<Markup, ApiError> {
+    let chart =
+        counterpart_app::annual::years_chart(report, 900).map_err(|e| ApiError::internal(&e))?;
+    Ok(html! {
+        @if let Some((svg, simulated)) = chart {
+            div.chart #years-chart { (PreEscaped(svg)) }
+            p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
+        }
+    })
 }
 
 async fn recipient(
@@ -423,6 +448,7 @@ async fn recipient(
         let body = html! {
             p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) }
                 " · " a href={ "/api/v1/recipients/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/recipients/" (code) "?format=xlsx" } { "XLSX" } }
+            (years_chart(&ui, &report)?)
             (report_body(&report))
         };
         Ok(ui.page(&viewer, &report.title, body))

@@ -1056,6 +1056,16 @@ async fn the_pages() {
         assert!(remembered.body.contains(r#"<html lang="zh-Hans">"#));
         let provider = send(&app, get("/providers/shanghai")).await;
         assert_eq!(provider.status, StatusCode::OK);
+        // The scorecard says what it is once.
+        assert!(
+            provider
+                .body
+                .contains("<h1>Provider scorecard: Shanghai 上海市</h1>"),
+            "{}",
+            provider.body
+        );
+        // No money recorded here, so no chart of it (the browser test sees one on the demo).
+        assert!(!provider.body.contains("years-chart"));
         let recipient = send(&app, get("/recipients/kashgar")).await;
         assert_eq!(recipient.status, StatusCode::OK);
         assert_eq!(

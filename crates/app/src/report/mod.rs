@@ -92,10 +92,28 @@ pub struct Column {
     pub label: &'static str,
     /// The unit of every number in the column (`fen`, `percent`, `people`…), if one.
     pub unit: Option<&'static str>,
+    /// Money shown to the fen (a ledger's amounts), not rounded to m or bn yuan.
+    #[serde(skip)]
+    pub exact: bool,
 }
 
 pub const fn col(key: &'static str, label: &'static str, unit: Option<&'static str>) -> Column {
-    Column { key, label, unit }
+    Column {
+        key,
+        label,
+        unit,
+        exact: false,
+    }
+}
+
+/// A column of money shown to the fen, as a ledger shows it.
+pub const fn exact_money(key: &'static str, label: &'static str) -> Column {
+    Column {
+        key,
+        label,
+        unit: Some("fen"),
+        exact: true,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -171,7 +189,7 @@ fn grouped(n: i64) -> String {
     if n < 0 { format!("-{digits}") } else { digits }
 }
 
-/// A cell as people read it: money in bn or m yuan, counts with thousands separators,
+/// A cell as people read it: money in bn or m yuan (to the fen in an exact column), counts with thousands separators,
 /// percentages with their sign.
 pub fn show(cell: &Cell, column: &Column) -> String {
     match cell {
@@ -184,6 +202,7 @@ pub fn show(cell: &Cell, column: &Column) -> String {
         Cell::Int(i) => i.to_string(),
         Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
         Cell::Number(x) => x.to_string(),
+        Cell::Money { fen } if column.exact => counterpart_domain::money::signed_yuan(*fen),
         Cell::Money { fen } => money(*fen),
         Cell::Empty => String::new(),
     }

@@ -821,3 +821,59 @@ async fn the_outcomes_chart_draws_every_target_series() {
         );
     }
 }
+
+/// The scorecard's chart of quota, committed and delivered money by year: one bar per year
+/// and series, each as tall as its figure in the report's table (to the pixel).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scorecard_chart_draws_the_quota_and_the_money_of_each_year() {
+    use counterpart_app::annual;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), demo_records()).await;
+    let scorecard = report::provider(&store, "shanghai", None).await.unwrap();
+    let (svg, simulated) = annual::years_chart(&scorecard, 900)
+        .unwrap()
+        .expect("Shanghai's scorecard has money by year");
+    assert!(simulated, "the demo's money is simulated");
+    let years = scorecard.section("years").unwrap();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    // (series, its colour on every chart)
+    for (key, fill) in [
+        ("quota", "#78909C"),
+        ("committed", "#FF8F00"),
+        ("delivered", "#00796B"),
+    ] {
+        let c = years.columns.iter().position(|c| c.key == key).unwrap();
+        let values: Vec<f64> = years
+            .rows
+            .iter()
+            .map(|row| match row[c] {
+                Cell::Money { fen } => fen as f64,
+                _ => 0.0,
+            })
+            .collect();
+        // Bars in year order, then the legend's swatch (10 px wide).
+        let heights: Vec<f64> = svg
+            .split('<')
+            .filter(|t| t.starts_with("rect ") && t.contains(&format!("fill=\"{fill}\"")))
+            .filter(|t| attr(t, "width") > 10.0)
+            .map(|t| attr(t, "height"))
+            .collect();
+        assert_eq!(heights.len(), values.len(), "{key}: a bar per year");
+        let top = values.iter().copied().fold(0.0, f64::max);
+        let tallest = heights.iter().copied().fold(0.0, f64::max);
+        assert!(
+            top > 0.0 && tallest > 100.0,
+            "{key}: {values:?} {heights:?}"
+        );
+        for (h, v) in heights.iter().zip(&values) {
+            let expected = v / top * tallest;
+            assert!(
+                (h - expected).abs() <= 1.5,
+                "{key}: {v} drawn {h} px, not {expected}"
+            );
+        }
+    }
+}

@@ -78,7 +78,7 @@ async fn csv_exports_defuse_formulas_and_bundles_read_them_back() {
         assert_eq!(project.title_zh, format!("{title}中"));
     }
 
-    use counterpart_app::report::{Column, Section};
+    use counterpart_app::report::Section;
     let report = Report {
         report: "test",
         title: "t".into(),
@@ -88,21 +88,9 @@ async fn csv_exports_defuse_formulas_and_bundles_read_them_back() {
             key: "s",
             title: "s".into(),
             columns: vec![
-                Column {
-                    key: "name",
-                    label: "name",
-                    unit: None,
-                },
-                Column {
-                    key: "note",
-                    label: "note",
-                    unit: None,
-                },
-                Column {
-                    key: "change",
-                    label: "change",
-                    unit: None,
-                },
+                report::col("name", "name", None),
+                report::col("note", "note", None),
+                report::col("change", "change", None),
             ],
             rows: vec![vec![
                 Cell::Text("=1+1".into()),
