@@ -173,11 +173,12 @@ pub fn years_chart(
     } else {
         ("m yuan", 1e3)
     };
+    let simulated_label = report::computed_label(true);
     let simulated = column(years, "provenance").is_some_and(|c| {
         years
             .rows
             .iter()
-            .any(|row| matches!(&row[c], Cell::Text(t) if t.contains("simulated")))
+            .any(|row| matches!(&row[c], Cell::Text(t) if *t == simulated_label))
     });
     let borrowed: Vec<(&str, &[f64])> = series.iter().map(|(k, v)| (*k, v.as_slice())).collect();
     let svg = grouped_bars(&years.title, &labels, &borrowed, unit, width)?;

@@ -339,7 +339,7 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
             @if let Some(h) = summary.section("headline") { (section_html(h, "")) }
             h2 { (ui.t("funds_by_year")) }
             div #funds-chart { (PreEscaped(chart)) }
-            p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
+            p.data { (ui.t("provenance")) ": " (counterpart_app::report::computed_label(simulated)) }
             @if let Some((svg, caption, simulated)) = targets {
                 h2 { (ui.t("poverty")) }
                 div #targets-chart { (PreEscaped(svg)) }
@@ -430,7 +430,7 @@ fn years_chart(ui: &Ui, report: &Report) -> Result<Markup, ApiError> {
     Ok(html! {
         @if let Some((svg, simulated)) = chart {
             div.chart #years-chart { (PreEscaped(svg)) }
-            p.data { (ui.t("provenance")) ": " @if simulated { "computed from simulated records" } @else { "computed from records" } }
+            p.data { (ui.t("provenance")) ": " (counterpart_app::report::computed_label(simulated)) }
         }
     })
 }
