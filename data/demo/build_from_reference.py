@@ -21,7 +21,33 @@ def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
+def publication(source):
+    """A source as readers know it: the publication, never the team's notes or files.
+
+    The reference files cite their rows as "research-notes.md §5b (no source named there)",
+    "… (per research-notes.md §5c)" or "… (shared/reference/x.csv)": the notes are ours, not a
+    publication. What the notes attribute to a publication keeps its name; what they do not
+    says so.
+    """
+    s = re.sub(r"\s*\((?:per |as cited in )?research-notes\.md[^)]*\)", "", source)
+    s = re.sub(r"\s*\(shared/reference/[^)]*\)", "", s)
+    s = re.sub(r"research-notes\.md(?: §[0-9a-z.]+)?(?: \(no source named there\))?;\s*", "", s)
+    s = re.sub(r"research-notes\.md(?: §[0-9a-z.]+)?(?: inference)?(?: \(no source named there\))?",
+               "publication not named", s)
+    s = s.replace("seed news article", "news article (not named)")
+    s = s.replace("sum of providers.csv", "sum of the providers' published figures")
+    return s.strip()
+
+
+def note(text):
+    return re.sub(r"research-notes\.md(?: author's)?", "the team's research notes", text)
+
+
 def write(name, header, rows):
+    sources = [i for i, h in enumerate(header) if h in ("source", "rules_source")]
+    notes = [i for i, h in enumerate(header) if h == "note"]
+    rows = [[publication(c) if i in sources else note(c) if i in notes and isinstance(c, str) else c
+             for i, c in enumerate(row)] for row in rows]
     with open(OUT / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(header)

@@ -3,6 +3,7 @@
 //! each provider's delivery against its quota), the compliance table and the pairs — as one
 //! HTML page, and as PDF printed from it by headless Chromium.
 
+use crate::lang::{Lang, Names, Voice};
 use crate::publish::{STYLE, section_html};
 use crate::report::{self, Cell, ReportError, Section};
 use counterpart_domain::Year;
@@ -44,8 +45,20 @@ fn bars(
     labels: &[String],
     series: &[(&str, &[f64])],
     width: u32,
+    voice: &Voice,
 ) -> Result<String, AnnualError> {
-    grouped_bars(title, labels, series, ("bn yuan", 1.0), width)
+    grouped_bars(title, labels, series, unit(voice, true), width, voice)
+}
+
+/// The unit a chart of money in bn yuan shows, and how many of it make a bn yuan: bn or m
+/// yuan in English, 亿 or 万 yuan in Chinese.
+fn unit(voice: &Voice, billions: bool) -> (&'static str, f64) {
+    match (voice.lang, billions) {
+        (Lang::En, true) => ("bn yuan", 1.0),
+        (Lang::En, false) => ("m yuan", 1e3),
+        (Lang::Zh, true) => ("亿元", 10.0),
+        (Lang::Zh, false) => ("万元", 1e5),
+    }
 }
 
 /// Grouped bars with the values (in bn yuan) shown in `unit`: its name and how many of it
@@ -56,6 +69,7 @@ fn grouped_bars(
     series: &[(&str, &[f64])],
     unit: (&str, f64),
     width: u32,
+    voice: &Voice,
 ) -> Result<String, AnnualError> {
     let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
     let mut svg = String::new();
@@ -71,13 +85,22 @@ fn grouped_bars(
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
-            .x_label_area_size(if n > 12 { 70 } else { 30 })
+            .x_label_area_size(if n > 12 { 110 } else { 30 })
             .y_label_area_size(60)
             .build_cartesian_2d((0..n).into_segmented(), 0f64..max.max(1e-9))
             .map_err(|e| chart_error(&e))?;
+        // Many labels stand upright so that they do not run into each other.
+        let label_style = if n > 12 {
+            ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate90)
+        } else {
+            ("sans-serif", 12).into_font()
+        };
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .x_label_style(label_style)
             .x_labels(labels.len())
             .x_label_formatter(&|x| match x {
                 SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
@@ -113,7 +136,7 @@ fn grouped_bars(
                     rect
                 }))
                 .map_err(|e| chart_error(&e))?
-                .label(*name)
+                .label(voice.text(name))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
@@ -137,6 +160,7 @@ fn grouped_bars(
 pub fn years_chart(
     report: &report::Report,
     width: u32,
+    voice: &Voice,
 ) -> Result<Option<(String, bool)>, AnnualError> {
     let Some(years) = report.section("years") else {
         return Ok(None);
@@ -168,11 +192,7 @@ pub fn years_chart(
     if series.is_empty() || max <= 0.0 {
         return Ok(None);
     }
-    let unit = if max >= 1.0 {
-        ("bn yuan", 1.0)
-    } else {
-        ("m yuan", 1e3)
-    };
+    let unit = unit(voice, max >= 1.0);
     let simulated_label = report::computed_label(true);
     let simulated = column(years, "provenance").is_some_and(|c| {
         years
@@ -181,12 +201,23 @@ pub fn years_chart(
             .any(|row| matches!(&row[c], Cell::Text(t) if *t == simulated_label))
     });
     let borrowed: Vec<(&str, &[f64])> = series.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-    let svg = grouped_bars(&years.title, &labels, &borrowed, unit, width)?;
+    let svg = grouped_bars(
+        &voice.text(&years.title),
+        &labels,
+        &borrowed,
+        unit,
+        width,
+        voice,
+    )?;
     Ok(Some((svg, simulated)))
 }
 
-/// The annual report of `year` as one HTML page.
-pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError> {
+/// The annual report of `year` as one HTML page, in `lang`.
+#[allow(clippy::too_many_lines)] // one page, top to bottom: its figures, charts and tables
+pub async fn annual(store: &dyn Store, year: Year, lang: Lang) -> Result<String, AnnualError> {
+    let ctx = report::Context::load(store).await?;
+    let names = Names::of(&ctx.tree, Some(&ctx.program));
+    let voice = &Voice::new(lang, &names);
     let summary = report::summary(store).await?;
     let compliance = report::compliance(store, Some(year), None, None).await?;
     let by_year = summary
@@ -216,13 +247,14 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
         .into());
     }
     let funds_chart = bars(
-        "Quota and funds delivered by year",
+        &voice.text("Quota and funds delivered by year"),
         &labels,
         &[
             ("quota", quotas.as_slice()),
             ("delivered", delivered.as_slice()),
         ],
         760,
+        voice,
     )?;
     let table = compliance
         .section("compliance")
@@ -235,7 +267,7 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
         .rows
         .iter()
         .map(|r| match &r[0] {
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => voice.text(t).into_owned(),
             _ => String::new(),
         })
         .collect();
@@ -250,10 +282,11 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
         .map(|r| money_of(&r[d]).unwrap_or(0.0) / 1e9)
         .collect();
     let provider_chart = bars(
-        &format!("Each provider's quota and disbursements, {year}"),
+        &voice.text(&format!("Each provider's quota and disbursements, {year}")),
         &providers,
         &[("quota", quota.as_slice()), ("disbursed", paid.as_slice())],
         980,
+        voice,
     )?;
     let headline = summary.section("headline");
     let year_section = {
@@ -271,39 +304,52 @@ pub async fn annual(store: &dyn Store, year: Year) -> Result<String, AnnualError
         .chain(&compliance.notes)
         .any(|n| n.to_lowercase().contains("simulated"));
     let pairs = summary.section("pairs");
-    let ctx = report::Context::load(store).await?;
-    let title = format!(
-        "{} — annual report {year} · {}年度报告",
-        ctx.program.name_en, ctx.program.name_zh
-    );
+    let title = match lang {
+        Lang::En => format!("{} — annual report {year}", ctx.program.name_en),
+        Lang::Zh => format!("{}{year}年度报告", ctx.program.name_zh),
+    };
+    let bars_note = if simulated {
+        "Bars computed from the simulated records; quotas by the program's rule."
+    } else {
+        "Bars computed from the records; quotas by the program's rule."
+    };
     let page = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.html_lang()) {
             head {
                 meta charset="utf-8";
                 title { (title) }
-                style { (PreEscaped(STYLE)) "@media print{body{margin:0;max-width:none}h2{break-after:avoid}table{break-inside:auto}}" }
+                // A4 landscape, tables in small type that wraps within the page: every column
+                // is printed.
+                style { (PreEscaped(STYLE)) (PreEscaped(PRINT_STYLE)) }
             }
             body {
                 h1 { (title) }
                 @if simulated {
-                    p.notes { "Counterpart demo: projects, money, people and outcome series in this report are SIMULATED records made by a generator; the pairing table and the published figures beside them are real." }
+                    p.notes { (voice.text("Counterpart demo: projects, money, people and outcome series in this report are SIMULATED records made by a generator; the pairing table and the published figures beside them are real.")) }
                 }
-                div.notes { @for note in &summary.notes { p { (note) } } }
-                (section_html(&year_section, ""))
-                @if let Some(h) = headline { (section_html(h, "")) }
-                h2 { "Charts" }
+                div.notes { @for note in &summary.notes { p { (voice.text(note)) } } }
+                (section_html(&year_section, "", voice))
+                @if let Some(h) = headline { (section_html(h, "", voice)) }
+                h2 { (voice.text("Charts")) }
                 div { (PreEscaped(&funds_chart)) }
                 div { (PreEscaped(&provider_chart)) }
-                p.data { "Bars computed from the records (" @if simulated { "simulated" } @else { "recorded" } "); quotas by the program's rule." }
-                @for section in &compliance.sections { (section_html(section, "")) }
-                div.notes { @for note in &compliance.notes { p { (note) } } }
-                @if let Some(p) = pairs { (section_html(p, "")) }
+                p.data { (voice.text(bars_note)) }
+                @for section in &compliance.sections { (section_html(section, "", voice)) }
+                div.notes { @for note in &compliance.notes { p { (voice.text(note)) } } }
+                @if let Some(p) = pairs { (section_html(p, "", voice)) }
             }
         }
     };
     Ok(page.into_string())
 }
+
+/// How the annual report prints: A4 landscape; tables take the page's width and wrap their
+/// cells, so no column falls off the edge; charts shrink to the page.
+const PRINT_STYLE: &str = "@page{size:A4 landscape;margin:12mm}\
+@media print{body{margin:0;max-width:none;font-size:10pt}h2{break-after:avoid}\
+table{width:100%;table-layout:auto;break-inside:auto;font-size:7.5pt}\
+th,td{padding:.15rem .3rem;overflow-wrap:anywhere}svg{max-width:100%;height:auto}}";
 
 /// The Chromium to print with: `COUNTERPART_CHROMIUM`, else `/usr/bin/chromium`.
 fn chromium() -> String {
@@ -343,8 +389,13 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), AnnualError> {
 
 /// Write the annual report of `year` to `out`: HTML, or PDF when it ends in `.pdf` (the HTML is
 /// printed from a temporary file).
-pub async fn write(store: &dyn Store, year: Year, out: &Path) -> Result<(), AnnualError> {
-    let html = annual(store, year).await?;
+pub async fn write(
+    store: &dyn Store,
+    year: Year,
+    lang: Lang,
+    out: &Path,
+) -> Result<(), AnnualError> {
+    let html = annual(store, year, lang).await?;
     let write_error = |e: std::io::Error| AnnualError::Write {
         path: out.display().to_string(),
         reason: e.to_string(),
@@ -367,6 +418,7 @@ pub async fn write(store: &dyn Store, year: Year, out: &Path) -> Result<(), Annu
 pub async fn funds_by_year_chart(
     store: &dyn Store,
     width: u32,
+    voice: &Voice<'_>,
 ) -> Result<(String, bool), AnnualError> {
     use counterpart_domain::project::{CategoryGroup, TransferKind};
     use std::collections::BTreeMap;
@@ -390,7 +442,7 @@ pub async fn funds_by_year_chart(
             .position(|g| *g == row.category.group())
             .unwrap_or(4);
         by_year.entry(row.year.get()).or_insert([0.0; 5])[g] +=
-            sign * row.amount.get() as f64 / 1e11;
+            sign * row.amount.get() as f64 / 1e11 * unit(voice, true).1;
         simulated |= row.simulated;
     }
     let labels: Vec<String> = by_year.keys().map(ToString::to_string).collect();
@@ -399,15 +451,8 @@ pub async fn funds_by_year_chart(
         .enumerate()
         .map(|(g, group)| (group.code(), by_year.values().map(|v| v[g]).collect()))
         .collect();
-    Ok((
-        stacked(
-            "Disbursed by year and category (bn yuan)",
-            &labels,
-            &series,
-            width,
-        )?,
-        simulated,
-    ))
+    let title = voice.text("Disbursed by year and category (bn yuan)");
+    Ok((stacked(&title, &labels, &series, width, voice)?, simulated))
 }
 
 /// Stacked bars as an SVG string: for each label, the series' values one on another.
@@ -416,6 +461,7 @@ pub fn stacked(
     labels: &[String],
     series: &[(&str, Vec<f64>)],
     width: u32,
+    voice: &Voice,
 ) -> Result<String, AnnualError> {
     let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
     let n = labels.len();
@@ -447,7 +493,7 @@ pub fn stacked(
                 SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_desc("bn yuan")
+            .y_desc(unit(voice, true).0)
             .draw()
             .map_err(|e| chart_error(&e))?;
         let colours = [
@@ -478,7 +524,7 @@ pub fn stacked(
             chart
                 .draw_series(bars)
                 .map_err(|e| chart_error(&e))?
-                .label(*name)
+                .label(voice.text(name))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
@@ -505,7 +551,7 @@ struct TargetLine {
 }
 
 /// The chart's lines for the program's first four targets, and whether any value is simulated.
-fn target_lines(ctx: &report::Context) -> (Vec<TargetLine>, bool) {
+fn target_lines(ctx: &report::Context, voice: &Voice) -> (Vec<TargetLine>, bool) {
     let mut lines = Vec::new();
     let mut simulated = false;
     for target in ctx.frame.targets.iter().take(4) {
@@ -533,13 +579,15 @@ fn target_lines(ctx: &report::Context) -> (Vec<TargetLine>, bool) {
                     .last()
                     .map(|&last| [last, (deadline, p.at_deadline.max(0.0))])
             });
-        let label = format!(
-            "{}: {} (target {} by {})",
-            ctx.name(&target.region),
-            target.indicator.code().replace('_', " "),
-            counterpart_domain::money::grouped(target.value.unsigned_abs()),
-            target.deadline
-        );
+        let label = voice
+            .text(&format!(
+                "{}: {} (target {} by {})",
+                ctx.name(&target.region),
+                target.indicator.code().replace('_', " "),
+                counterpart_domain::money::grouped(target.value.unsigned_abs()),
+                target.deadline
+            ))
+            .into_owned();
         lines.push(TargetLine {
             label,
             points,
@@ -558,6 +606,7 @@ fn target_lines(ctx: &report::Context) -> (Vec<TargetLine>, bool) {
 pub async fn targets_chart(
     store: &dyn Store,
     width: u32,
+    lang: Lang,
 ) -> Result<Option<(String, String, bool)>, AnnualError> {
     let ctx = report::Context::load(store).await?;
     let targets = &ctx.frame.targets;
@@ -565,7 +614,9 @@ pub async fn targets_chart(
         return Ok(None);
     }
     let chart_error = |e: &dyn std::fmt::Display| AnnualError::Chart(e.to_string());
-    let (lines, simulated) = target_lines(&ctx);
+    let names = Names::of(&ctx.tree, Some(&ctx.program));
+    let voice = Voice::new(lang, &names);
+    let (lines, simulated) = target_lines(&ctx, &voice);
     let marks = || {
         lines.iter().flat_map(|l| {
             l.points
@@ -584,7 +635,10 @@ pub async fn targets_chart(
         let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| chart_error(&e))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Outcomes against their targets", ("sans-serif", 16))
+            .caption(
+                voice.text("Outcomes against their targets"),
+                ("sans-serif", 16),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(70)
@@ -648,6 +702,6 @@ pub async fn targets_chart(
         .iter()
         .map(|l| l.label.clone())
         .collect::<Vec<_>>()
-        .join("; ");
+        .join(if lang == Lang::Zh { "；" } else { "; " });
     Ok(Some((svg, caption, simulated)))
 }

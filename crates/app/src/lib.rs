@@ -16,6 +16,7 @@ pub mod export;
 pub mod formula;
 pub mod iati;
 pub mod import;
+pub mod lang;
 pub mod ledger;
 pub mod pair;
 pub mod place;

@@ -733,28 +733,23 @@ impl Rendering<'_> {
                 years.join(", ")
             ),
             format!(
-                "Weights, points per unit of need (a unit is 1/{} of all need): fit {} per shared tag, gap up to {}, continuity {}, proportionality {} per unit off the capacity share (×2 beyond 10%, ×4 beyond 30%). Change them with --weights.",
-                self.units.total,
-                weights.fit,
-                weights.gap,
-                weights.continuity,
-                weights.proportionality
+                "Weights: fit {} per shared tag, gap up to {}, continuity {}, proportionality {} per unit off the capacity share (×2 beyond 10%, ×4 beyond 30%); points are per unit of need.",
+                weights.fit, weights.gap, weights.continuity, weights.proportionality
             ),
             if proposal.proven() {
-                format!(
-                    "The proposal is optimal for these weights: branch and bound finished after {} node(s); its certificate checks.",
-                    proposal.nodes
-                )
+                "The proposal is optimal for these weights: the search was complete and its proof checks."
+                    .to_owned()
             } else {
                 format!(
-                    "The search stopped at its node limit: no pairing scores more than {}.",
+                    "The search stopped at its limit: no pairing scores more than {}.",
                     proposal.bound
                 )
             },
         ];
-        notes.push(format!(
-            "The cost of forcing a pair back is exact where shown as a number; '≤ N' is the cost of the best pairing found holding it within {DIFFERENCE_NODES} search nodes. --explain PROVIDER=RECIPIENT searches to the end."
-        ));
+        notes.push(
+            "The cost of keeping an actual pair is exact where shown as a number; '≤ N' is the cost of the best pairing found that keeps it, after a bounded search."
+                .to_owned(),
+        );
         if model.simulated_inputs {
             notes.push(
                 "Some inputs are simulated (the demo's generated statistics): so is every score."

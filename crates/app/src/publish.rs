@@ -7,8 +7,9 @@
 //! simulated records say so on every page.
 
 use crate::iati::{self, IatiOptions};
+use crate::lang::{Shown, Voice};
 use crate::pair::{self, PairOptions};
-use crate::report::{self, Cell, Context, Report, ReportError, show};
+use crate::report::{self, Cell, Context, Report, ReportError};
 use counterpart_domain::region::RegionKind;
 use counterpart_domain::{Date, RegionCode};
 use counterpart_store::Store;
@@ -91,7 +92,7 @@ fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
                     " (money in fen)."
                 }
                 @for section in &report.sections {
-                    (section_html(section, &root))
+                    (section_html(section, &root, &Voice::english()))
                 }
             }
         }
@@ -100,29 +101,43 @@ fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
 
 /// A report section as an HTML table: numbers right-aligned, `page` cells as links (relative to
 /// `root`).
-pub fn section_html(section: &report::Section, root: &str) -> Markup {
+pub fn section_html(section: &report::Section, root: &str, voice: &Voice) -> Markup {
     html! {
-        h2 { (section.title) }
+        h2 { (voice.text(&section.title)) }
         table {
-            thead { tr { @for c in &section.columns { th { (c.label) } } } }
+            thead { tr { @for c in &section.columns { th { (voice.text(c.label)) } } } }
             tbody {
                 @for row in &section.rows {
                     tr {
                         @for (cell, column) in row.iter().zip(&section.columns) {
                             @if column.key == "page" {
-                                td { a href={ (root) (show(cell, column)) } { (show(cell, column)) } }
+                                td { a href={ (root) (report::show(cell, column)) } { (report::show(cell, column)) } }
                             } @else if let Cell::Money { fen } = cell {
                                 // The exact amount beside the rounded one people read.
-                                td.n data-fen=(fen) { (show(cell, column)) }
+                                td.n data-fen=(fen) { (voice.show(cell, column)) }
                             } @else if matches!(cell, Cell::Int(_) | Cell::Number(_)) {
-                                td.n { (show(cell, column)) }
+                                td.n { (voice.show(cell, column)) }
                             } @else {
-                                td { (show(cell, column)) }
+                                (text_cell(voice.shown(cell, column)))
                             }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// A text cell: its label, and the record's own words one click away (in the language they
+/// were recorded in, English for the reference data).
+fn text_cell(shown: Shown) -> Markup {
+    html! {
+        @match (shown.text.is_empty(), shown.quoted) {
+            (_, None) => td { (shown.text) },
+            (true, Some(quoted)) => td lang="en" { (quoted) },
+            (false, Some(quoted)) => td {
+                details.source { summary { (shown.text) } span lang="en" { (quoted) } }
+            },
         }
     }
 }

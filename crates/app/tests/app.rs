@@ -20,6 +20,8 @@ use std::sync::OnceLock;
 mod iati_files;
 #[path = "app/imports.rs"]
 mod imports;
+#[path = "app/language.rs"]
+mod language;
 #[path = "app/ledger_rules.rs"]
 mod ledger_rules;
 #[path = "app/pairing.rs"]

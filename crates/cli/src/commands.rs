@@ -352,8 +352,8 @@ pub(crate) async fn report(
     year: Option<u16>,
     format: Format,
 ) -> Result<()> {
-    if let ReportCommand::Annual { out } = what {
-        return annual(target, year, &out).await;
+    if let ReportCommand::Annual { out, lang } = what {
+        return annual(target, year, lang.into(), &out).await;
     }
     let year = year_flag(year, "year")?;
     if matches!(what, ReportCommand::Summary) && year.is_some() {
@@ -376,12 +376,17 @@ pub(crate) async fn report(
 }
 
 /// `counterpart report annual --year Y --out FILE`.
-async fn annual(target: &Target, year: Option<u16>, out: &Path) -> Result<()> {
+async fn annual(
+    target: &Target,
+    year: Option<u16>,
+    lang: counterpart_app::lang::Lang,
+    out: &Path,
+) -> Result<()> {
     let year = year
         .ok_or_else(|| anyhow!("the annual report needs --year, e.g. --year 2019"))
         .and_then(|y| Year::new(y).map_err(|e| anyhow!("--year: {e}")))?;
     target
-        .with_store(async |store| counterpart_app::annual::write(store, year, out).await)
+        .with_store(async |store| counterpart_app::annual::write(store, year, lang, out).await)
         .await??;
     eprintln!("wrote the annual report {year} to {}", out.display());
     Ok(())

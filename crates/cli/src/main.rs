@@ -355,7 +355,25 @@ enum ReportCommand {
         /// FILE.html or FILE.pdf.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// The report's language: en (English) or zh (简体中文).
+        #[arg(long, value_enum, default_value_t = Language::En)]
+        lang: Language,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Language {
+    En,
+    Zh,
+}
+
+impl From<Language> for counterpart_app::lang::Lang {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::En => counterpart_app::lang::Lang::En,
+            Language::Zh => counterpart_app::lang::Lang::Zh,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

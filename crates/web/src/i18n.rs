@@ -4,63 +4,38 @@
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
+pub use counterpart_app::lang::Lang;
+
+/// The language a request asks for: `?lang=` first, then the cookie.
+pub fn lang_of(parts: &Parts) -> Lang {
+    if let Some(lang) = chosen(parts) {
+        return lang;
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get("lang").map(|c| c.value()) {
+        Some("zh") => Lang::Zh,
+        _ => Lang::En,
+    }
 }
 
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
+/// Whether the request chose the language explicitly (so the cookie should remember it).
+pub fn chosen(parts: &Parts) -> Option<Lang> {
+    let query = parts.uri.query().unwrap_or("");
+    query.split('&').find_map(|pair| match pair {
+        "lang=zh" => Some(Lang::Zh),
+        "lang=en" => Some(Lang::En),
+        _ => None,
+    })
+}
 
-    pub fn html_lang(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh-Hans",
-        }
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::En => Lang::Zh,
-            Lang::Zh => Lang::En,
-        }
-    }
-
-    /// The language a request asks for: `?lang=` first, then the cookie.
-    pub fn of(parts: &Parts) -> Lang {
-        let query = parts.uri.query().unwrap_or("");
-        for pair in query.split('&') {
-            match pair {
-                "lang=zh" => return Lang::Zh,
-                "lang=en" => return Lang::En,
-                _ => {}
-            }
-        }
-        let jar = CookieJar::from_headers(&parts.headers);
-        match jar.get("lang").map(|c| c.value()) {
-            Some("zh") => Lang::Zh,
-            _ => Lang::En,
-        }
-    }
-
-    /// Whether the request chose the language explicitly (so the cookie should remember it).
-    pub fn chosen(parts: &Parts) -> Option<Lang> {
-        let query = parts.uri.query().unwrap_or("");
-        query.split('&').find_map(|pair| match pair {
-            "lang=zh" => Some(Lang::Zh),
-            "lang=en" => Some(Lang::En),
-            _ => None,
-        })
-    }
-
+/// The pages' own phrases, by key.
+pub trait Phrases {
     /// The phrase for `key` in this language; the key itself when it has none.
-    pub fn t(self, key: &'static str) -> &'static str {
+    fn t(self, key: &'static str) -> &'static str;
+}
+
+impl Phrases for Lang {
+    fn t(self, key: &'static str) -> &'static str {
         match PHRASES.iter().find(|(k, _, _)| *k == key) {
             Some((_, en, zh)) => match self {
                 Lang::En => en,
@@ -199,6 +174,16 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ),
     ("poverty", "Poverty against the target", "贫困人口与目标"),
     (
+        "series_simulated",
+        "simulated series; targets published",
+        "模拟序列；目标为公开数据",
+    ),
+    (
+        "series_published",
+        "published series and targets",
+        "公开序列与目标",
+    ),
+    (
         "simulated_banner",
         "Demo: projects, money, people and outcome series are SIMULATED records made by a generator; the pairing table and published figures are real.",
         "演示数据：项目、资金、人员和成效序列均为生成器模拟的记录；结对关系和公开数据为真实数据。",
@@ -242,6 +227,7 @@ mod tests {
             );
         }
         assert_eq!(Lang::Zh.t("ledger"), "资金台账");
+        assert_eq!(Lang::Zh.t("series_published"), "公开序列与目标");
         assert_eq!(Lang::En.t("ledger"), "Ledger");
         assert_eq!(Lang::Zh.t("no_such_key"), "no_such_key");
     }

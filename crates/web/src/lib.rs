@@ -33,6 +33,8 @@ use std::sync::Arc;
 pub struct Frame {
     pub records: counterpart_domain::records::Records,
     pub tree: counterpart_domain::region::RegionTree,
+    /// The region and program names, English and Chinese, for pages in either language.
+    pub names: counterpart_app::lang::Names,
 }
 
 /// How a server is set up.
@@ -102,7 +104,12 @@ impl AppState {
         self.computed("frame".into(), || async move {
             let records = store.frame().await?;
             let tree = counterpart_app::write::tree(&records)?;
-            Ok(Frame { records, tree })
+            let names = counterpart_app::lang::Names::of(&tree, records.program.as_ref());
+            Ok(Frame {
+                records,
+                tree,
+                names,
+            })
         })
         .await
     }

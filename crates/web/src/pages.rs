@@ -8,13 +8,14 @@ use crate::api::{self, ProjectQuery, TransferQuery};
 use crate::auth::{self, Viewer};
 use crate::error::ApiError;
 use crate::guard::{Access, Route};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Phrases};
 use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
+use counterpart_app::lang::Voice;
 use counterpart_app::publish::section_html;
 use counterpart_app::report::Report;
 use counterpart_app::write::{self, NewProject, NewStep, NewTransfer};
@@ -145,8 +146,8 @@ impl Ui {
             .filter(|p| !p.is_empty() && !p.starts_with("lang="))
             .collect();
         Ui {
-            lang: Lang::of(parts),
-            chosen: Lang::chosen(parts),
+            lang: crate::i18n::lang_of(parts),
+            chosen: crate::i18n::chosen(parts),
             path: parts.uri.path().to_owned(),
             query: query.join("&"),
         }
@@ -156,6 +157,11 @@ impl Ui {
 impl Ui {
     fn t(&self, key: &'static str) -> &'static str {
         self.lang.t(key)
+    }
+
+    /// The page's language with the program's names, for report texts.
+    fn voice<'a>(&self, frame: &'a crate::Frame) -> Voice<'a> {
+        Voice::new(self.lang, &frame.names)
     }
 
     fn switch_href(&self) -> String {
@@ -292,10 +298,10 @@ fn yuan(fen: Fen) -> String {
     }
 }
 
-fn report_body(report: &Report) -> Markup {
+fn report_body(report: &Report, voice: &Voice) -> Markup {
     html! {
-        @for note in &report.notes { p.notes { (note) } }
-        @for section in &report.sections { (section_html(section, "")) }
+        @for note in &report.notes { p.notes { (voice.text(note)) } }
+        @for section in &report.sections { (section_html(section, "", voice)) }
     }
 }
 
@@ -318,12 +324,16 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
     page(&ui, &viewer, async {
         let summary = state.summary().await?;
         let store = state.store.clone();
+        let lang = ui.lang;
         let charts = state
-            .computed("overview-charts".into(), || async move {
-                let funds = counterpart_app::annual::funds_by_year_chart(store.as_ref(), 900)
-                    .await
-                    .map_err(|e| ApiError::internal(&e))?;
-                let targets = counterpart_app::annual::targets_chart(store.as_ref(), 900)
+            .computed(format!("overview-charts/{}", lang.code()), || async move {
+                let names = counterpart_app::lang::Names::default();
+                let voice = Voice::new(lang, &names);
+                let funds =
+                    counterpart_app::annual::funds_by_year_chart(store.as_ref(), 900, &voice)
+                        .await
+                        .map_err(|e| ApiError::internal(&e))?;
+                let targets = counterpart_app::annual::targets_chart(store.as_ref(), 900, lang)
                     .await
                     .map_err(|e| ApiError::internal(&e))?;
                 Ok((funds, targets))
@@ -332,24 +342,25 @@ async fn overview(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) ->
         let ((chart, simulated), targets) = (&charts.0, &charts.1);
         let simulated = *simulated;
         let frame = state.frame().await?;
+        let voice = &ui.voice(&frame);
         let (frame, tree) = (&frame.records, &frame.tree);
         let body = html! {
             (simulated_banner(&ui, simulated))
-            @for note in &summary.notes { p.data { (note) } }
-            @if let Some(h) = summary.section("headline") { (section_html(h, "")) }
+            @for note in &summary.notes { p.data { (voice.text(note)) } }
+            @if let Some(h) = summary.section("headline") { (section_html(h, "", voice)) }
             h2 { (ui.t("funds_by_year")) }
             div #funds-chart { (PreEscaped(chart)) }
-            p.data { (ui.t("provenance")) ": " (counterpart_app::report::computed_label(simulated)) }
+            p.data { (ui.t("provenance")) ": " (voice.text(&counterpart_app::report::computed_label(simulated))) }
             @if let Some((svg, caption, simulated)) = targets {
                 h2 { (ui.t("poverty")) }
                 div #targets-chart { (PreEscaped(svg)) }
-                p.data { (caption) ". " (ui.t("provenance")) ": " @if *simulated { "simulated series; targets published" } @else { "published series and targets" } }
+                p.data { (caption) ". " (ui.t("provenance")) ": " @if *simulated { (ui.t("series_simulated")) } @else { (ui.t("series_published")) } }
             }
             (pairs_map(&ui, frame, tree))
-            @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "")) }
+            @for section in summary.sections.iter().filter(|s| s.key != "headline") { (section_html(section, "", voice)) }
             p { a href="/api/v1/summary?format=csv" { "CSV" } " · " a href="/api/v1/summary?format=xlsx" { "XLSX" } " · " a href="/api/v1/summary" { "JSON" } " · " a href="/api/v1/openapi.json" { "OpenAPI" } }
         };
-        Ok(ui.page(&viewer, &summary.title, body))
+        Ok(ui.page(&viewer, &voice.text(&summary.title), body))
     })
     .await
 }
@@ -400,15 +411,16 @@ async fn provider(
         let report = state.provider(code.clone(), year).await?;
         // Arrears and early warnings: the provider's compliance findings, year by year.
         let compliance = state.compliance(year, Some(code.clone())).await?;
+        let frame = state.frame().await?;
+        let voice = &ui.voice(&frame);
         let body = html! {
             p { a href={ "/projects?provider=" (code) } { (ui.t("projects")) } " · " a href={ "/ledger?provider=" (code) } { (ui.t("ledger")) } " · " a href={ "/people?provider=" (code) } { (ui.t("people")) }
                 " · " a href={ "/api/v1/providers/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/providers/" (code) "?format=xlsx" } { "XLSX" } }
-            (years_chart(&ui, &report)?)
-            (report_body(&report))
-            (report_body(&compliance))
+            (years_chart(&ui, &report, voice)?)
+            (report_body(&report, voice))
+            (report_body(&compliance, voice))
         };
         // "Provider scorecard: Shanghai 上海市, 2019", in the page's language.
-        let frame = state.frame().await?;
         let title = match RegionCode::parse(&code).ok().filter(|c| frame.tree.get(c).is_some()) {
             Some(c) => format!(
                 "{}: {}{}",
@@ -424,13 +436,13 @@ async fn provider(
 }
 
 /// A report's money by year as a chart, with its provenance; nothing when it has none.
-fn years_chart(ui: &Ui, report: &Report) -> Result<Markup, ApiError> {
-    let chart =
-        counterpart_app::annual::years_chart(report, 900).map_err(|e| ApiError::internal(&e))?;
+fn years_chart(ui: &Ui, report: &Report, voice: &Voice) -> Result<Markup, ApiError> {
+    let chart = counterpart_app::annual::years_chart(report, 900, voice)
+        .map_err(|e| ApiError::internal(&e))?;
     Ok(html! {
         @if let Some((svg, simulated)) = chart {
             div.chart #years-chart { (PreEscaped(svg)) }
-            p.data { (ui.t("provenance")) ": " (counterpart_app::report::computed_label(simulated)) }
+            p.data { (ui.t("provenance")) ": " (voice.text(&counterpart_app::report::computed_label(simulated))) }
         }
     })
 }
@@ -445,13 +457,15 @@ async fn recipient(
     page(&ui, &viewer, async {
         let year = api::year_of(q.year)?;
         let report = state.recipient(code.clone(), year).await?;
+        let frame = state.frame().await?;
+        let voice = &ui.voice(&frame);
         let body = html! {
             p { a href={ "/projects?recipient=" (code) } { (ui.t("projects")) }
                 " · " a href={ "/api/v1/recipients/" (code) "?format=csv" } { "CSV" } " · " a href={ "/api/v1/recipients/" (code) "?format=xlsx" } { "XLSX" } }
-            (years_chart(&ui, &report)?)
-            (report_body(&report))
+            (years_chart(&ui, &report, voice)?)
+            (report_body(&report, voice))
         };
-        Ok(ui.page(&viewer, &report.title, body))
+        Ok(ui.page(&viewer, &voice.text(&report.title), body))
     })
     .await
 }
@@ -1061,8 +1075,14 @@ pub async fn pairing_report(state: &AppState) -> &Result<Report, String> {
 
 async fn pairing(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
     page(&ui, &viewer, async {
+        let frame = state.frame().await?;
+        let voice = &ui.voice(&frame);
         match pairing_report(&state).await {
-            Ok(report) => Ok(ui.page(&viewer, &report.title, report_body(report))),
+            Ok(report) => Ok(ui.page(
+                &viewer,
+                &voice.text(&report.title),
+                report_body(report, voice),
+            )),
             Err(e) => Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "pairing_failed",
@@ -1117,9 +1137,9 @@ async fn assessment(
                     value=(provider.clone().unwrap_or_default()); }
                 button { (ui.t("filter")) }
             }
-            (report_body(&report))
+            (report_body(&report, &ui.voice(&frame)))
         };
-        Ok(ui.page(&viewer, &report.title, body))
+        Ok(ui.page(&viewer, &ui.voice(&frame).text(&report.title), body))
     })
     .await
 }

@@ -137,12 +137,12 @@ pub async fn compliance(
         simulated: simulated_any,
     };
     let headline = headline(&ctx, &tally, as_of.is_some());
+    // The thresholds' sources are in the program summary, beside the shares they bound.
     let mut notes = vec![format!(
-        "Thresholds: livelihood ≥ {}, county level and below ≥ {} ({}). 'Two 100%': funds delivered = disbursed / \
+        "Thresholds: livelihood ≥ {}, county level and below ≥ {}. 'Two 100%': funds delivered = disbursed / \
          committed, projects started = started / approved.",
         ctx.program.livelihood_share_min.percent(0),
         ctx.program.county_level_share_min.percent(0),
-        ctx.program.rules_source
     )];
     if let Some(date) = as_of {
         notes.push(format!(

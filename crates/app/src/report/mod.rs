@@ -172,40 +172,11 @@ impl Report {
     }
 }
 
-/// Money for people: `18.812 bn`, `250.4 m`, `12,345.67`.
-fn money(fen: i64) -> String {
-    let yuan = fen as f64 / 100.0;
-    if yuan.abs() >= 1e9 {
-        format!("{:.3} bn", yuan / 1e9)
-    } else if yuan.abs() >= 1e6 {
-        format!("{:.1} m", yuan / 1e6)
-    } else {
-        counterpart_domain::money::signed_yuan(fen)
-    }
-}
-
-fn grouped(n: i64) -> String {
-    let digits = counterpart_domain::money::grouped(n.unsigned_abs());
-    if n < 0 { format!("-{digits}") } else { digits }
-}
-
-/// A cell as people read it: money in bn or m yuan (to the fen in an exact column), counts with thousands separators,
-/// percentages with their sign.
+/// A cell as people read it in English: money in bn or m yuan (to the fen in an exact column),
+/// counts with thousands separators, percentages with their sign. [`crate::lang::Voice::show`]
+/// says it in Chinese.
 pub fn show(cell: &Cell, column: &Column) -> String {
-    match cell {
-        Cell::Text(t) => t.clone(),
-        Cell::Int(i)
-            if column.unit.is_some() || column.key == "value" || column.key == "observed" =>
-        {
-            grouped(*i)
-        }
-        Cell::Int(i) => i.to_string(),
-        Cell::Number(x) if column.unit == Some("percent") => format!("{x}%"),
-        Cell::Number(x) => x.to_string(),
-        Cell::Money { fen } if column.exact => counterpart_domain::money::signed_yuan(*fen),
-        Cell::Money { fen } => money(*fen),
-        Cell::Empty => String::new(),
-    }
+    crate::lang::Voice::english().show(cell, column)
 }
 
 /// A report as one tidy CSV table: a line per cell, with the section, the row's label and the

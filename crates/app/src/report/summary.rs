@@ -302,16 +302,11 @@ pub async fn summary(store: &dyn Store) -> Result<Report, ReportError> {
 
     let years = years_section(&ctx, &books);
     let people_section = people_section(&postings);
+    // The thresholds' sources are in the headline table, beside the shares they bound.
     let mut notes = vec![format!(
-        "{} ({}), {}–{}, in {}. Figures computed from records are labelled 'computed from records'; \
-         published figures carry their source and confidence (V verified, V* secondary source, M from memory, L low). \
-         Thresholds: {}.",
-        program.name_en,
-        program.name_zh,
-        program.first_year,
-        program.last_year,
-        program.currency,
-        program.rules_source
+        "{}, {}–{}, money in yuan ({}). Figures computed from records say so; published figures carry \
+         their source and confidence (V verified, V* secondary source, M from memory, L low).",
+        program.name_en, program.first_year, program.last_year, program.currency,
     )];
     if money_simulated || people.simulated {
         notes.push(

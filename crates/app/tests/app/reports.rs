@@ -2,6 +2,7 @@
 //! compliance, the assessment, tables, the published site and the annual PDF.
 
 use super::*;
+use counterpart_app::lang::{Lang, Voice};
 
 /// The demo's summary against the published figures: funds, projects, livelihood share and
 /// people posted within their tolerances, each figure labelled with its provenance.
@@ -528,20 +529,20 @@ async fn the_annual_report_prints_to_pdf_pages_that_are_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), demo_records()).await;
     let y2019 = Year::new(2019).unwrap();
-    let html = annual::annual(&store, y2019).await.unwrap();
+    let html = annual::annual(&store, y2019, Lang::En).await.unwrap();
     for expected in [
         "annual report 2019",
         "<svg",
         "Compliance by provider and year",
         "SIMULATED",
-        "年度报告",
+        "size:A4 landscape",
     ] {
         assert!(
             html.contains(expected),
             "the annual report has {expected:?}"
         );
     }
-    let err = annual::annual(&store, Year::new(2030).unwrap())
+    let err = annual::annual(&store, Year::new(2030).unwrap(), Lang::En)
         .await
         .unwrap_err();
     assert!(
@@ -558,7 +559,7 @@ async fn the_annual_report_prints_to_pdf_pages_that_are_not_blank() {
         return;
     }
     let pdf = dir.path().join("annual.pdf");
-    annual::write(&store, y2019, &pdf).await.unwrap();
+    annual::write(&store, y2019, Lang::Zh, &pdf).await.unwrap();
     let status = std::process::Command::new("pdftoppm")
         .args(["-gray", "-r", "40"])
         .arg(&pdf)
@@ -761,7 +762,7 @@ async fn the_outcomes_chart_draws_every_target_series() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with(dir.path(), &records).await;
         let ctx = report::Context::load(&store).await.unwrap();
-        let (svg, caption, simulated) = annual::targets_chart(&store, 900)
+        let (svg, caption, simulated) = annual::targets_chart(&store, 900, Lang::En)
             .await
             .unwrap()
             .expect("the demo has targets");
@@ -830,7 +831,7 @@ async fn the_scorecard_chart_draws_the_quota_and_the_money_of_each_year() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), demo_records()).await;
     let scorecard = report::provider(&store, "shanghai", None).await.unwrap();
-    let (svg, simulated) = annual::years_chart(&scorecard, 900)
+    let (svg, simulated) = annual::years_chart(&scorecard, 900, &Voice::english())
         .unwrap()
         .expect("Shanghai's scorecard has money by year");
     assert!(simulated, "the demo's money is simulated");

@@ -726,9 +726,13 @@ async fn stored_text_is_never_markup_on_pages_the_site_or_the_annual_report() {
         }
     }
     assert!(files > 30, "{files} published pages checked");
-    let annual = counterpart_app::annual::annual(store.as_ref(), Year::new(2016).unwrap())
-        .await
-        .unwrap();
+    let annual = counterpart_app::annual::annual(
+        store.as_ref(),
+        Year::new(2016).unwrap(),
+        counterpart_app::lang::Lang::En,
+    )
+    .await
+    .unwrap();
     assert!(!unsafe_markup(&annual), "the annual report");
     assert!(
         annual.contains("&lt;script&gt;"),
