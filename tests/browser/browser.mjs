@@ -34,6 +34,35 @@ async function shot(name) {
   await page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
 }
 
+// The words of the page still in Latin letters that are neither a region's name nor a symbol
+// every reader knows: the same rule as counterpart_app::lang::untranslated. The records' own
+// words (marked lang="en": citations, notes as recorded) and a closed <details> are left out.
+function englishLeft(names) {
+  const known = new Set(['CSV', 'XLSX', 'JSON', 'OpenAPI', 'IATI', 'PDF', 'Atom', 'SVG', 'API',
+    'V', 'M', 'L', 'V*', 'GDP', 'ID', 'TOTP', 'URL', 'English', 'Counterpart', 'XPCC']);
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (el.closest('[lang=en], [translate=no], script, style')) continue;
+    const details = el.closest('details');
+    if (details && !details.open && !el.closest('summary')) continue;
+    parts.push(n.textContent);
+  }
+  let text = parts.join(' ');
+  for (const name of [...names].sort((a, b) => b.length - a.length)) text = text.split(name).join(' ');
+  const left = [];
+  for (let word of text.split(/[^\x21-\x7e]+/)) {
+    word = word.replace(/^[!-)+-/:-@[-^`{-~]+|[!-)+-/:-@[-^`{-~]+$/g, '');
+    if (!/[A-Za-z]/.test(word)) continue;
+    const inner = word.replace(/\*+$/, '');
+    if ((/[./@:=]/.test(inner) && !inner.includes('_')) || /[0-9]/.test(inner)) continue;
+    if (known.has(word)) continue;
+    left.push(word);
+  }
+  return [...new Set(left)];
+}
+
 // The scorecard's 2019 row: [projects, delivered yuan].
 async function scorecard2019() {
   await page.goto(`${base}/providers/shanghai?year=2019`);
@@ -68,7 +97,12 @@ try {
   await page.click('#new-project');
   const id = `browser.${Date.now()}`;
   await page.fill('input[name=id]', id);
-  await page.fill('input[name=recipient]', 'kashgar.bachu-county');
+  // The recipient is a choice among Shanghai's pairs; the year starts at the program's.
+  const choices = await page.$$eval('select[name=recipient] option', (os) => os.map((o) => o.value));
+  check(choices.includes('kashgar.bachu-county') && !choices.includes('hotan.hotan-city'),
+    `the recipients offered are Shanghai's pairs: ${choices.join(', ')}`);
+  check((await page.inputValue('input[name=year]')) === '2019', 'the year defaults to the program\'s last');
+  await page.selectOption('select[name=recipient]', 'kashgar.bachu-county');
   await page.selectOption('select[name=category]', 'education');
   await page.fill('input[name=title_en]', 'Bachu No. 3 School');
   await page.fill('input[name=title_zh]', '巴楚县第三中学');
@@ -127,8 +161,32 @@ try {
   await page.setContent(refused[1]);
   await shot('refused');
 
-  await page.goto(`${base}/pairing`);
-  await shot('pairing');
+  // Every page in both languages: a screenshot each, no page wider than the window, and no
+  // English word or raw code left on a Chinese page.
+  const names = await page.evaluate(async () => {
+    const csv = await (await fetch('/api/v1/tables/regions.csv')).text();
+    const summary = await (await fetch('/api/v1/summary')).json();
+    const rows = csv.trim().split('\n').slice(1);
+    const fields = (line) => [...line.matchAll(/("([^"]|"")*"|[^,]*)(,|$)/g)].map((m) => m[1].replace(/^"|"$/g, '').replace(/""/g, '"'));
+    return [summary.program, ...rows.map((r) => fields(r)[3])].filter(Boolean);
+  });
+  const pages = [['overview', '/'], ['projects', '/projects'], ['project', `/projects/${id}`],
+    ['new-project', '/projects/new'], ['ledger', '/ledger'], ['people', '/people'],
+    ['pairing', '/pairing'], ['assessment', '/assessment'], ['scorecard', '/providers/shanghai'],
+    ['recipient', '/recipients/kashgar'], ['account', '/account']];
+  const untranslated = [];
+  for (const lang of ['en', 'zh']) {
+    for (const [name, path] of pages) {
+      await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+      check((await page.getAttribute('html', 'lang')) === (lang === 'zh' ? 'zh-Hans' : 'en'), `${path} is in ${lang}`);
+      await shot(`${name}-${lang}`);
+      if (lang === 'zh') {
+        const left = await page.evaluate(englishLeft, names);
+        if (left.length) untranslated.push(`${path}: ${left.slice(0, 30).join(' | ')}`);
+      }
+    }
+  }
+  check(untranslated.length === 0, `Chinese pages still show English:\n${untranslated.join('\n')}`);
   console.log(`browser test passed: project ${id} recorded, 1,000,000 yuan disbursed, refused on ${other}; screenshots in ${out}`);
 } catch (e) {
   await shot('failure').catch(() => {});

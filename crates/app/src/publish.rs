@@ -102,14 +102,16 @@ fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
 /// A report section as an HTML table: numbers right-aligned, `page` cells as links (relative to
 /// `root`).
 pub fn section_html(section: &report::Section, root: &str, voice: &Voice) -> Markup {
+    let (columns, common) = layout(section);
     html! {
         h2 { (voice.text(&section.title)) }
         table {
-            thead { tr { @for c in &section.columns { th { (voice.text(c.label)) } } } }
+            thead { tr { @for &c in &columns { th { (voice.text(section.columns[c].label)) } } } }
             tbody {
                 @for row in &section.rows {
                     tr {
-                        @for (cell, column) in row.iter().zip(&section.columns) {
+                        @for &c in &columns {
+                            @let (cell, column) = (&row[c], &section.columns[c]);
                             @if column.key == "page" {
                                 td { a href={ (root) (report::show(cell, column)) } { (report::show(cell, column)) } }
                             } @else if let Cell::Money { fen } = cell {
@@ -125,7 +127,38 @@ pub fn section_html(section: &report::Section, root: &str, voice: &Voice) -> Mar
                 }
             }
         }
+        @if let Some(c) = common {
+            p.data.provenance {
+                (voice.text(section.columns[c].label)) ": "
+                (voice.shown(&section.rows[0][c], &section.columns[c]).text)
+            }
+        }
     }
+}
+
+/// Which columns a table shows: none that is empty in every row; and a provenance column that
+/// says the same of every row is said once under the table instead (its index).
+fn layout(section: &report::Section) -> (Vec<usize>, Option<usize>) {
+    let blank = |cell: &Cell| match cell {
+        Cell::Empty => true,
+        Cell::Text(t) => t.is_empty(),
+        _ => false,
+    };
+    let rows = &section.rows;
+    let common = section
+        .columns
+        .iter()
+        .position(|c| c.key == "provenance")
+        .filter(|&c| {
+            rows.len() > 1
+                && matches!(&rows[0][c], Cell::Text(t) if !t.starts_with("published"))
+                && rows.iter().all(|r| r[c] == rows[0][c])
+        });
+    let columns = (0..section.columns.len())
+        .filter(|&c| Some(c) != common)
+        .filter(|&c| rows.is_empty() || rows.iter().any(|r| !blank(&r[c])))
+        .collect();
+    (columns, common)
 }
 
 /// A text cell: its label, and the record's own words one click away (in the language they

@@ -120,6 +120,11 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}\
 form.stack label{display:block;margin:.4rem 0}form.stack label span{display:inline-block;min-width:11rem}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\
 table{display:block;max-width:100%;overflow-x:auto}svg{max-width:100%;height:auto}";
 
+fn no_names() -> &'static counterpart_app::lang::Names {
+    static NAMES: std::sync::OnceLock<counterpart_app::lang::Names> = std::sync::OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
 /// The language of the page and the path to switch it on.
 pub struct Ui {
     lang: Lang,
@@ -157,6 +162,14 @@ impl Ui {
 impl Ui {
     fn t(&self, key: &'static str) -> &'static str {
         self.lang.t(key)
+    }
+
+    /// A coded value (`under_construction`, `disburse`, `simulated`) in the page's language.
+    fn code(&self, code: &str) -> String {
+        match self.lang {
+            Lang::En => code.to_owned(),
+            Lang::Zh => Voice::new(self.lang, no_names()).text(code).into_owned(),
+        }
     }
 
     /// The page's language with the program's names, for report texts.
@@ -220,8 +233,8 @@ impl Ui {
                             @match &viewer.actor {
                                 Actor::Public => { a href="/login" { (self.t("sign_in")) } }
                                 Actor::Account { name, role, office } => {
-                                    (self.t("signed_in_as")) " " strong #me { (name) } " (" (role.code())
-                                    @if let Some(o) = office { " · " (o) } ") "
+                                    (self.t("signed_in_as")) " " strong #me translate="no" { (name) } " (" (self.code(role.code()))
+                                    @if let Some(o) = office { " · " span translate="no" { (o) } } ") "
                                     a href="/account" { (self.t("account")) } " "
                                     form method="post" action="/logout" {
                                         input type="hidden" name="csrf" value=(viewer.csrf());
@@ -390,7 +403,7 @@ fn pairs_map(ui: &Ui, frame: &Records, tree: &RegionTree) -> Markup {
                 }
             }
         }
-        p.data { (ui.t("provenance")) ": published pairing table" }
+        p.data { (ui.t("provenance")) ": " (ui.t("published_pairing_table")) }
     }
 }
 
@@ -478,6 +491,27 @@ async fn reader(state: &AppState, viewer: &Viewer) -> Result<Arc<crate::Frame>, 
     Ok(frame)
 }
 
+/// A provider office's own code: its records come first (the filter's "all" shows everyone's).
+fn own_office(viewer: &Viewer) -> Option<String> {
+    match (viewer.actor.role(), viewer.actor.office()) {
+        (Some(AccountRole::ProviderOffice), Some(office)) => Some(office.to_string()),
+        _ => None,
+    }
+}
+
+/// The year a new record most likely belongs to: this year, within the program's years.
+fn current_year(frame: &Records) -> String {
+    let now: u16 = jiff::Timestamp::now()
+        .strftime("%Y")
+        .to_string()
+        .parse()
+        .unwrap_or(0);
+    match &frame.program {
+        Some(p) => now.clamp(p.first_year.get(), p.last_year.get()).to_string(),
+        None => now.to_string(),
+    }
+}
+
 fn providers_of(frame: &Records) -> Vec<RegionCode> {
     let set: BTreeSet<RegionCode> = frame.pairs.iter().map(|p| p.provider.clone()).collect();
     set.into_iter().collect()
@@ -507,11 +541,12 @@ async fn projects(
     State(state): State<Arc<AppState>>,
     ui: Ui,
     viewer: Viewer,
-    Query(q): Query<ProjectQuery>,
+    Query(mut q): Query<ProjectQuery>,
 ) -> Response {
     page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
+        q.provider = q.provider.or_else(|| own_office(&viewer));
         let filter = api::project_filter(&q, tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.projects_page(&filter, offset, per_page).await?;
@@ -534,7 +569,7 @@ async fn projects(
             @if may_record { p { a #new-project href="/projects/new" { (ui.t("new_project")) } } }
             @if let Some((heading, waiting)) = &awaiting {
                 h2 { (ui.t(heading)) " (" (waiting.total) ")" }
-                ul #awaiting { @for p in &waiting.items { li { a href={ "/projects/" (p.id) } { (p.id) } " " (p.title_en) " · " (p.title_zh) } } }
+                ul #awaiting { @for p in &waiting.items { li { a href={ "/projects/" (p.id) } { (p.id) } " " @if ui.lang == Lang::Zh { (p.title_zh) } @else { (p.title_en) } } } }
             }
             form.filters method="get" action="/projects" {
                 label { (ui.t("provider")) br; select name="provider" {
@@ -544,12 +579,12 @@ async fn projects(
                 label { (ui.t("recipient")) br; input name="recipient" value=(q.recipient.clone().unwrap_or_default()) size="14"; }
                 label { (ui.t("category")) br; select name="category" {
                     option value="" { (ui.t("all")) }
-                    @for c in Category::ALL { option value=(c.code()) selected[selected(&q.category, c.code())] { (c.name_en()) } }
+                    @for c in Category::ALL { option value=(c.code()) selected[selected(&q.category, c.code())] { (ui.code(c.name_en())) } }
                 } }
                 label { (ui.t("year")) br; input name="year" type="number" value=(q.year.map(|y| y.to_string()).unwrap_or_default()) style="width:6rem"; }
                 label { (ui.t("status")) br; select name="status" {
                     option value="" { (ui.t("all")) }
-                    @for s in ProjectStatus::ALL { option value=(s.code()) selected[selected(&q.status, s.code())] { (s.code()) } }
+                    @for s in ProjectStatus::ALL { option value=(s.code()) selected[selected(&q.status, s.code())] { (ui.code(s.code())) } }
                 } }
                 button { (ui.t("filter")) }
             }
@@ -562,11 +597,11 @@ async fn projects(
                             td { @if ui.lang == Lang::Zh { (p.title_zh) } @else { (p.title_en) } }
                             td { (ui.region(tree, &p.provider)) }
                             td { (ui.region(tree, &p.recipient)) }
-                            td { (p.category.code()) }
+                            td { (ui.code(p.category.name_en())) }
                             td { (p.year) }
-                            td { (p.status.code()) }
+                            td { (ui.code(p.status.code())) }
                             td.n { (yuan(p.budget)) }
-                            td { (p.provenance.kind()) }
+                            td { (ui.code(p.provenance.kind())) }
                         }
                     }
                 }
@@ -641,18 +676,18 @@ async fn project_page(
         }
         @if p.provenance == "simulated" { p.notes { (ui.t("simulated_banner")) } }
         table #project {
-            tr { th { (ui.t("title_en")) } td { (p.title_en) } }
+            tr { th { (ui.t("title_en")) } td lang="en" { (p.title_en) } }
             tr { th { (ui.t("title_zh")) } td { (p.title_zh) } }
             tr { th { (ui.t("provider")) } td { a href={ "/providers/" (p.provider) } { (ui.region(tree, &provider)) } } }
             tr { th { (ui.t("recipient")) } td { a href={ "/recipients/" (p.recipient) } { (ui.region(tree, &recipient)) } } }
-            tr { th { (ui.t("category")) } td { (p.category) } }
+            tr { th { (ui.t("category")) } td { (ui.code(&p.category)) } }
             tr { th { (ui.t("year")) } td { (p.year) } }
-            tr { th { (ui.t("status")) } td { (p.status) } }
+            tr { th { (ui.t("status")) } td { (ui.code(&p.status)) } }
             tr { th { (ui.t("budget")) } td.n { (yuan(Fen::new(p.budget_fen))) } }
             @for (key, n) in [("housing_units", p.housing_units), ("school_places", p.school_places), ("hospital_beds", p.hospital_beds), ("jobs", p.jobs), ("people_trained", p.people_trained), ("beneficiaries", p.beneficiaries)] {
                 @if n > 0 { tr { th { (ui.t(key)) } td.n #{ "output-" (key) } { (n) } } }
             }
-            tr { th { (ui.t("provenance")) } td { (p.provenance) } }
+            tr { th { (ui.t("provenance")) } td { (ui.code(&p.provenance)) } }
             tr { th { (ui.t("sign_off")) } td #signoff {
                 @match &detail.signoff {
                     Some(s) => { (ui.t("signed_off")) ": " (s.office) " · " (s.signed_by) " · " (s.at) }
@@ -663,13 +698,13 @@ async fn project_page(
         h2 { (ui.t("steps")) }
         table #steps {
             thead { tr { th { (ui.t("status")) } th { (ui.t("date")) } th { (ui.t("provenance")) } } }
-            tbody { @for st in &detail.steps { tr { td { (st.status) } td { (st.date) } td { (st.provenance) } } } }
+            tbody { @for st in &detail.steps { tr { td { (ui.code(&st.status)) } td { (st.date) } td { (ui.code(&st.provenance)) } } } }
         }
         @if may_post && !next_steps.is_empty() {
             form.stack #record-step method="post" action={ "/projects/" (p.id) "/steps" } {
                 input type="hidden" name="csrf" value=(viewer.csrf());
                 label { span { (ui.t("next_step")) } select name="status" {
-                    @for k in &next_steps { option value=(k.code()) { (k.code()) } }
+                    @for k in &next_steps { option value=(k.code()) { (ui.code(k.code())) } }
                 } }
                 label { span { (ui.t("date")) } input name="date" type="date" required; }
                 button { (ui.t("record_step")) }
@@ -679,8 +714,8 @@ async fn project_page(
         table #transfers {
             thead { tr { th { (ui.t("id")) } th { (ui.t("kind")) } th { (ui.t("amount")) } th { (ui.t("value_date")) } th { (ui.t("corrects")) } th { (ui.t("provenance")) } } }
             tbody { @for t in &detail.transfers { tr {
-                td { (t.id) } td { (t.kind) } td.n { (yuan(Fen::new(t.amount_fen))) } td { (t.value_date) }
-                td { (t.corrects.clone().unwrap_or_default()) } td { (t.provenance) }
+                td { (t.id) } td { (ui.code(&t.kind)) } td.n { (yuan(Fen::new(t.amount_fen))) } td { (t.value_date) }
+                td { (t.corrects.clone().unwrap_or_default()) } td { (ui.code(&t.provenance)) }
             } } }
         }
         @if may_post {
@@ -690,7 +725,7 @@ async fn project_page(
                 label { span { (ui.t("id")) } input name="id" required value={ (p.id) ".t" (detail.transfers.len() + 1) }; }
                 label { span { (ui.t("kind")) } select name="kind" {
                     @for k in [TransferKind::Commit, TransferKind::Disburse, TransferKind::Spend, TransferKind::Decommit, TransferKind::Reversal] {
-                        option value=(k.code()) { (k.code()) }
+                        option value=(k.code()) { (ui.code(k.code())) }
                     }
                 } }
                 label { span { (ui.t("amount")) } input name="amount_yuan" required; }
@@ -900,7 +935,17 @@ async fn project_form(
             ));
         }
     };
-    let year = jiff::Timestamp::now().strftime("%Y").to_string();
+    let year = current_year(&frame.records);
+    // The recipients the office may record for: the areas of its pairs.
+    let mut recipients: Vec<&RegionCode> = frame
+        .records
+        .pairs
+        .iter()
+        .filter(|p| providers.contains(&p.provider))
+        .map(|p| &p.recipient)
+        .collect();
+    recipients.sort();
+    recipients.dedup();
     let value = |v: &str, default: &str| {
         if v.is_empty() {
             default.to_owned()
@@ -922,12 +967,14 @@ async fn project_form(
             label { span { (ui.t("provider")) } select name="provider" {
                 @for p in &providers { option value=(p) selected[values.provider == p.as_str()] { (ui.region(tree, p)) } }
             } }
-            label { span { (ui.t("recipient")) } input name="recipient" required value=(values.recipient) placeholder="kashgar.shufu"; }
+            label { span { (ui.t("recipient")) } select name="recipient" required {
+                @for r in &recipients { option value=(r) selected[values.recipient == r.as_str()] { (ui.region(tree, r)) } }
+            } }
             label { span { (ui.t("category")) } select name="category" {
-                @for c in Category::ALL { option value=(c.code()) selected[values.category == c.code()] { (c.name_en()) } }
+                @for c in Category::ALL { option value=(c.code()) selected[values.category == c.code()] { (ui.code(c.name_en())) } }
             } }
             label { span { (ui.t("status")) } select name="status" {
-                @for s in ProjectStatus::ALL { option value=(s.code()) selected[values.status == s.code() || (values.status.is_empty() && s == ProjectStatus::Approved)] { (s.code()) } }
+                @for s in ProjectStatus::ALL { option value=(s.code()) selected[values.status == s.code() || (values.status.is_empty() && s == ProjectStatus::Approved)] { (ui.code(s.code())) } }
             } }
             label { span { (ui.t("title_en")) } input name="title_en" required value=(values.title_en); }
             label { span { (ui.t("title_zh")) } input name="title_zh" required value=(values.title_zh); }
@@ -976,11 +1023,12 @@ async fn ledger(
     State(state): State<Arc<AppState>>,
     ui: Ui,
     viewer: Viewer,
-    Query(q): Query<TransferQuery>,
+    Query(mut q): Query<TransferQuery>,
 ) -> Response {
     page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
+        q.provider = q.provider.or_else(|| own_office(&viewer));
         let filter = api::transfer_filter(&q, tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.transfers_page(&filter, offset, per_page).await?;
@@ -993,7 +1041,7 @@ async fn ledger(
                 } }
                 label { (ui.t("kind")) br; select name="kind" {
                     option value="" { (ui.t("all")) }
-                    @for k in ["commit", "disburse", "spend", "decommit", "reclassify", "reversal", "adjustment"] { option value=(k) selected[selected(&q.kind, k)] { (k) } }
+                    @for k in ["commit", "disburse", "spend", "decommit", "reclassify", "reversal", "adjustment"] { option value=(k) selected[selected(&q.kind, k)] { (ui.code(k)) } }
                 } }
                 label { (ui.t("projects")) br; input name="project" value=(q.project.clone().unwrap_or_default()) size="14"; }
                 button { (ui.t("filter")) }
@@ -1001,9 +1049,9 @@ async fn ledger(
             table #ledger {
                 thead { tr { th { (ui.t("id")) } th { (ui.t("projects")) } th { (ui.t("kind")) } th { (ui.t("amount")) } th { (ui.t("value_date")) } th { (ui.t("corrects")) } th { (ui.t("provenance")) } } }
                 tbody { @for t in &found.items { tr {
-                    td { (t.id) } td { a href={ "/projects/" (t.project) } { (t.project) } } td { (t.kind.code()) }
+                    td { (t.id) } td { a href={ "/projects/" (t.project) } { (t.project) } } td { (ui.code(t.kind.code())) }
                     td.n { (yuan(t.amount)) } td { (t.value_date) }
-                    td { @if let Some(c) = &t.corrects { (c) } } td { (t.provenance.kind()) }
+                    td { @if let Some(c) = &t.corrects { (c) } } td { (ui.code(t.provenance.kind())) }
                 } } }
             }
             (pager(&ui, page, per_page, found.total))
@@ -1014,9 +1062,15 @@ async fn ledger(
     .await
 }
 
+/// Rows of /people on one page.
+const PEOPLE_PER_PAGE: u64 = 100;
+
 #[derive(Debug, Deserialize)]
 struct PeopleQuery {
     provider: Option<String>,
+    year: Option<u16>,
+    role: Option<String>,
+    page: Option<u64>,
 }
 
 /// Officials and experts posted: postings that started each year, by provider, recipient area
@@ -1030,10 +1084,13 @@ async fn people(
     page(&ui, &viewer, async {
         let frame = reader(&state, &viewer).await?;
         let tree = &frame.tree;
-        let provider = match q.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        // A provider office sees its own people first; "all" shows everyone's.
+        let wanted = q.provider.clone().or_else(|| own_office(&viewer));
+        let provider = match wanted.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => Some(tree.find(p).map(|r| r.code.clone()).ok_or_else(|| ApiError::bad_request(format!("provider: {p:?} is not a region of the program")))?),
             None => None,
         };
+        let role = q.role.as_deref().filter(|r| !r.is_empty());
         let store = state.store.clone();
         let all = state
             .computed("postings".into(), || async move { Ok(store.postings_summary().await?) })
@@ -1041,19 +1098,38 @@ async fn people(
         let rows: Vec<_> = all
             .iter()
             .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
+            .filter(|r| q.year.is_none_or(|y| r.year.get() == y))
+            .filter(|r| role.is_none_or(|code| r.role.code() == code))
             .collect();
         let total: u64 = rows.iter().map(|r| r.postings).sum();
         let simulated = rows.iter().any(|r| r.simulated);
+        let (page, per_page, offset) = api::paging(q.page, Some(PEOPLE_PER_PAGE))?;
+        let shown = rows.iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(usize::try_from(per_page).unwrap_or(usize::MAX));
+        let voice = ui.voice(&frame);
+        let selected = |a: Option<&str>, b: &str| a == Some(b);
         let body = html! {
             (simulated_banner(&ui, simulated))
-            p { (total) " postings" }
+            form.filters method="get" action="/people" {
+                label { (ui.t("provider")) br; select name="provider" {
+                    option value="" { (ui.t("all")) }
+                    @for p in providers_of(&frame.records) { option value=(p) selected[provider.as_ref() == Some(&p)] { (ui.region(tree, &p)) } }
+                } }
+                label { (ui.t("year")) br; input name="year" type="number" value=(q.year.map(|y| y.to_string()).unwrap_or_default()) style="width:6rem"; }
+                label { (ui.t("role")) br; select name="role" {
+                    option value="" { (ui.t("all")) }
+                    @for r in [counterpart_domain::people::Role::Cadre, counterpart_domain::people::Role::Professional] { option value=(r.code()) selected[selected(role, r.code())] { (ui.code(r.code())) } }
+                } }
+                button { (ui.t("filter")) }
+            }
+            p #people-total { (ui.t("postings_total")) ": " (counterpart_app::lang::grouped(i64::try_from(total).unwrap_or(i64::MAX))) }
             table #people {
-                thead { tr { th { (ui.t("year")) } th { (ui.t("provider")) } th { (ui.t("recipient")) } th { "role" } th { "postings" } th { (ui.t("provenance")) } } }
-                tbody { @for r in &rows { tr {
-                    td { (r.year) } td { (ui.region(tree, &r.provider)) } td { (ui.region(tree, &r.recipient)) } td { (r.role.code()) }
-                    td.n { (r.postings) } td { @if r.simulated { "computed from simulated records" } @else { "computed from records" } }
+                thead { tr { th { (ui.t("year")) } th { (ui.t("provider")) } th { (ui.t("recipient")) } th { (ui.t("role")) } th { (ui.t("postings")) } th { (ui.t("provenance")) } } }
+                tbody { @for r in shown { tr {
+                    td { (r.year) } td { (ui.region(tree, &r.provider)) } td { (ui.region(tree, &r.recipient)) } td { (ui.code(r.role.code())) }
+                    td.n { (counterpart_app::lang::grouped(i64::try_from(r.postings).unwrap_or(i64::MAX))) } td { (voice.text(&counterpart_app::report::computed_label(r.simulated))) }
                 } } }
             }
+            (pager(&ui, page, per_page, rows.len() as u64))
             p { a href="/api/v1/tables/postings.csv" { (ui.t("download_csv")) } }
         };
         Ok(ui.page(&viewer, ui.t("people"), body))

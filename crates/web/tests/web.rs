@@ -591,7 +591,7 @@ async fn signing_in_and_out() {
         .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.body.contains(r#"id="me">shanghai"#),
+            page.body.contains(r#"id="me" translate="no">shanghai"#),
             "{}",
             &page.body[..500]
         );
@@ -1213,6 +1213,23 @@ async fn a_provider_office_in_a_browser() {
         "browser test failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("browser test passed"), "{stdout}");
+    // Every page in English and in Chinese, and the steps of the office's day.
+    let pages = [
+        "overview",
+        "projects",
+        "project",
+        "new-project",
+        "ledger",
+        "people",
+        "pairing",
+        "assessment",
+        "scorecard",
+        "recipient",
+        "account",
+    ];
+    let tour = pages
+        .iter()
+        .flat_map(|p| [format!("{p}-en"), format!("{p}-zh")]);
     for page in [
         "overview",
         "projects",
@@ -1220,8 +1237,11 @@ async fn a_provider_office_in_a_browser() {
         "scorecard",
         "ledger-zh",
         "refused",
-        "pairing",
-    ] {
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain(tour)
+    {
         let png = root.join(format!("target/screenshots/{page}.png"));
         assert!(
             std::fs::metadata(&png)
