@@ -186,6 +186,24 @@ try {
       }
     }
   }
+  // The program office asks the pairing page why Zhejiang is not proposed for Aksu.
+  await page.click('header form[action="/logout"] button');
+  await page.goto(`${base}/login?lang=en`);
+  await page.fill('input[name=name]', 'admin');
+  await page.fill('input[name=password]', 'demo-admin-2010');
+  await page.click('#login button');
+  await page.goto(`${base}/pairing`);
+  check(await page.locator('#weights').count() === 1, 'the program office has the pairing controls');
+  await page.selectOption('#weights select[name=provider]', 'zhejiang');
+  await page.selectOption('#weights select[name=recipient]', 'aksu');
+  await page.click('#weights button');
+  const why = await page.locator('h2', { hasText: 'Why not?' }).count();
+  check(why === 1, `the page answers why not Zhejiang–Aksu (${page.url()})`);
+  await shot('pairing-why-not-en');
+  await page.goto(`${page.url()}&lang=zh`);
+  const left = await page.evaluate(englishLeft, names);
+  if (left.length) untranslated.push(`pairing, why not: ${left.join(' | ')}`);
+  await shot('pairing-why-not-zh');
   check(untranslated.length === 0, `Chinese pages still show English:\n${untranslated.join('\n')}`);
   console.log(`browser test passed: project ${id} recorded, 1,000,000 yuan disbursed, refused on ${other}; screenshots in ${out}`);
 } catch (e) {

@@ -199,6 +199,44 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("people", "People", "人员"),
     ("role", "Role", "身份"),
     (
+        "weight_fit",
+        "Fit: points per shared tag",
+        "契合度：每个共同标签的分数",
+    ),
+    ("weight_gap", "Gap: up to", "差距：最多"),
+    (
+        "weight_proportionality",
+        "Proportionality: penalty per unit off",
+        "比例：每单位偏离的罚分",
+    ),
+    (
+        "weight_continuity",
+        "Continuity: per kept pair",
+        "延续性：每个保留结对",
+    ),
+    (
+        "why_not_provider",
+        "Why not this provider…",
+        "为何不让此支援方…",
+    ),
+    ("why_not_recipient", "…with this area?", "…支援此地区？"),
+    ("propose", "Propose", "生成方案"),
+    (
+        "pairing_controls_note",
+        "Change the weights to see another proposal, or pick a provider and an area to see what forcing that pair would cost and which pairs it would displace. Each proposal takes a few seconds.",
+        "修改权重可得到另一方案；选择支援方和地区，可查看强制该结对的代价及其将替换的结对。每次生成方案需要数秒。",
+    ),
+    (
+        "pairing_sign_in_note",
+        "The proposal for the program's default weights. The program office and auditors, signed in, can change the weights and ask why a pair is not proposed.",
+        "按项目默认权重生成的方案。项目办公室和审计人员登录后可修改权重，并查询某结对为何未被提出。",
+    ),
+    (
+        "pairing_staff_only",
+        "Only the program office and auditors may change the weights or ask about a pair: sign in as one",
+        "只有项目办公室和审计人员可以修改权重或查询结对：请以其身份登录",
+    ),
+    (
         "published_pairing_table",
         "the published 2010 pairing table",
         "公开的2010年结对表",

@@ -1149,24 +1149,122 @@ pub async fn pairing_report(state: &AppState) -> &Result<Report, String> {
         .await
 }
 
-async fn pairing(State(state): State<Arc<AppState>>, ui: Ui, viewer: Viewer) -> Response {
+/// The pairing page's controls: the weights, and a pair to explain ("why not this pair?").
+#[derive(Debug, Default, Deserialize)]
+struct PairingQuery {
+    fit: Option<i64>,
+    gap: Option<i64>,
+    proportionality: Option<i64>,
+    continuity: Option<i64>,
+    provider: Option<String>,
+    recipient: Option<String>,
+}
+
+impl PairingQuery {
+    fn is_default(&self) -> bool {
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        let weights = counterpart_app::pair::Weights::default();
+        self.fit.is_none_or(|v| v == weights.fit)
+            && self.gap.is_none_or(|v| v == weights.gap)
+            && self
+                .proportionality
+                .is_none_or(|v| v == weights.proportionality)
+            && self.continuity.is_none_or(|v| v == weights.continuity)
+            && (blank(&self.provider) || blank(&self.recipient))
+    }
+}
+
+/// The proposed pairing with its explanations. Anyone sees the proposal for the default
+/// weights; the program office and auditors may change the weights and ask why a pair is not
+/// proposed (each such proposal is a search of a few seconds, kept until the records change).
+async fn pairing(
+    State(state): State<Arc<AppState>>,
+    ui: Ui,
+    viewer: Viewer,
+    Query(q): Query<PairingQuery>,
+) -> Response {
     page(&ui, &viewer, async {
         let frame = state.frame().await?;
         let voice = &ui.voice(&frame);
-        match pairing_report(&state).await {
-            Ok(report) => Ok(ui.page(
-                &viewer,
-                &voice.text(&report.title),
-                report_body(report, voice),
-            )),
-            Err(e) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "pairing_failed",
-                e.clone(),
-            )),
-        }
+        let may_ask = matches!(viewer.actor.role(), Some(AccountRole::Admin | AccountRole::Auditor));
+        let report: Arc<Report> = if q.is_default() {
+            match pairing_report(&state).await {
+                Ok(report) => Arc::new(report.clone()),
+                Err(e) => return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "pairing_failed", e.clone())),
+            }
+        } else if !may_ask {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "role_forbidden", ui.t("pairing_staff_only")));
+        } else {
+            let defaults = counterpart_app::pair::Weights::default();
+            let weights = counterpart_app::pair::Weights {
+                fit: q.fit.unwrap_or(defaults.fit),
+                gap: q.gap.unwrap_or(defaults.gap),
+                proportionality: q.proportionality.unwrap_or(defaults.proportionality),
+                continuity: q.continuity.unwrap_or(defaults.continuity),
+            };
+            for (name, value) in [("fit", weights.fit), ("gap", weights.gap), ("proportionality", weights.proportionality), ("continuity", weights.continuity)] {
+                if !(0..=1000).contains(&value) {
+                    return Err(ApiError::bad_request(format!("{name}: {value} is outside 0–1000")));
+                }
+            }
+            let explain: Vec<String> = match (q.provider.as_deref().map(str::trim), q.recipient.as_deref().map(str::trim)) {
+                (Some(p), Some(r)) if !p.is_empty() && !r.is_empty() => vec![format!("{p}={r}")],
+                _ => Vec::new(),
+            };
+            let key = format!("pairing/{weights:?}/{explain:?}");
+            let store = state.store.clone();
+            state
+                .report(key, || async move {
+                    let options = counterpart_app::pair::PairOptions { weights: Some(weights), explain, ..Default::default() };
+                    counterpart_app::pair::pair(store.as_ref(), &options).await
+                })
+                .await?
+        };
+        let weights = counterpart_app::pair::Weights::default();
+        let value = |v: Option<i64>, d: i64| v.unwrap_or(d);
+        let units = pairing_units(&frame.records, &frame.tree);
+        let body = html! {
+            @if may_ask {
+                form.filters #weights method="get" action="/pairing" {
+                    label { (ui.t("weight_fit")) br; input name="fit" type="number" min="0" max="1000" value=(value(q.fit, weights.fit)) style="width:6rem"; }
+                    label { (ui.t("weight_gap")) br; input name="gap" type="number" min="0" max="1000" value=(value(q.gap, weights.gap)) style="width:6rem"; }
+                    label { (ui.t("weight_proportionality")) br; input name="proportionality" type="number" min="0" max="1000" value=(value(q.proportionality, weights.proportionality)) style="width:6rem"; }
+                    label { (ui.t("weight_continuity")) br; input name="continuity" type="number" min="0" max="1000" value=(value(q.continuity, weights.continuity)) style="width:6rem"; }
+                    label { (ui.t("why_not_provider")) br; select name="provider" {
+                        option value="" { "—" }
+                        @for p in providers_of(&frame.records) { option value=(p) selected[q.provider.as_deref() == Some(p.as_str())] { (ui.region(&frame.tree, &p)) } }
+                    } }
+                    label { (ui.t("why_not_recipient")) br; select name="recipient" {
+                        option value="" { "—" }
+                        @for u in &units { option value=(u) selected[q.recipient.as_deref() == Some(u.as_str())] { (ui.region(&frame.tree, u)) } }
+                    } }
+                    button { (ui.t("propose")) }
+                }
+                p.data { (ui.t("pairing_controls_note")) }
+            } @else {
+                p.data { (ui.t("pairing_sign_in_note")) }
+            }
+            (report_body(&report, voice))
+        };
+        Ok(ui.page(&viewer, &voice.text(&report.title), body))
     })
     .await
+}
+
+/// The units a pair is proposed with: the prefectures of the paired areas, and the divisions
+/// that no prefecture encloses.
+fn pairing_units(frame: &Records, tree: &RegionTree) -> Vec<RegionCode> {
+    use counterpart_domain::region::RegionKind;
+    let set: BTreeSet<RegionCode> = frame
+        .pairs
+        .iter()
+        .filter_map(|p| {
+            tree.enclosing(&p.recipient, RegionKind::Prefecture)
+                .or_else(|| tree.enclosing(&p.recipient, RegionKind::XpccDivision))
+                .map(|r| r.code.clone())
+        })
+        .collect();
+    set.into_iter().collect()
 }
 
 #[derive(Debug, Deserialize)]

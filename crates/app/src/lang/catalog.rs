@@ -512,4 +512,8 @@ pub(super) const ZH: &[(&str, &str)] = &[
         "Need: registered poor; capacity: fiscal revenue less nested providers'; statistics of {}, {} (the latest at or before {}, else the earliest after). Every figure is computed from records.",
         "需求：建档立卡贫困人口；能力：财政收入减去下级支援方的部分；统计年份 {}、{}（取 {} 年或之前最近的一年，否则取之后最早的一年）。所有数字均根据记录计算。",
     ),
+    (
+        "Why not? The cost of forcing a pair",
+        "为何不？强制某结对的代价",
+    ),
 ];
