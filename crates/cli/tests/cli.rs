@@ -359,6 +359,8 @@ fn demo_then_reports_in_every_format_then_round_trip() {
     let verify = counterpart(&copy, &["verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 
+    tables_fit_the_terminal(&copy);
+
     // `… | head -1`: the reader closes the pipe after one line; the command stops quietly.
     // Each output is well over a pipe's 64 KiB buffer, so the writer meets the closed pipe:
     // a streamed export, a report as CSV, a report as a table.
@@ -371,6 +373,61 @@ fn demo_then_reports_in_every_format_then_round_trip() {
         assert!(
             status.success() && stderr.is_empty(),
             "{args:?}: {status}, {stderr}"
+        );
+    }
+}
+
+/// Tables sized to the terminal (`COLUMNS` when not one): no line wider than it, and no word
+/// broken in two: every word at a narrow width is a word of the unwrapped table. A section too
+/// wide for its words is laid out as a block per row.
+fn tables_fit_the_terminal(db: &Path) {
+    use unicode_width::UnicodeWidthStr;
+    let table_at = |width: usize, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_counterpart"))
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .env("COLUMNS", width.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let words = |table: &str| -> std::collections::BTreeSet<String> {
+        table
+            .split(|c: char| c.is_whitespace() || ('\u{2500}'..='\u{257f}').contains(&c))
+            // The vertical layout's "- year: 2019" marks a row and names its first column.
+            .map(|w| w.trim_end_matches(':'))
+            // The title's rule is as wide as the title, or the terminal.
+            .filter(|w| !w.is_empty() && *w != "-" && !w.chars().all(|c| c == '='))
+            .map(str::to_owned)
+            .collect()
+    };
+    for args in [
+        &["report", "provider", "Shanghai"][..],
+        &["report", "summary"],
+        &["compliance", "--year", "2019"],
+    ] {
+        let whole = words(&table_at(2000, args));
+        let mut vertical = 0;
+        for width in [158, 120, 80, 60] {
+            let table = table_at(width, args);
+            for line in table.lines() {
+                assert!(
+                    line.width() <= width,
+                    "{args:?} at {width}: {line:?} is too wide"
+                );
+            }
+            let broken: Vec<String> = words(&table).difference(&whole).cloned().collect();
+            assert!(
+                broken.is_empty(),
+                "{args:?} at {width}: words broken: {broken:?}"
+            );
+            vertical = vertical.max(table.lines().filter(|l| l.starts_with("- ")).count());
+        }
+        assert!(
+            vertical > 0,
+            "{args:?}: a narrow terminal gets the vertical layout"
         );
     }
 }
