@@ -141,6 +141,8 @@ try {
   check((await page.textContent('header')).includes('项目'), 'the navigation is in Chinese');
   await page.goto(`${base}/ledger`);
   check((await page.getAttribute('html', 'lang')) === 'zh-Hans', 'the language is remembered');
+  // Shanghai's ledger opens with its own money by year, 2010–2019.
+  check((await page.locator('#balances tbody tr').count()) === 10, 'the ledger shows Shanghai\'s money by year');
   await shot('ledger-zh');
 
   // Beijing's project: no form, and a forged post is refused.

@@ -18,6 +18,21 @@ fn terminal_width() -> usize {
         .max(20)
 }
 
+/// `text` in lines of at most `width` columns, the first starting with `first`, the others
+/// with `rest`.
+fn wrapped(
+    out: &mut impl Write,
+    text: &str,
+    width: usize,
+    (first, rest): (&str, &str),
+) -> std::io::Result<()> {
+    let options = wrap_at(width).initial_indent(first).subsequent_indent(rest);
+    for line in textwrap::wrap(text, options) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 /// Lines of at most `width` columns, broken at spaces only (never inside "2020-11-14").
 fn wrap_at(width: usize) -> textwrap::Options<'static> {
     textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)
@@ -39,20 +54,14 @@ pub fn table(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
 /// The report as tables at most `width` columns wide: columns wrap between words only; a
 /// section whose words cannot fit side by side is printed as one block of lines per row.
 pub fn table_in(report: &Report, width: usize, out: &mut impl Write) -> std::io::Result<()> {
-    for line in textwrap::wrap(&report.title, wrap_at(width)) {
-        writeln!(out, "{line}")?;
-    }
+    wrapped(out, &report.title, width, ("", ""))?;
     writeln!(out, "{}", "=".repeat(report.title.width().min(width)))?;
     for note in &report.notes {
-        for line in textwrap::wrap(note, wrap_at(width)) {
-            writeln!(out, "{line}")?;
-        }
+        wrapped(out, note, width, ("", ""))?;
     }
     for section in &report.sections {
         writeln!(out)?;
-        for line in textwrap::wrap(&section.title, wrap_at(width)) {
-            writeln!(out, "{line}")?;
-        }
+        wrapped(out, &section.title, width, ("", ""))?;
         // Columns with nothing in them are left out of the table (JSON and CSV keep them).
         let shown: Vec<usize> = (0..section.columns.len())
             .filter(|i| section.rows.iter().any(|r| r[*i] != Cell::Empty))
@@ -131,13 +140,7 @@ pub fn table_in(report: &Report, width: usize, out: &mut impl Write) -> std::io:
             writeln!(out, "{table}")?;
         }
         for (i, note) in notes.iter().enumerate() {
-            let first = format!("  [{}] ", i + 1);
-            let options = wrap_at(width)
-                .initial_indent(&first)
-                .subsequent_indent("      ");
-            for line in textwrap::wrap(note, options) {
-                writeln!(out, "{line}")?;
-            }
+            wrapped(out, note, width, (&format!("  [{}] ", i + 1), "      "))?;
         }
     }
     Ok(())
@@ -182,43 +185,22 @@ fn vertical(
         let Some((first, rest)) = row.split_first() else {
             continue;
         };
-        let heading = format!("{}: {first}", headers[0]);
-        for line in textwrap::wrap(
-            &heading,
-            wrap_at(width).initial_indent("- ").subsequent_indent("  "),
-        ) {
-            writeln!(out, "{line}")?;
-        }
+        wrapped(
+            out,
+            &format!("{}: {first}", headers[0]),
+            width,
+            ("- ", "  "),
+        )?;
         for (header, cell) in headers.iter().skip(1).zip(rest) {
             if cell.is_empty() {
                 continue;
             }
             if beside {
                 let first = format!("    {header}{} ", " ".repeat(label_width - header.width()));
-                let indent = " ".repeat(label_width + 5);
-                let options = wrap_at(width)
-                    .initial_indent(&first)
-                    .subsequent_indent(&indent);
-                for line in textwrap::wrap(cell, options) {
-                    writeln!(out, "{line}")?;
-                }
+                wrapped(out, cell, width, (&first, &" ".repeat(label_width + 5)))?;
             } else {
-                for line in textwrap::wrap(
-                    header,
-                    wrap_at(width)
-                        .initial_indent("    ")
-                        .subsequent_indent("    "),
-                ) {
-                    writeln!(out, "{line}")?;
-                }
-                for line in textwrap::wrap(
-                    cell,
-                    wrap_at(width)
-                        .initial_indent("      ")
-                        .subsequent_indent("      "),
-                ) {
-                    writeln!(out, "{line}")?;
-                }
+                wrapped(out, header, width, ("    ", "    "))?;
+                wrapped(out, cell, width, ("      ", "      "))?;
             }
         }
     }

@@ -1032,8 +1032,18 @@ async fn ledger(
         let filter = api::transfer_filter(&q, tree)?;
         let (page, per_page, offset) = api::paging(q.page, q.per_page)?;
         let found = state.transfers_page(&filter, offset, per_page).await?;
+        // One provider's ledger opens with its money by year: committed, delivered, spent and
+        // arrears against the quota, from its scorecard.
+        let balances = match &filter.projects.provider {
+            Some(code) => Some(state.provider(code.to_string(), None).await?),
+            None => None,
+        };
+        let voice = ui.voice(&frame);
         let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
         let body = html! {
+            @if let Some(years) = balances.as_ref().and_then(|r| r.section("years")) {
+                div #balances { (section_html(years, "", &voice)) }
+            }
             form.filters method="get" action="/ledger" {
                 label { (ui.t("provider")) br; select name="provider" {
                     option value="" { (ui.t("all")) }
