@@ -7,7 +7,7 @@
 //! simulated records say so on every page.
 
 use crate::iati::{self, IatiOptions};
-use crate::lang::{Shown, Voice};
+use crate::lang::{Lang, Names, Shown, Voice};
 use crate::pair::{self, PairOptions};
 use crate::report::{self, Cell, Context, Report, ReportError};
 use counterpart_domain::region::RegionKind;
@@ -52,47 +52,57 @@ fn depth_prefix(stem: &str) -> String {
     "../".repeat(stem.matches('/').count())
 }
 
-fn render(page: &Page, nav: &[(String, String)], simulated: bool) -> Markup {
-    let root = depth_prefix(&page.stem);
+/// A page in `voice`'s language. The English site is at the root, the Chinese one under
+/// `zh/` with the same paths; each page links to itself in the other language, and both link
+/// to the one copy of the data (JSON, CSV) and of the IATI files.
+fn render(page: &Page, nav: &[(String, String)], simulated: bool, voice: &Voice) -> Markup {
+    let lang = voice.lang;
+    let site = match lang {
+        Lang::En => "",
+        Lang::Zh => "zh/",
+    };
+    let stem = format!("{site}{}", page.stem);
+    let root = depth_prefix(&stem);
     let report = &page.report;
-    let data = page
-        .stem
-        .rsplit('/')
-        .next()
-        .unwrap_or(&page.stem)
-        .to_owned();
+    let other = match lang {
+        Lang::En => format!("{root}zh/{}.html", page.stem),
+        Lang::Zh => format!("{root}{}.html", page.stem),
+    };
+    let data = format!("{root}{}", page.stem);
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.html_lang()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (report.title) " — " (report.program) }
+                title { (voice.text(&report.title)) " — " (voice.text(&report.program)) }
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 nav {
                     @for (href, label) in nav {
-                        a href={ (root) (href) } { (label) }
+                        @let shared = href.starts_with("iati/");
+                        a href={ (root) @if !shared { (site) } (href) } { (voice.text(label)) }
                     }
+                    a href=(other) lang=(lang.other().html_lang()) { @if lang == Lang::En { "中文" } @else { "English" } }
                 }
-                h1 { (report.title) }
-                p { (report.program) }
+                h1 { (voice.text(&report.title)) }
+                p { (voice.text(&report.program)) }
                 @if simulated {
-                    p.notes { "This site publishes the Counterpart demo: the 2010 pairing table and published facts are real; projects, money, people and outcome series are SIMULATED records made by a generator, not real data." }
+                    p.notes { (voice.text("This site publishes the Counterpart demo: the 2010 pairing table and published facts are real; projects, money, people and outcome series are SIMULATED records made by a generator, not real data.")) }
                 }
                 @if !report.notes.is_empty() {
-                    div.notes { @for note in &report.notes { p { (note) } } }
+                    div.notes { @for note in &report.notes { p { (voice.text(note)) } } }
                 }
                 p.data {
-                    "Data: "
-                    a href={ (data) ".json" } { (data) ".json" }
+                    (voice.text("Data:")) " "
+                    a href={ (data) ".json" } { "JSON" }
                     " · "
-                    a href={ (data) ".csv" } { (data) ".csv" }
-                    " (money in fen)."
+                    a href={ (data) ".csv" } { "CSV" }
+                    " " (voice.text("(money in fen)."))
                 }
                 @for section in &report.sections {
-                    (section_html(section, &root, &Voice::english()))
+                    (section_html(section, &format!("{root}{site}"), voice))
                 }
             }
         }
@@ -274,16 +284,19 @@ pub async fn publish(
         || pages
             .iter()
             .any(|p| p.report.notes.iter().any(|n| n.contains("simulated")));
+    let names = Names::of(&ctx.tree, Some(&ctx.program));
     let mut files = 0;
     for page in &pages {
-        let html = render(page, &nav, simulated).into_string();
+        let zh = render(page, &nav, simulated, &Voice::new(Lang::Zh, &names)).into_string();
+        write(&out.join(format!("zh/{}.html", page.stem)), zh.as_bytes())?;
+        let html = render(page, &nav, simulated, &Voice::new(Lang::En, &names)).into_string();
         write(&out.join(format!("{}.html", page.stem)), html.as_bytes())?;
         let json = serde_json::to_vec_pretty(&page.report).expect("reports serialise");
         write(&out.join(format!("{}.json", page.stem)), &json)?;
         let mut csv = Vec::new();
         report::write_csv(&page.report, &mut csv).expect("writing to memory");
         write(&out.join(format!("{}.csv", page.stem)), &csv)?;
-        files += 3;
+        files += 4;
     }
     let options = IatiOptions {
         year: None,
@@ -295,7 +308,7 @@ pub async fn publish(
     files += written.len();
     write_iati_index(out, &written)?;
     Ok(Published {
-        pages: pages.len() + 1,
+        pages: 2 * pages.len() + 1,
         files: files + 1,
     })
 }

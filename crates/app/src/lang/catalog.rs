@@ -516,4 +516,15 @@ pub(super) const ZH: &[(&str, &str)] = &[
         "Why not? The cost of forcing a pair",
         "为何不？强制某结对的代价",
     ),
+    (
+        "This site publishes the Counterpart demo: the 2010 pairing table and published facts are real; projects, money, people and outcome series are SIMULATED records made by a generator, not real data.",
+        "本网站发布对口支援管理演示数据：2010年结对表和公开数据为真实数据；项目、资金、人员和成效序列均为生成器模拟的记录，并非真实数据。",
+    ),
+    ("Data:", "数据："),
+    ("(money in fen).", "（金额单位：分）。"),
+    ("Summary", "概况"),
+    ("Compliance", "合规情况"),
+    ("Pairing", "结对方案"),
+    ("Recipients", "受援地"),
+    ("IATI files", "IATI 文件"),
 ];

@@ -99,7 +99,7 @@ async fn every_report_reads_in_chinese_without_an_english_word() {
 
 /// The text of an HTML page: tags, styles and scripts dropped, entities of the few kinds maud
 /// writes decoded.
-fn strip_tags(html: &str) -> String {
+pub(super) fn strip_tags(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     while let Some(open) = rest.find('<') {

@@ -469,7 +469,11 @@ async fn the_published_site_opens_from_disk_and_every_link_resolves() {
     )
     .await
     .unwrap();
-    assert!(published.pages >= 3 + 19 + 12, "{published:?}");
+    assert!(published.pages >= 2 * (3 + 19 + 12), "{published:?}");
+    let ctx = report::Context::load(&store).await.unwrap();
+    let names = counterpart_app::lang::Names::of(&ctx.tree, Some(&ctx.program));
+    use counterpart_app::lang::untranslated;
+    let mut zh_pages = 0;
     let mut pages = 0;
     let mut links = 0;
     let mut stack = vec![site.clone()];
@@ -485,8 +489,20 @@ async fn the_published_site_opens_from_disk_and_every_link_resolves() {
                 assert!(!html.contains("<script"), "{}: no script", path.display());
                 if path.parent() != Some(&site.join("iati")) {
                     assert!(
-                        html.contains("SIMULATED"),
+                        html.contains("SIMULATED") || html.contains("模拟"),
                         "{} says the demo is simulated",
+                        path.display()
+                    );
+                }
+                // The Chinese site: no English word or raw code outside the records' own
+                // words (marked lang="en").
+                if path.starts_with(site.join("zh")) {
+                    zh_pages += 1;
+                    let body = &html[html.find("<body").unwrap()..];
+                    let left = untranslated(&super::language::strip_tags(body), &names);
+                    assert!(
+                        left.is_empty(),
+                        "{}: English left: {left:?}",
                         path.display()
                     );
                 }
@@ -515,6 +531,11 @@ async fn the_published_site_opens_from_disk_and_every_link_resolves() {
         }
     }
     assert_eq!(pages, published.pages);
+    assert_eq!(
+        zh_pages,
+        (published.pages - 1) / 2,
+        "every page has its Chinese one"
+    );
     assert!(links > 300, "{links} links checked");
     let kashgar = std::fs::read_to_string(site.join("recipients/kashgar.html")).unwrap();
     assert!(kashgar.contains("Kashgar"));
