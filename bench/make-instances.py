@@ -120,7 +120,8 @@ if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     only = sys.argv[3:] if len(sys.argv) > 2 and sys.argv[2] == "--only" else list(INSTANCES)
-    for name in only:
+    # Names of the other generator's instances are skipped (bench/solvers.sh asks both).
+    for name in (name for name in only if name in INSTANCES):
         path = out / (f"{name}.min" if name.startswith(("transport", "seats")) else f"{name}.asn")
         if not path.exists():
             INSTANCES[name](path)

@@ -7,7 +7,10 @@
 # arrays are); the peers' is their solve call (array building excluded). Single-threaded.
 # Memory: ours is the peak RSS of the whole `counterpart solve` process (file text and parsed
 # problem included), the largest of the three runs.
-# Usage: bench/solvers.sh [INSTANCE ...]   (default: all of bench/make-instances.py)
+# LEMON 1.3.1's NetworkSimplex (Debian's liblemon-utils, installed here when missing) runs on
+# every `p min` file through its dimacs-solver, timed by its own report (solver set-up and run).
+# Usage: bench/solvers.sh [INSTANCE ...]   (default: all of bench/make-instances.py and
+# bench/make-families.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=bench/.venv
@@ -15,9 +18,11 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "ortools==9.15.6755" "scipy==1.17.1" "lap==0.5.13" numpy
 fi
+command -v dimacs-solver >/dev/null || { apt-get update -qq && apt-get install -y -qq liblemon-utils >/dev/null; }
 cargo build --release --quiet -p counterpart-cli --bin counterpart
 instances=bench/instances
-files=$(python3 bench/make-instances.py "$instances" ${1:+--only "$@"})
+files=$(python3 bench/make-instances.py "$instances" ${1:+--only "$@"}
+        python3 bench/make-families.py "$instances" ${1:+--only "$@"})
 cores=$(nproc --all)
 commit=$(git rev-parse --short HEAD)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -74,6 +79,8 @@ faster); ✓ means the peer found the same optimum.
 | instance | our method | ours (s) | ours peak (MB) | peers |
 |---|---|---:|---:|---|
 $rows
+
+$(python3 bench/ratios.py <<<"$rows")
 MD
 cat bench/RESULTS.md
 exit $status

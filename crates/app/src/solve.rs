@@ -4,6 +4,8 @@
 use counterpart_engine::assignment;
 use counterpart_engine::dimacs::{self, ParseError, Problem};
 use counterpart_engine::network::{self, CertificateError, Infeasible};
+use counterpart_engine::push_relabel;
+pub use counterpart_engine::push_relabel::Method;
 use std::time::{Duration, Instant};
 
 /// A solved problem: the DIMACS solution text, the solver used and the time spent solving and
@@ -26,8 +28,9 @@ pub enum SolveError {
     Certificate(#[from] CertificateError),
 }
 
-/// Parse and solve DIMACS text (`p min` or `p asn`).
-pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
+/// Parse and solve DIMACS text (`p min` or `p asn`); a min-cost flow by `method`, or by the
+/// solver its shape calls for.
+pub fn solve_dimacs(text: &str, quiet: bool, method: Option<Method>) -> Result<Solved, SolveError> {
     let problem = dimacs::parse(text)?;
     let infeasible = |reason: Infeasible, ids: &dyn Fn(usize) -> usize| {
         let shown: Vec<String> = reason
@@ -55,7 +58,10 @@ pub fn solve_dimacs(text: &str, quiet: bool) -> Result<Solved, SolveError> {
     match problem {
         Problem::MinCost(net) => {
             let started = Instant::now();
-            let (solution, method) = counterpart_engine::push_relabel::solve_by_size(&net);
+            let (solution, method) = match method {
+                None => push_relabel::solve_by_shape(&net),
+                Some(method) => (push_relabel::solve_as(&net, method), method),
+            };
             let solution = solution.map_err(|e| infeasible(e, &|v| v + 1))?;
             network::verify(&net, &solution)?;
             let elapsed = started.elapsed();

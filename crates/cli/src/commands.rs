@@ -65,10 +65,14 @@ async fn import_iati(target: &Target, files: &[PathBuf]) -> Result<()> {
 }
 
 /// `counterpart solve FILE`: a DIMACS problem solved, its certificate checked.
-pub(crate) fn solve(file: &Path, quiet: bool) -> Result<()> {
+pub(crate) fn solve(
+    file: &Path,
+    quiet: bool,
+    method: Option<counterpart_app::solve::Method>,
+) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let solved = counterpart_app::solve::solve_dimacs(&text, quiet)
+    let solved = counterpart_app::solve::solve_dimacs(&text, quiet, method)
         .with_context(|| file.display().to_string())?;
     print!("{}", solved.output);
     eprintln!(

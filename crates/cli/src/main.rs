@@ -144,6 +144,9 @@ enum Command {
         /// Print only the `s COST` line.
         #[arg(long)]
         quiet: bool,
+        /// The min-cost flow solver: chosen by the problem's shape, or one named.
+        #[arg(long, value_enum, default_value_t = SolveMethod::Auto)]
+        method: SolveMethod,
     },
     /// Read the ledger.
     Ledger {
@@ -245,6 +248,25 @@ enum ExportCommand {
         #[arg(long)]
         provider: Option<String>,
     },
+}
+
+/// `counterpart solve --method`.
+#[derive(Clone, Copy, ValueEnum)]
+enum SolveMethod {
+    Auto,
+    NetworkSimplex,
+    CostScaling,
+}
+
+impl From<SolveMethod> for Option<counterpart_app::solve::Method> {
+    fn from(method: SolveMethod) -> Self {
+        use counterpart_app::solve::Method;
+        match method {
+            SolveMethod::Auto => None,
+            SolveMethod::NetworkSimplex => Some(Method::NetworkSimplex),
+            SolveMethod::CostScaling => Some(Method::CostScaling),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -462,7 +484,11 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User { what } => commands::user(&target, what).await,
         Command::Import { dir, what } => commands::import(&target, dir, what).await,
-        Command::Solve { file, quiet } => commands::solve(&file, quiet),
+        Command::Solve {
+            file,
+            quiet,
+            method,
+        } => commands::solve(&file, quiet, method.into()),
         Command::Export { what } => commands::export(&target, what).await,
         Command::Compliance {
             year,

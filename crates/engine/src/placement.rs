@@ -237,7 +237,7 @@ fn solve_groups(
             let g = next.fetch_add(1, Ordering::Relaxed);
             let Some(group) = groups.get(g) else { break };
             let network = sub_round(round, group, local).network();
-            let (solved, method) = crate::push_relabel::solve_by_size(&network);
+            let (solved, method) = crate::push_relabel::solve_by_shape(&network);
             // Every person has an unplaced arc to the sink: never infeasible.
             let answer = solved
                 .map(|s| (s, method))

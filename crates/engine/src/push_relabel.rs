@@ -1,7 +1,7 @@
 //! Cost-scaling push-relabel min-cost flow (Goldberg 1997, the CS2 line; the class OR-Tools'
-//! `MinCostFlow` belongs to) for the capacitated problems too large for the network simplex:
-//! posts with several seats and providers with capacity, as one arc per candidate pair and one
-//! arc per post to the sink carrying its seats — never a copy of a post per seat.
+//! `MinCostFlow` belongs to), and the choice of min-cost flow solver by the problem's shape
+//! ([`solve_by_shape`]). Since the network simplex took LEMON's tree and arc mixing it is the
+//! faster on every family measured, so cost scaling answers only when asked for by name.
 //!
 //! Costs are multiplied by `n + 1` (`n` nodes), so a flow that is ε-optimal with ε = 1 is
 //! optimal. Each phase ([`Solver::refine`]) divides ε by [`ALPHA`], saturates every arc whose
@@ -23,11 +23,10 @@ use std::collections::VecDeque;
 /// How much ε shrinks per phase.
 pub const ALPHA: i64 = 8;
 
-/// From how many nodes cost scaling beats the network simplex: the simplex wins on
-/// program-size problems however many arcs they have (500 × 5,000 with every pair), cost
-/// scaling on the large sparse ones (100,000 people and 45,000 posts). Measured by
-/// `bench/solvers.sh`.
-pub const SCALING_FROM_NODES: usize = 20_000;
+/// From how many nodes the seat auction is tried on networks of the placement shape (people,
+/// posts with seats, one sink): 100,000 people into 45,000 posts, auction 0.97 s, network
+/// simplex 2.07 s, cost scaling 2.83 s (bench/solvers.sh).
+pub const AUCTION_FROM_NODES: usize = 20_000;
 
 /// Which min-cost flow solver answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,17 +47,27 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// The network simplex below [`SCALING_FROM_NODES`]; from there the seat auction when the
-/// network has the placement shape (people, posts with seats, one sink) and a feasible flow,
-/// else cost scaling.
-pub fn solve_by_size(network: &Network) -> (Result<FlowSolution, Infeasible>, Method) {
-    if network.nodes() >= SCALING_FROM_NODES {
-        if let Some(solution) = crate::seats::attempt(network) {
-            return (Ok(solution), Method::SeatAuction);
-        }
-        (solve(network), Method::CostScaling)
-    } else {
-        (crate::simplex::solve(network), Method::NetworkSimplex)
+/// The seat auction when the network has the placement shape, at least
+/// [`AUCTION_FROM_NODES`] nodes and a feasible flow; else the network simplex, which is the
+/// fastest here on every other family bench/solvers.sh measures (NETGEN, GRIDGEN and GOTO
+/// styles, transportation with a surplus sink, up to a million arcs; cost scaling took 1.0 to
+/// 18 times as long). Cost scaling stays for `counterpart solve --method cost-scaling`.
+pub fn solve_by_shape(network: &Network) -> (Result<FlowSolution, Infeasible>, Method) {
+    if network.nodes() >= AUCTION_FROM_NODES
+        && let Some(solution) = crate::seats::attempt(network)
+    {
+        return (Ok(solution), Method::SeatAuction);
+    }
+    (crate::simplex::solve(network), Method::NetworkSimplex)
+}
+
+/// Solve `network` with the solver named (the seat auction, when the network does not have
+/// its shape, falls back to cost scaling).
+pub fn solve_as(network: &Network, method: Method) -> Result<FlowSolution, Infeasible> {
+    match method {
+        Method::NetworkSimplex => crate::simplex::solve(network),
+        Method::CostScaling => solve(network),
+        Method::SeatAuction => crate::seats::attempt(network).map_or_else(|| solve(network), Ok),
     }
 }
 

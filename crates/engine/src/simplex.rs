@@ -1,6 +1,10 @@
-//! Primal network simplex for program-size min-cost flow (hundreds of providers, thousands of
-//! recipients): a strongly feasible spanning tree with an artificial root, block-search
-//! pricing, the leaving arc chosen as in LEMON so degenerate pivots cannot cycle.
+//! Primal network simplex, the engine's min-cost flow solver, after LEMON's (Kovács 2015, the
+//! fastest published open-source one): a strongly feasible spanning tree with an artificial
+//! root, kept as a thread (preorder) with subtree sizes and last successors so that a pivot
+//! costs the stem and the moved subtree, not the tree; arcs stored mixed so each pricing block
+//! samples the whole network; block-search pricing over √arcs; LEMON's heuristic first pivots
+//! (each demand node's cheapest arc); the leaving arc chosen so degenerate pivots cannot
+//! cycle.
 //!
 //! The solver keeps its tree between solves: after [`NetworkSimplex::set_cost`] (how a pair is
 //! fixed or forbidden: a prohibitive cost one way or the other) the next
@@ -28,12 +32,19 @@ const UPPER: i8 = -1;
 const UP: i64 = 1;
 const DOWN: i64 = -1;
 const NONE: usize = usize::MAX;
-/// No node, in the 32-bit child and sibling lists (the tree walks read them node after node).
+/// No node (the root's parent) and no arc, in the 32-bit tree arrays.
 const NO_NODE: u32 = u32::MAX;
+/// Block-search pricing scans blocks of `BLOCK_FACTOR · √arcs` arcs (at least `MIN_BLOCK`).
+const BLOCK_FACTOR: f64 = 1.0;
+const MIN_BLOCK: usize = 10;
 
 pub struct NetworkSimplex {
     network: Network,
-    /// Original arcs, then one artificial arc per node (node ↔ root).
+    /// Where each original arc is stored: arcs are kept mixed, as LEMON does, so that a block
+    /// of consecutive arcs comes from all over the network rather than from a few tails
+    /// (files list arcs grouped by tail); block-search pricing then finds better arcs sooner.
+    position: Vec<u32>,
+    /// Stored arcs (original ones mixed, then one artificial arc per node, node ↔ root).
     /// 32-bit node indices: pricing reads every arc's ends, and less to read is faster.
     source: Vec<u32>,
     target: Vec<u32>,
@@ -41,16 +52,17 @@ pub struct NetworkSimplex {
     cost: Vec<i64>,
     flow: Vec<i64>,
     state: Vec<i8>,
-    /// Tree: parent node, the arc to it and its direction, depth, potential, and children as
-    /// doubly linked sibling lists.
-    parent: Vec<usize>,
-    pred: Vec<usize>,
+    /// The spanning tree as LEMON keeps it: each node's parent, the arc to it and its
+    /// direction; the thread (a preorder of the tree, as a cyclic list through the root) and
+    /// its reverse; the size of each node's subtree and its last node in thread order.
+    parent: Vec<u32>,
+    pred: Vec<u32>,
     pred_dir: Vec<i64>,
-    depth: Vec<u32>,
+    thread: Vec<u32>,
+    rev_thread: Vec<u32>,
+    succ_num: Vec<u32>,
+    last_succ: Vec<u32>,
     pi: Vec<i64>,
-    first_child: Vec<u32>,
-    next_sibling: Vec<u32>,
-    prev_sibling: Vec<u32>,
     /// Where block-search pricing resumes.
     next_arc: usize,
     /// Pivots made by the last solve.
@@ -60,11 +72,10 @@ pub struct NetworkSimplex {
     pub warm: bool,
     /// Some arc has a lower bound (flows are stored less it).
     has_low: bool,
-    /// A pivot's working lists, kept between pivots: the path re-hung, its new links, the
-    /// subtree walk.
-    scratch_path: Vec<usize>,
-    scratch_links: Vec<(usize, usize, usize, i64)>,
-    scratch_stack: Vec<(u32, u32)>,
+    /// No solve yet: the first one starts with LEMON's heuristic pivots.
+    fresh: bool,
+    /// The tree nodes whose thread successor a pivot changed (their reverse links follow).
+    dirty_revs: Vec<u32>,
     /// Σ cost · flow over all arcs, artificial ones included (flows less lower bounds), kept
     /// up by the pivots and cost changes; and Σ cost · lower bound over the real arcs.
     total: i128,
@@ -136,6 +147,8 @@ pub struct Optimum<'s> {
     /// One potential per node: the certificate.
     pub potentials: Cow<'s, [i64]>,
     flow: Cow<'s, [i64]>,
+    /// Where each arc's flow is in `flow`, when the solver stored the arcs mixed.
+    position: Option<&'s [u32]>,
     /// The network, when arcs have lower bounds (the solver stores flows less them).
     lows: Option<&'s Network>,
 }
@@ -143,9 +156,13 @@ pub struct Optimum<'s> {
 impl Optimum<'_> {
     /// The flow on an arc.
     pub fn flow(&self, arc: usize) -> i64 {
-        match self.lows {
-            Some(network) => self.flow[arc] + network.arcs[arc].low,
+        let stored = match self.position {
+            Some(position) => self.flow[position[arc] as usize],
             None => self.flow[arc],
+        };
+        match self.lows {
+            Some(network) => stored + network.arcs[arc].low,
+            None => stored,
         }
     }
 
@@ -164,6 +181,33 @@ impl Optimum<'_> {
     }
 }
 
+/// Where LEMON's arc mixing stores each of `arcs` arcs among `nodes` nodes, taking them last
+/// to first as LEMON's graphs list them: the k-th arc taken goes to `k · skip` wrapped round
+/// (skip = max(arcs / nodes, 3)), so consecutive stored arcs are about a node's worth of arcs
+/// apart in the input. (The order matters: on GOTO-style instances, whose files list each
+/// node's wide skeleton arcs before its jumps, taking them first to last takes 3.6 times the
+/// pivots.)
+fn mixed_positions(arcs: usize, nodes: usize) -> Vec<u32> {
+    let mut position = vec![0u32; arcs];
+    if nodes <= 1 {
+        for (k, p) in position.iter_mut().rev().enumerate() {
+            *p = k as u32;
+        }
+        return position;
+    }
+    let skip = (arcs / nodes).max(3);
+    let (mut i, mut j) = (0, 0);
+    for p in position.iter_mut().rev() {
+        *p = i as u32;
+        i += skip;
+        if i >= arcs {
+            j += 1;
+            i = j;
+        }
+    }
+    position
+}
+
 impl NetworkSimplex {
     /// Set up the problem with the all-artificial starting tree.
     pub fn new(network: &Network) -> Self {
@@ -171,29 +215,30 @@ impl NetworkSimplex {
         let root = n;
         let max_cost = max_cost(network);
         let big = big_cost(n, max_cost);
+        let position = mixed_positions(m, n);
         let mut s = NetworkSimplex {
             network: network.clone(),
-            source: Vec::with_capacity(m + n),
-            target: Vec::with_capacity(m + n),
-            cap: Vec::with_capacity(m + n),
-            cost: Vec::with_capacity(m + n),
-            flow: Vec::with_capacity(m + n),
-            state: Vec::with_capacity(m + n),
-            parent: vec![root; n + 1],
-            pred: vec![NONE; n + 1],
+            source: vec![0; m + n],
+            target: vec![0; m + n],
+            cap: vec![0; m + n],
+            cost: vec![0; m + n],
+            flow: vec![0; m + n],
+            state: vec![LOWER; m + n],
+            position,
+            parent: vec![root as u32; n + 1],
+            pred: vec![NO_NODE; n + 1],
             pred_dir: vec![UP; n + 1],
-            depth: vec![1; n + 1],
+            thread: (1..=n as u32 + 1).collect(),
+            rev_thread: vec![0; n + 1],
+            succ_num: vec![1; n + 1],
+            last_succ: (0..=n as u32).collect(),
             pi: vec![0; n + 1],
-            first_child: vec![NO_NODE; n + 1],
-            next_sibling: vec![NO_NODE; n + 1],
-            prev_sibling: vec![NO_NODE; n + 1],
             next_arc: 0,
             pivots: 0,
             warm: false,
             has_low: network.arcs.iter().any(|a| a.low != 0),
-            scratch_path: Vec::new(),
-            scratch_links: Vec::new(),
-            scratch_stack: Vec::new(),
+            fresh: true,
+            dirty_revs: Vec::new(),
             total: 0,
             low_cost: 0,
             max_cost,
@@ -204,39 +249,44 @@ impl NetworkSimplex {
         };
         // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
         let mut b = network.supply.clone();
-        for a in &network.arcs {
-            s.source.push(a.from as u32);
-            s.target.push(a.to as u32);
-            s.cap.push(a.cap - a.low);
-            s.cost.push(a.cost);
-            s.flow.push(0);
-            s.state.push(LOWER);
+        for (a, &k) in network.arcs.iter().zip(&s.position) {
+            let k = k as usize;
+            s.source[k] = a.from as u32;
+            s.target[k] = a.to as u32;
+            s.cap[k] = a.cap - a.low;
+            s.cost[k] = a.cost;
             b[a.from] -= a.low;
             b[a.to] += a.low;
             s.low_cost += i128::from(a.cost) * i128::from(a.low);
         }
-        s.parent[root] = NONE;
-        s.depth[root] = 0;
+        // The tree: every node hangs from the root by its artificial arc; the thread runs
+        // root, 0, 1, …, n − 1 and back to the root.
+        s.parent[root] = NO_NODE;
+        s.thread[root] = 0;
+        s.succ_num[root] = n as u32 + 1;
+        s.last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
+        for v in 0..n {
+            s.rev_thread[v + 1] = v as u32;
+        }
+        s.rev_thread[0] = root as u32;
         for (v, &bv) in b.iter().enumerate() {
-            let e = s.source.len();
+            let e = m + v;
             if bv >= 0 {
-                s.source.push(v as u32);
-                s.target.push(root as u32);
-                s.flow.push(bv);
+                s.source[e] = v as u32;
+                s.target[e] = root as u32;
                 s.pred_dir[v] = UP;
                 s.pi[v] = -big;
             } else {
-                s.source.push(root as u32);
-                s.target.push(v as u32);
-                s.flow.push(-bv);
+                s.source[e] = root as u32;
+                s.target[e] = v as u32;
                 s.pred_dir[v] = DOWN;
                 s.pi[v] = big;
             }
-            s.cap.push(i64::MAX / 4);
-            s.cost.push(big);
-            s.state.push(TREE);
-            s.pred[v] = e;
-            s.attach(v, root);
+            s.flow[e] = bv.abs();
+            s.cap[e] = i64::MAX / 4;
+            s.cost[e] = big;
+            s.state[e] = TREE;
+            s.pred[v] = e as u32;
             s.total += i128::from(big) * i128::from(bv.abs());
         }
         s
@@ -278,17 +328,18 @@ impl NetworkSimplex {
 
     /// Change an original arc's cost (to fix or forbid a pair); the next solve starts from the
     /// current tree.
-    pub fn set_cost(&mut self, arc: usize, cost: i64) {
+    pub fn set_cost(&mut self, original: usize, cost: i64) {
         if self.optimal && self.proof.is_none() {
             self.take_proof();
         }
         self.optimal = false;
+        let arc = self.position[original] as usize;
         let old = self.cost[arc];
         self.cost[arc] = cost;
         self.total += i128::from(cost - old) * i128::from(self.flow[arc]);
-        let low = self.network.arcs[arc].low;
+        let low = self.network.arcs[original].low;
         self.low_cost += i128::from(cost - old) * i128::from(low);
-        self.network.arcs[arc].cost = cost;
+        self.network.arcs[original].cost = cost;
         if let Some(proof) = &mut self.proof {
             proof.set_cost(arc, cost);
             self.changed.push(arc as u32);
@@ -326,6 +377,10 @@ impl NetworkSimplex {
         self.pivots = 0;
         self.warm = self.optimal || (self.proof.is_some() && self.warm_solve());
         if !self.warm {
+            if self.fresh {
+                self.fresh = false;
+                self.initial_pivots();
+            }
             while let Some(entering) = self.price() {
                 self.pivot(entering);
             }
@@ -342,6 +397,7 @@ impl NetworkSimplex {
                 cost: answer.cost,
                 potentials: Cow::Owned(answer.potentials),
                 flow: Cow::Owned(answer.flow),
+                position: None,
                 lows: None,
             });
         }
@@ -350,6 +406,7 @@ impl NetworkSimplex {
             cost: self.total + self.low_cost,
             potentials: Cow::Borrowed(&self.pi[..n]),
             flow: Cow::Borrowed(&self.flow[..m]),
+            position: Some(&self.position),
             lows: self.has_low.then_some(&self.network),
         })
     }
@@ -502,17 +559,19 @@ impl NetworkSimplex {
     }
 
     /// Block search: the most violating arc of the first block that has one. Blocks run on
-    /// from where the last search stopped, wrapping round at the end of the arcs.
+    /// from where the last search stopped, wrapping round at the end of the arcs. Only real
+    /// arcs are priced (as LEMON does for balanced problems): an artificial arc that left
+    /// the tree carries nothing and never needs to come back.
     fn price(&mut self) -> Option<usize> {
-        let total = self.source.len();
+        let total = self.network.arcs.len();
         if total == 0 {
             return None;
         }
-        // Blocks of 6·√arcs: fewer, better pivots than LEMON's √arcs on program-size transport
-        // problems (bench/resolve.sh: 411 → 187 pivots per re-solve, cold solves 40% faster).
-        let block = (((total as f64).sqrt() * 6.0) as usize).max(10);
+        let block = ((total as f64).sqrt() * BLOCK_FACTOR) as usize;
+        let block = block.max(MIN_BLOCK);
         let (mut best, mut best_violation) = (NONE, 0i64);
-        let (mut start, mut scanned, mut in_block) = (self.next_arc, 0, 0);
+        let (mut start, mut scanned, mut in_block) = (self.next_arc.min(total - 1), 0, 0);
+        let pi = &self.pi[..];
         while scanned < total {
             // One stretch: to the end of the block or of the arcs, whichever comes first.
             let len = (block - in_block).min(total - start).min(total - scanned);
@@ -522,7 +581,7 @@ impl NetworkSimplex {
                 .zip(&self.state[start..end])
                 .zip(self.source[start..end].iter().zip(&self.target[start..end]));
             for (k, ((&cost, &state), (&from, &to))) in arcs.enumerate() {
-                let reduced = cost + self.pi[from as usize] - self.pi[to as usize];
+                let reduced = cost + pi[from as usize] - pi[to as usize];
                 let violation = i64::from(state) * reduced;
                 if violation < best_violation {
                     best_violation = violation;
@@ -543,6 +602,67 @@ impl NetworkSimplex {
         (best != NONE).then_some(best)
     }
 
+    /// LEMON's heuristic first pivots: with one supply and one demand node, the arcs of a
+    /// reverse search from the demand node over arcs wide enough for the whole supply; else
+    /// each demand node's cheapest incoming arc. Each enters if it still violates.
+    fn initial_pivots(&mut self) {
+        let (n, m) = (self.network.nodes(), self.network.arcs.len());
+        let supplies: Vec<usize> = (0..n)
+            .filter(|&v| self.pred_dir[v] == UP && self.flow[m + v] > 0)
+            .collect();
+        let demands: Vec<usize> = (0..n)
+            .filter(|&v| self.pred_dir[v] == DOWN && self.flow[m + v] > 0)
+            .collect();
+        let mut arcs = Vec::new();
+        if supplies.len() == 1 && demands.len() == 1 {
+            let (s, t) = (supplies[0], demands[0]);
+            let total = self.flow[m + s];
+            let mut start = vec![0u32; n + 1];
+            for &v in &self.target[..m] {
+                start[v as usize + 1] += 1;
+            }
+            for v in 0..n {
+                start[v + 1] += start[v];
+            }
+            let mut at = start.clone();
+            let mut into = vec![0u32; m];
+            for (e, &v) in self.target[..m].iter().enumerate() {
+                into[at[v as usize] as usize] = e as u32;
+                at[v as usize] += 1;
+            }
+            let mut reached = vec![false; n];
+            reached[t] = true;
+            let mut stack = vec![t];
+            while let Some(v) = stack.pop() {
+                if v == s {
+                    break;
+                }
+                for &e in &into[start[v] as usize..start[v + 1] as usize] {
+                    let u = self.source[e as usize] as usize;
+                    if !reached[u] && self.cap[e as usize] >= total {
+                        arcs.push(e as usize);
+                        reached[u] = true;
+                        stack.push(u);
+                    }
+                }
+            }
+        } else {
+            let mut cheapest = vec![NONE; n];
+            for e in 0..m {
+                let v = self.target[e] as usize;
+                if cheapest[v] == NONE || self.cost[e] < self.cost[cheapest[v]] {
+                    cheapest[v] = e;
+                }
+            }
+            arcs.extend(demands.iter().map(|&v| cheapest[v]).filter(|&e| e != NONE));
+        }
+        for e in arcs {
+            if self.violation(e) < 0 {
+                self.pivot(e);
+            }
+        }
+    }
+
     /// Pivot on an entering arc; the arc that left the tree, if another did.
     fn pivot(&mut self, entering: usize) -> Option<usize> {
         self.pivots += 1;
@@ -557,7 +677,7 @@ impl NetworkSimplex {
                 self.source[entering] as usize,
             )
         };
-        let join = self.apex(first, second);
+        let join = self.join(first, second);
         let (delta, out_node, side) = self.leaving(entering, first, second, join);
         if delta > 0 {
             self.push_flow(entering, join, delta);
@@ -572,28 +692,34 @@ impl NetworkSimplex {
         } else {
             (second, first)
         };
-        let leaving = self.pred[out_node];
+        let leaving = self.pred[out_node] as usize;
         self.state[leaving] = if self.flow[leaving] == 0 {
             LOWER
         } else {
             UPPER
         };
         self.state[entering] = TREE;
-        self.rehang(entering, out_node, u_in, v_in);
+        self.update_tree(entering, join, u_in, v_in, out_node);
+        // Potentials of the moved subtree: one stretch of the thread.
+        let sigma = self.pi[v_in] - self.pi[u_in] - self.pred_dir[u_in] * self.cost[entering];
+        let end = self.thread[self.last_succ[u_in] as usize] as usize;
+        let mut u = u_in;
+        while u != end {
+            self.pi[u] += sigma;
+            u = self.thread[u] as usize;
+        }
         Some(leaving)
     }
 
-    /// The apex of the cycle an arc from `a` to `b` closes in the tree.
+    /// The apex of the cycle an arc from `a` to `b` closes in the tree: walk up from the end
+    /// with the smaller subtree.
     #[inline]
-    fn apex(&self, mut a: usize, mut b: usize) -> usize {
+    fn join(&self, mut a: usize, mut b: usize) -> usize {
         while a != b {
-            if self.depth[a] > self.depth[b] {
-                a = self.parent[a];
-            } else if self.depth[b] > self.depth[a] {
-                b = self.parent[b];
+            if self.succ_num[a] < self.succ_num[b] {
+                a = self.parent[a] as usize;
             } else {
-                a = self.parent[a];
-                b = self.parent[b];
+                b = self.parent[b] as usize;
             }
         }
         a
@@ -614,7 +740,7 @@ impl NetworkSimplex {
         let (mut out_node, mut side) = (NONE, 0);
         let mut u = first;
         while u != join {
-            let e = self.pred[u];
+            let e = self.pred[u] as usize;
             let room = if self.pred_dir[u] == DOWN {
                 self.cap[e] - self.flow[e]
             } else {
@@ -625,11 +751,11 @@ impl NetworkSimplex {
                 out_node = u;
                 side = 1;
             }
-            u = self.parent[u];
+            u = self.parent[u] as usize;
         }
         let mut u = second;
         while u != join {
-            let e = self.pred[u];
+            let e = self.pred[u] as usize;
             let room = if self.pred_dir[u] == UP {
                 self.cap[e] - self.flow[e]
             } else {
@@ -640,7 +766,7 @@ impl NetworkSimplex {
                 out_node = u;
                 side = 2;
             }
-            u = self.parent[u];
+            u = self.parent[u] as usize;
         }
         (delta, out_node, side)
     }
@@ -655,129 +781,163 @@ impl NetworkSimplex {
         self.flow[entering] += value;
         let mut u = self.source[entering] as usize;
         while u != join {
-            let e = self.pred[u];
+            let e = self.pred[u] as usize;
             self.flow[e] -= self.pred_dir[u] * value;
-            u = self.parent[u];
+            u = self.parent[u] as usize;
         }
         let mut u = self.target[entering] as usize;
         while u != join {
-            let e = self.pred[u];
+            let e = self.pred[u] as usize;
             self.flow[e] += self.pred_dir[u] * value;
-            u = self.parent[u];
+            u = self.parent[u] as usize;
         }
     }
 
-    /// Re-hang the subtree of `out_node` from `u_in`, reversing the path between them, and
-    /// update the moved subtree's depths and potentials.
-    #[inline]
-    fn rehang(&mut self, entering: usize, out_node: usize, u_in: usize, v_in: usize) {
-        let sigma = {
-            let rc = self.reduced(entering);
-            if u_in == self.source[entering] as usize {
-                -rc
-            } else {
-                rc
-            }
+    /// Re-hang the subtree of `u_out` from `v_in` by the entering arc, reversing the stem
+    /// from `u_in` up to `u_out`: LEMON's `updateTreeStructure`, which keeps the thread,
+    /// subtree sizes and last successors in time proportional to the stem and the paths to
+    /// the apex.
+    fn update_tree(&mut self, in_arc: usize, join: usize, u_in: usize, v_in: usize, u_out: usize) {
+        let (parent, thread, rev) = (&mut self.parent, &mut self.thread, &mut self.rev_thread);
+        let (succ_num, last_succ) = (&mut self.succ_num, &mut self.last_succ);
+        let (pred, pred_dir) = (&mut self.pred, &mut self.pred_dir);
+        let (u_in32, v_in32, u_out32) = (u_in as u32, v_in as u32, u_out as u32);
+        let old_rev_thread = rev[u_out];
+        let old_succ_num = succ_num[u_out];
+        let old_last_succ = last_succ[u_out];
+        let v_out = parent[u_out] as usize;
+        let dir_in = if u_in == self.source[in_arc] as usize {
+            UP
+        } else {
+            DOWN
         };
-        let mut path = std::mem::take(&mut self.scratch_path);
-        path.clear();
-        let mut w = u_in;
-        loop {
-            path.push(w);
-            if w == out_node {
-                break;
+        if u_in == u_out {
+            parent[u_in] = v_in32;
+            pred[u_in] = in_arc as u32;
+            pred_dir[u_in] = dir_in;
+            if thread[v_in] != u_out32 {
+                let after = thread[old_last_succ as usize];
+                thread[old_rev_thread as usize] = after;
+                rev[after as usize] = old_rev_thread;
+                let after = thread[v_in];
+                thread[v_in] = u_out32;
+                rev[u_out] = v_in32;
+                thread[old_last_succ as usize] = after;
+                rev[after as usize] = old_last_succ;
             }
-            w = self.parent[w];
-        }
-        // New links: u_in hangs from v_in by the entering arc; each next node on the old path
-        // hangs from the previous one by the arc that used to join them.
-        let mut new_links = std::mem::take(&mut self.scratch_links);
-        new_links.clear();
-        new_links.push((
-            u_in,
-            v_in,
-            entering,
-            if self.source[entering] as usize == u_in {
-                UP
+        } else {
+            // When old_rev_thread is v_in, join and v_out coincide.
+            let thread_continue = if old_rev_thread == v_in32 {
+                thread[old_last_succ as usize]
             } else {
-                DOWN
-            },
-        ));
-        for k in 1..path.len() {
-            let (child, node) = (path[k - 1], path[k]);
-            new_links.push((node, child, self.pred[child], -self.pred_dir[child]));
+                thread[v_in]
+            };
+            // Along the stem (the nodes from u_in up to u_out, whose parents change).
+            let (mut stem, mut par_stem) = (u_in, v_in);
+            let mut last = last_succ[u_in] as usize;
+            let mut after = thread[last];
+            thread[v_in] = u_in32;
+            let dirty = &mut self.dirty_revs;
+            dirty.clear();
+            dirty.push(v_in32);
+            while stem != u_out {
+                let next_stem = parent[stem] as usize;
+                thread[last] = next_stem as u32;
+                dirty.push(last as u32);
+                // Take the stem node's subtree out of the thread.
+                let before = rev[stem] as usize;
+                thread[before] = after;
+                rev[after as usize] = before as u32;
+                parent[stem] = par_stem as u32;
+                par_stem = stem;
+                stem = next_stem;
+                last = if last_succ[stem] == last_succ[par_stem] {
+                    rev[par_stem] as usize
+                } else {
+                    last_succ[stem] as usize
+                };
+                after = thread[last];
+            }
+            parent[u_out] = par_stem as u32;
+            thread[last] = thread_continue;
+            rev[thread_continue as usize] = last as u32;
+            last_succ[u_out] = last as u32;
+            if old_rev_thread != v_in32 {
+                thread[old_rev_thread as usize] = after;
+                rev[after as usize] = old_rev_thread;
+            }
+            for &u in dirty.iter() {
+                rev[thread[u as usize] as usize] = u;
+            }
+            // Arcs, directions, sizes and last successors down the stem, u_out to u_in.
+            let (mut tmp_sc, tmp_ls) = (0u32, last_succ[u_out]);
+            let mut u = u_out;
+            while u != u_in {
+                let p = parent[u] as usize;
+                pred[u] = pred[p];
+                pred_dir[u] = -pred_dir[p];
+                tmp_sc = tmp_sc.wrapping_add(succ_num[u].wrapping_sub(succ_num[p]));
+                succ_num[u] = tmp_sc;
+                last_succ[p] = tmp_ls;
+                u = p;
+            }
+            pred[u_in] = in_arc as u32;
+            pred_dir[u_in] = dir_in;
+            succ_num[u_in] = old_succ_num;
         }
-        for &(node, _, _, _) in &new_links {
-            self.detach(node);
+        // Last successors from v_in, then from v_out, towards the root.
+        let up_limit_out = if last_succ[join] == v_in32 {
+            join as u32
+        } else {
+            NO_NODE
+        };
+        let last_succ_out = last_succ[u_out];
+        let mut u = v_in32;
+        while u != NO_NODE && last_succ[u as usize] == v_in32 {
+            last_succ[u as usize] = last_succ_out;
+            u = parent[u as usize];
         }
-        for &(node, new_parent, arc, dir) in &new_links {
-            self.pred[node] = arc;
-            self.pred_dir[node] = dir;
-            self.attach(node, new_parent);
-        }
-        self.scratch_path = path;
-        self.scratch_links = new_links;
-        // Depths and potentials of the moved subtree, top down.
-        let mut stack = std::mem::take(&mut self.scratch_stack);
-        stack.clear();
-        stack.push((u_in as u32, self.depth[v_in] + 1));
-        while let Some((x, depth)) = stack.pop() {
-            let x = x as usize;
-            self.depth[x] = depth;
-            self.pi[x] += sigma;
-            let mut c = self.first_child[x];
-            while c != NO_NODE {
-                stack.push((c, depth + 1));
-                c = self.next_sibling[c as usize];
+        let set_to = if join as u32 != old_rev_thread && v_in32 != old_rev_thread {
+            Some(old_rev_thread)
+        } else if last_succ_out != old_last_succ {
+            Some(last_succ_out)
+        } else {
+            None
+        };
+        if let Some(value) = set_to {
+            let mut u = v_out as u32;
+            while u != up_limit_out && u != NO_NODE && last_succ[u as usize] == old_last_succ {
+                last_succ[u as usize] = value;
+                u = parent[u as usize];
             }
         }
-        self.scratch_stack = stack;
+        // Subtree sizes on the two paths to the apex.
+        let mut u = v_in;
+        while u != join {
+            succ_num[u] += old_succ_num;
+            u = parent[u] as usize;
+        }
+        let mut u = v_out;
+        while u != join {
+            succ_num[u] -= old_succ_num;
+            u = parent[u] as usize;
+        }
     }
 
-    fn attach(&mut self, node: usize, parent: usize) {
-        self.parent[node] = parent;
-        self.prev_sibling[node] = NO_NODE;
-        self.next_sibling[node] = self.first_child[parent];
-        if self.first_child[parent] != NO_NODE {
-            self.prev_sibling[self.first_child[parent] as usize] = node as u32;
-        }
-        self.first_child[parent] = node as u32;
-    }
-
-    fn detach(&mut self, node: usize) {
-        let parent = self.parent[node];
-        let (prev, next) = (self.prev_sibling[node], self.next_sibling[node]);
-        if prev != NO_NODE {
-            self.next_sibling[prev as usize] = next;
-        } else if parent != NONE {
-            self.first_child[parent] = next;
-        }
-        if next != NO_NODE {
-            self.prev_sibling[next as usize] = prev;
-        }
-        self.prev_sibling[node] = NO_NODE;
-        self.next_sibling[node] = NO_NODE;
-    }
-
+    /// Potentials from the root down the thread (a preorder: parents come first).
     fn recompute_potentials(&mut self) {
         let root = self.network.nodes();
-        let mut stack = vec![root];
-        while let Some(x) = stack.pop() {
-            if x != root {
-                let e = self.pred[x];
-                let p = self.parent[x];
-                // Tree arcs have reduced cost c + π(source) − π(target) = 0.
-                self.pi[x] = if self.source[e] as usize == x {
-                    self.pi[p] - self.cost[e]
-                } else {
-                    self.pi[p] + self.cost[e]
-                };
-            }
-            let mut c = self.first_child[x];
-            while c != NO_NODE {
-                stack.push(c as usize);
-                c = self.next_sibling[c as usize];
-            }
+        let mut x = self.thread[root] as usize;
+        while x != root {
+            let e = self.pred[x] as usize;
+            let p = self.parent[x] as usize;
+            // Tree arcs have reduced cost c + π(source) − π(target) = 0.
+            self.pi[x] = if self.source[e] as usize == x {
+                self.pi[p] - self.cost[e]
+            } else {
+                self.pi[p] + self.cost[e]
+            };
+            x = self.thread[x] as usize;
         }
     }
 }
