@@ -60,7 +60,7 @@ pub fn solve_dimacs(text: &str, quiet: bool, method: Option<Method>) -> Result<S
             let started = Instant::now();
             let (solution, method) = match method {
                 None => push_relabel::solve_by_shape(&net),
-                Some(method) => (push_relabel::solve_as(&net, method), method),
+                Some(method) => push_relabel::solve_as(&net, method),
             };
             let solution = solution.map_err(|e| infeasible(e, &|v| v + 1))?;
             network::verify(&net, &solution)?;

@@ -25,7 +25,7 @@ pub const ALPHA: i64 = 8;
 
 /// From how many nodes the seat auction is tried on networks of the placement shape (people,
 /// posts with seats, one sink): 100,000 people into 45,000 posts, auction 0.97 s, network
-/// simplex 2.07 s, cost scaling 2.83 s (bench/solvers.sh).
+/// simplex 2.07 s, cost scaling 2.83 s (`counterpart solve --method`, one run each).
 pub const AUCTION_FROM_NODES: usize = 20_000;
 
 /// Which min-cost flow solver answered.
@@ -49,7 +49,7 @@ impl std::fmt::Display for Method {
 
 /// The seat auction when the network has the placement shape, at least
 /// [`AUCTION_FROM_NODES`] nodes and a feasible flow; else the network simplex, which is the
-/// fastest here on every other family bench/solvers.sh measures (NETGEN, GRIDGEN and GOTO
+/// fastest here on every other family measured on bench/make-families.py's instances (NETGEN, GRIDGEN and GOTO
 /// styles, transportation with a surplus sink, up to a million arcs; cost scaling took 1.0 to
 /// 18 times as long). Cost scaling stays for `counterpart solve --method cost-scaling`.
 pub fn solve_by_shape(network: &Network) -> (Result<FlowSolution, Infeasible>, Method) {
@@ -61,13 +61,16 @@ pub fn solve_by_shape(network: &Network) -> (Result<FlowSolution, Infeasible>, M
     (crate::simplex::solve(network), Method::NetworkSimplex)
 }
 
-/// Solve `network` with the solver named (the seat auction, when the network does not have
-/// its shape, falls back to cost scaling).
-pub fn solve_as(network: &Network, method: Method) -> Result<FlowSolution, Infeasible> {
+/// Solve `network` with the solver named, and say which answered: the seat auction, when
+/// the network does not have its shape, hands over to cost scaling.
+pub fn solve_as(network: &Network, method: Method) -> (Result<FlowSolution, Infeasible>, Method) {
     match method {
-        Method::NetworkSimplex => crate::simplex::solve(network),
-        Method::CostScaling => solve(network),
-        Method::SeatAuction => crate::seats::attempt(network).map_or_else(|| solve(network), Ok),
+        Method::NetworkSimplex => (crate::simplex::solve(network), method),
+        Method::CostScaling => (solve(network), method),
+        Method::SeatAuction => match crate::seats::attempt(network) {
+            Some(solution) => (Ok(solution), method),
+            None => (solve(network), Method::CostScaling),
+        },
     }
 }
 
