@@ -575,7 +575,7 @@ struct Search<'a> {
     /// when nothing else is feasible.
     forbid: i64,
     /// One solver for the whole search: each node re-solves from the last node's tree.
-    simplex: simplex::NetworkSimplex,
+    simplex: simplex::NetworkSimplex<'static>,
     best: Option<(i64, Vec<State>, Network, FlowSolution)>,
     nodes: u64,
     /// The largest relaxation score among subtrees left unexplored at the node limit.
@@ -640,7 +640,7 @@ impl<'a> Search<'a> {
         let forbid = i64::try_from(2 * bound + 1)
             .unwrap_or(i64::MAX / 8)
             .min(i64::MAX / 8);
-        let simplex = simplex::NetworkSimplex::new(&network);
+        let simplex = simplex::NetworkSimplex::owned(network.clone());
         Search {
             problem,
             units,

@@ -38,8 +38,10 @@ const NO_NODE: u32 = u32::MAX;
 const BLOCK_FACTOR: f64 = 1.0;
 const MIN_BLOCK: usize = 10;
 
-pub struct NetworkSimplex {
-    network: Network,
+pub struct NetworkSimplex<'n> {
+    /// The problem: borrowed for a one-shot solve, owned once a cost changes (or from the
+    /// start, for a solver kept between solves).
+    network: Cow<'n, Network>,
     /// Where each original arc is stored: arcs are kept mixed, as LEMON does, so that a block
     /// of consecutive arcs comes from all over the network rather than from a few tails
     /// (files list arcs grouped by tail); block-search pricing then finds better arcs sooner.
@@ -208,88 +210,105 @@ fn mixed_positions(arcs: usize, nodes: usize) -> Vec<u32> {
     position
 }
 
-impl NetworkSimplex {
+impl<'n> NetworkSimplex<'n> {
     /// Set up the problem with the all-artificial starting tree.
-    pub fn new(network: &Network) -> Self {
+    pub fn new(network: &'n Network) -> Self {
+        Self::with(Cow::Borrowed(network))
+    }
+
+    /// [`NetworkSimplex::new`] for a solver that outlives the caller's network.
+    pub fn owned(network: Network) -> NetworkSimplex<'static> {
+        NetworkSimplex::with(Cow::Owned(network))
+    }
+
+    fn with(network: Cow<'n, Network>) -> Self {
         let (n, m) = (network.nodes(), network.arcs.len());
         let root = n;
-        let max_cost = max_cost(network);
+        let max_cost = max_cost(&network);
         let big = big_cost(n, max_cost);
         let position = mixed_positions(m, n);
-        let mut s = NetworkSimplex {
-            network: network.clone(),
-            source: vec![0; m + n],
-            target: vec![0; m + n],
-            cap: vec![0; m + n],
-            cost: vec![0; m + n],
-            flow: vec![0; m + n],
-            state: vec![LOWER; m + n],
+        let (mut source, mut target) = (vec![0u32; m + n], vec![0u32; m + n]);
+        let (mut cap, mut cost, mut flow) = (vec![0; m + n], vec![0; m + n], vec![0; m + n]);
+        let mut state = vec![LOWER; m + n];
+        let (mut pred, mut pred_dir, mut pi) =
+            (vec![NO_NODE; n + 1], vec![UP; n + 1], vec![0; n + 1]);
+        // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
+        let mut b = network.supply.clone();
+        let (mut low_cost, mut total) = (0i128, 0i128);
+        for (a, &k) in network.arcs.iter().zip(&position) {
+            let k = k as usize;
+            source[k] = a.from as u32;
+            target[k] = a.to as u32;
+            cap[k] = a.cap - a.low;
+            cost[k] = a.cost;
+            if a.low != 0 {
+                b[a.from] -= a.low;
+                b[a.to] += a.low;
+                low_cost += i128::from(a.cost) * i128::from(a.low);
+            }
+        }
+        // The tree: every node hangs from the root by its artificial arc; the thread runs
+        // root, 0, 1, …, n − 1 and back to the root.
+        for (v, &bv) in b.iter().enumerate() {
+            let e = m + v;
+            if bv >= 0 {
+                source[e] = v as u32;
+                target[e] = root as u32;
+                pi[v] = -big;
+            } else {
+                source[e] = root as u32;
+                target[e] = v as u32;
+                pred_dir[v] = DOWN;
+                pi[v] = big;
+            }
+            flow[e] = bv.abs();
+            cap[e] = i64::MAX / 4;
+            cost[e] = big;
+            state[e] = TREE;
+            pred[v] = e as u32;
+            total += i128::from(big) * i128::from(bv.abs());
+        }
+        let mut parent = vec![root as u32; n + 1];
+        parent[root] = NO_NODE;
+        let mut thread: Vec<u32> = (1..=n as u32 + 1).collect();
+        thread[root] = 0;
+        let mut rev_thread: Vec<u32> = (0..=n as u32).map(|v| v.wrapping_sub(1)).collect();
+        rev_thread[0] = root as u32;
+        let mut succ_num = vec![1; n + 1];
+        succ_num[root] = n as u32 + 1;
+        let mut last_succ: Vec<u32> = (0..=n as u32).collect();
+        last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
+        NetworkSimplex {
+            has_low: network.arcs.iter().any(|a| a.low != 0),
+            network,
+            source,
+            target,
+            cap,
+            cost,
+            flow,
+            state,
             position,
-            parent: vec![root as u32; n + 1],
-            pred: vec![NO_NODE; n + 1],
-            pred_dir: vec![UP; n + 1],
-            thread: (1..=n as u32 + 1).collect(),
-            rev_thread: vec![0; n + 1],
-            succ_num: vec![1; n + 1],
-            last_succ: (0..=n as u32).collect(),
-            pi: vec![0; n + 1],
+            parent,
+            pred,
+            pred_dir,
+            thread,
+            rev_thread,
+            succ_num,
+            last_succ,
+            pi,
             next_arc: 0,
             pivots: 0,
             warm: false,
-            has_low: network.arcs.iter().any(|a| a.low != 0),
             fresh: true,
             dirty_revs: Vec::new(),
-            total: 0,
-            low_cost: 0,
+            total,
+            low_cost,
             max_cost,
             optimal: false,
             proof: None,
             changed: Vec::new(),
             incidence: None,
-        };
-        // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
-        let mut b = network.supply.clone();
-        for (a, &k) in network.arcs.iter().zip(&s.position) {
-            let k = k as usize;
-            s.source[k] = a.from as u32;
-            s.target[k] = a.to as u32;
-            s.cap[k] = a.cap - a.low;
-            s.cost[k] = a.cost;
-            b[a.from] -= a.low;
-            b[a.to] += a.low;
-            s.low_cost += i128::from(a.cost) * i128::from(a.low);
         }
-        // The tree: every node hangs from the root by its artificial arc; the thread runs
-        // root, 0, 1, …, n − 1 and back to the root.
-        s.parent[root] = NO_NODE;
-        s.thread[root] = 0;
-        s.succ_num[root] = n as u32 + 1;
-        s.last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
-        for v in 0..n {
-            s.rev_thread[v + 1] = v as u32;
-        }
-        s.rev_thread[0] = root as u32;
-        for (v, &bv) in b.iter().enumerate() {
-            let e = m + v;
-            if bv >= 0 {
-                s.source[e] = v as u32;
-                s.target[e] = root as u32;
-                s.pred_dir[v] = UP;
-                s.pi[v] = -big;
-            } else {
-                s.source[e] = root as u32;
-                s.target[e] = v as u32;
-                s.pred_dir[v] = DOWN;
-                s.pi[v] = big;
-            }
-            s.flow[e] = bv.abs();
-            s.cap[e] = i64::MAX / 4;
-            s.cost[e] = big;
-            s.state[e] = TREE;
-            s.pred[v] = e as u32;
-            s.total += i128::from(big) * i128::from(bv.abs());
-        }
-        s
     }
 
     /// Set up what warm re-solves use, after a solve: the proof of the current optimum (two
@@ -339,7 +358,7 @@ impl NetworkSimplex {
         self.total += i128::from(cost - old) * i128::from(self.flow[arc]);
         let low = self.network.arcs[original].low;
         self.low_cost += i128::from(cost - old) * i128::from(low);
-        self.network.arcs[original].cost = cost;
+        self.network.to_mut().arcs[original].cost = cost;
         if let Some(proof) = &mut self.proof {
             proof.set_cost(arc, cost);
             self.changed.push(arc as u32);
@@ -400,6 +419,12 @@ impl NetworkSimplex {
                 position: None,
                 lows: None,
             });
+        }
+        // Pivots that shifted the rest of the tree moved the root: potentials are reported
+        // with the root's at 0, as a cold solve from the first tree would have them.
+        let root_pi = self.pi[n];
+        if root_pi != 0 {
+            self.pi.iter_mut().for_each(|p| *p -= root_pi);
         }
         self.optimal = true;
         Ok(Optimum {
@@ -700,12 +725,20 @@ impl NetworkSimplex {
         };
         self.state[entering] = TREE;
         self.update_tree(entering, join, u_in, v_in, out_node);
-        // Potentials of the moved subtree: one stretch of the thread.
+        // Potentials: the moved subtree's shift by sigma, one stretch of the thread. When the
+        // subtree is most of the tree, the rest (the other stretch, root included) shifts by
+        // −sigma instead: potentials matter only up to a constant, and the walk is half as
+        // long at worst (LEMON always walks the subtree; on a 2,000 × 100,000 transport
+        // problem a few dozen pivots move nearly the whole tree, 90% of all the walking).
         let sigma = self.pi[v_in] - self.pi[u_in] - self.pred_dir[u_in] * self.cost[entering];
         let end = self.thread[self.last_succ[u_in] as usize] as usize;
-        let mut u = u_in;
-        while u != end {
-            self.pi[u] += sigma;
+        let (mut u, stop, shift) = if 2 * self.succ_num[u_in] as usize <= self.pi.len() {
+            (u_in, end, sigma)
+        } else {
+            (end, u_in, -sigma)
+        };
+        while u != stop {
+            self.pi[u] += shift;
             u = self.thread[u] as usize;
         }
         Some(leaving)
