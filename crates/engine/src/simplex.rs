@@ -29,8 +29,8 @@ const LOWER: i8 = 1;
 const TREE: i8 = 0;
 const UPPER: i8 = -1;
 /// The arc joining a node to its parent goes up (node → parent) or down (parent → node).
-const UP: i64 = 1;
-const DOWN: i64 = -1;
+const UP: i8 = 1;
+const DOWN: i8 = -1;
 const NONE: usize = usize::MAX;
 /// No node (the root's parent) and no arc, in the 32-bit tree arrays.
 const NO_NODE: u32 = u32::MAX;
@@ -52,6 +52,8 @@ pub struct NetworkSimplex<'n> {
     target: Vec<u32>,
     cap: Vec<i64>,
     cost: Vec<i64>,
+    /// The real arcs' costs again, 32-bit, while every one fits: what pricing reads.
+    narrow_cost: Option<Vec<i32>>,
     flow: Vec<i64>,
     state: Vec<i8>,
     /// The spanning tree as LEMON keeps it: each node's parent, the arc to it and its
@@ -59,7 +61,7 @@ pub struct NetworkSimplex<'n> {
     /// its reverse; the size of each node's subtree and its last node in thread order.
     parent: Vec<u32>,
     pred: Vec<u32>,
-    pred_dir: Vec<i64>,
+    pred_dir: Vec<i8>,
     thread: Vec<u32>,
     rev_thread: Vec<u32>,
     succ_num: Vec<u32>,
@@ -278,8 +280,11 @@ impl<'n> NetworkSimplex<'n> {
         succ_num[root] = n as u32 + 1;
         let mut last_succ: Vec<u32> = (0..=n as u32).collect();
         last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
+        let narrow_cost = (max_cost <= i64::from(i32::MAX))
+            .then(|| cost[..m].iter().map(|&c| c as i32).collect());
         NetworkSimplex {
             has_low: network.arcs.iter().any(|a| a.low != 0),
+            narrow_cost,
             network,
             source,
             target,
@@ -355,6 +360,14 @@ impl<'n> NetworkSimplex<'n> {
         let arc = self.position[original] as usize;
         let old = self.cost[arc];
         self.cost[arc] = cost;
+        match i32::try_from(cost) {
+            Ok(narrow) => {
+                if let Some(costs) = &mut self.narrow_cost {
+                    costs[arc] = narrow;
+                }
+            }
+            Err(_) => self.narrow_cost = None,
+        }
         self.total += i128::from(cost - old) * i128::from(self.flow[arc]);
         let low = self.network.arcs[original].low;
         self.low_cost += i128::from(cost - old) * i128::from(low);
@@ -588,43 +601,27 @@ impl<'n> NetworkSimplex<'n> {
     /// arcs are priced (as LEMON does for balanced problems): an artificial arc that left
     /// the tree carries nothing and never needs to come back.
     fn price(&mut self) -> Option<usize> {
-        let total = self.network.arcs.len();
-        if total == 0 {
-            return None;
-        }
-        let block = ((total as f64).sqrt() * BLOCK_FACTOR) as usize;
-        let block = block.max(MIN_BLOCK);
-        let (mut best, mut best_violation) = (NONE, 0i64);
-        let (mut start, mut scanned, mut in_block) = (self.next_arc.min(total - 1), 0, 0);
-        let pi = &self.pi[..];
-        while scanned < total {
-            // One stretch: to the end of the block or of the arcs, whichever comes first.
-            let len = (block - in_block).min(total - start).min(total - scanned);
-            let end = start + len;
-            let arcs = self.cost[start..end]
-                .iter()
-                .zip(&self.state[start..end])
-                .zip(self.source[start..end].iter().zip(&self.target[start..end]));
-            for (k, ((&cost, &state), (&from, &to))) in arcs.enumerate() {
-                let reduced = cost + pi[from as usize] - pi[to as usize];
-                let violation = i64::from(state) * reduced;
-                if violation < best_violation {
-                    best_violation = violation;
-                    best = start + k;
-                }
-            }
-            scanned += len;
-            in_block += len;
-            start = if end == total { 0 } else { end };
-            if in_block == block {
-                in_block = 0;
-                if best != NONE {
-                    break;
-                }
-            }
-        }
-        self.next_arc = start;
-        (best != NONE).then_some(best)
+        let m = self.network.arcs.len();
+        let (found, next) = match &self.narrow_cost {
+            Some(costs) => block_search(
+                costs,
+                &self.state,
+                &self.source,
+                &self.target,
+                &self.pi,
+                self.next_arc,
+            ),
+            None => block_search(
+                &self.cost[..m],
+                &self.state,
+                &self.source,
+                &self.target,
+                &self.pi,
+                self.next_arc,
+            ),
+        };
+        self.next_arc = next;
+        found
     }
 
     /// LEMON's heuristic first pivots: with one supply and one demand node, the arcs of a
@@ -730,16 +727,18 @@ impl<'n> NetworkSimplex<'n> {
         // −sigma instead: potentials matter only up to a constant, and the walk is half as
         // long at worst (LEMON always walks the subtree; on a 2,000 × 100,000 transport
         // problem a few dozen pivots move nearly the whole tree, 90% of all the walking).
-        let sigma = self.pi[v_in] - self.pi[u_in] - self.pred_dir[u_in] * self.cost[entering];
+        let sigma =
+            self.pi[v_in] - self.pi[u_in] - i64::from(self.pred_dir[u_in]) * self.cost[entering];
         let end = self.thread[self.last_succ[u_in] as usize] as usize;
         let (mut u, stop, shift) = if 2 * self.succ_num[u_in] as usize <= self.pi.len() {
             (u_in, end, sigma)
         } else {
             (end, u_in, -sigma)
         };
+        let (pi, thread) = (&mut self.pi[..], &self.thread[..]);
         while u != stop {
-            self.pi[u] += shift;
-            u = self.thread[u] as usize;
+            pi[u] += shift;
+            u = thread[u] as usize;
         }
         Some(leaving)
     }
@@ -815,13 +814,13 @@ impl<'n> NetworkSimplex<'n> {
         let mut u = self.source[entering] as usize;
         while u != join {
             let e = self.pred[u] as usize;
-            self.flow[e] -= self.pred_dir[u] * value;
+            self.flow[e] -= i64::from(self.pred_dir[u]) * value;
             u = self.parent[u] as usize;
         }
         let mut u = self.target[entering] as usize;
         while u != join {
             let e = self.pred[u] as usize;
-            self.flow[e] += self.pred_dir[u] * value;
+            self.flow[e] += i64::from(self.pred_dir[u]) * value;
             u = self.parent[u] as usize;
         }
     }
@@ -973,6 +972,56 @@ impl<'n> NetworkSimplex<'n> {
             x = self.thread[x] as usize;
         }
     }
+}
+
+/// Block search over the real arcs (`costs` has one per real arc, in stored order) from
+/// `next`: the most violating arc of the first block that has one, and where the next search
+/// starts. Blocks run on from where the last search stopped, wrapping round at the end.
+/// Generic in the cost's width: with 32-bit costs the scan reads 13 bytes an arc, not 17.
+#[inline]
+fn block_search<C: Copy + Into<i64>>(
+    costs: &[C],
+    state: &[i8],
+    source: &[u32],
+    target: &[u32],
+    pi: &[i64],
+    next: usize,
+) -> (Option<usize>, usize) {
+    let total = costs.len();
+    if total == 0 {
+        return (None, next);
+    }
+    let block = ((total as f64).sqrt() * BLOCK_FACTOR) as usize;
+    let block = block.max(MIN_BLOCK);
+    let (mut best, mut best_violation) = (NONE, 0i64);
+    let (mut start, mut scanned, mut in_block) = (next.min(total - 1), 0, 0);
+    while scanned < total {
+        // One stretch: to the end of the block or of the arcs, whichever comes first.
+        let len = (block - in_block).min(total - start).min(total - scanned);
+        let end = start + len;
+        let arcs = costs[start..end]
+            .iter()
+            .zip(&state[start..end])
+            .zip(source[start..end].iter().zip(&target[start..end]));
+        for (k, ((&cost, &state), (&from, &to))) in arcs.enumerate() {
+            let reduced = cost.into() + pi[from as usize] - pi[to as usize];
+            let violation = i64::from(state) * reduced;
+            if violation < best_violation {
+                best_violation = violation;
+                best = start + k;
+            }
+        }
+        scanned += len;
+        in_block += len;
+        start = if end == total { 0 } else { end };
+        if in_block == block {
+            in_block = 0;
+            if best != NONE {
+                break;
+            }
+        }
+    }
+    ((best != NONE).then_some(best), start)
 }
 
 /// The largest |cost| of an arc.
