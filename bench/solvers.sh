@@ -45,8 +45,9 @@ for f in $files; do
   while read -r json; do
     solver=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["solver"])' "$json")
     cost=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cost"])' "$json")
-    secs=$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["seconds"])' "$json")
-    ratio=$(python3 -c "print('%.2f' % ($ours / max($secs, 1e-9)))")
+    raw=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$json")
+    secs=$(python3 -c "print('%.4g' % $raw)")
+    ratio=$(python3 -c "print('%.2f' % ($ours / max($raw, 1e-9)))")
     agree="✓"; [ "$cost" = "$ours_cost" ] || { agree="✗ $cost"; status=1; }
     line="$line | $solver $secs s (×$ratio) $agree"
   done <<<"$peers"
