@@ -2,9 +2,12 @@
 //! fastest published open-source one): a strongly feasible spanning tree with an artificial
 //! root, kept as a thread (preorder) with subtree sizes and last successors so that a pivot
 //! costs the stem and the moved subtree, not the tree; arcs stored mixed so each pricing block
-//! samples the whole network; block-search pricing over √arcs; LEMON's heuristic first pivots
-//! (each demand node's cheapest arc); the leaving arc chosen so degenerate pivots cannot
-//! cycle.
+//! samples the whole network; block-search pricing over √arcs, reading 32-bit costs while they
+//! fit; LEMON's heuristic first pivots (each demand node's cheapest arc); the leaving arc
+//! chosen so degenerate pivots cannot cycle. Where it parts from LEMON: a pivot shifts the
+//! potentials of whichever side of the tree is smaller (LEMON always walks the moved subtree,
+//! which on transport problems is at times nearly the whole tree), and the network is borrowed,
+//! not copied, for a one-shot solve.
 //!
 //! The solver keeps its tree between solves: after [`NetworkSimplex::set_cost`] (how a pair is
 //! fixed or forbidden: a prohibitive cost one way or the other) the next
@@ -39,8 +42,8 @@ const BLOCK_FACTOR: f64 = 1.0;
 const MIN_BLOCK: usize = 10;
 
 pub struct NetworkSimplex<'n> {
-    /// The problem: borrowed for a one-shot solve, owned once a cost changes (or from the
-    /// start, for a solver kept between solves).
+    /// The problem as given: borrowed, or owned by a solver kept between solves. Costs set
+    /// since live in `cost` only.
     network: Cow<'n, Network>,
     /// Where each original arc is stored: arcs are kept mixed, as LEMON does, so that a block
     /// of consecutive arcs comes from all over the network rather than from a few tails
@@ -371,7 +374,6 @@ impl<'n> NetworkSimplex<'n> {
         self.total += i128::from(cost - old) * i128::from(self.flow[arc]);
         let low = self.network.arcs[original].low;
         self.low_cost += i128::from(cost - old) * i128::from(low);
-        self.network.to_mut().arcs[original].cost = cost;
         if let Some(proof) = &mut self.proof {
             proof.set_cost(arc, cost);
             self.changed.push(arc as u32);
@@ -425,7 +427,12 @@ impl<'n> NetworkSimplex<'n> {
             // Flow left on an artificial arc: no feasible flow. The reference names the cut
             // (and, were the two ever to disagree, answers instead).
             self.optimal = false;
-            return crate::ssp::solve(&self.network).map(|answer| Optimum {
+            // The reference solves the network as it stands, with the costs set since.
+            let mut current = self.network.clone().into_owned();
+            for (arc, &k) in current.arcs.iter_mut().zip(&self.position) {
+                arc.cost = self.cost[k as usize];
+            }
+            return crate::ssp::solve(&current).map(|answer| Optimum {
                 cost: answer.cost,
                 potentials: Cow::Owned(answer.potentials),
                 flow: Cow::Owned(answer.flow),
