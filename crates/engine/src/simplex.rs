@@ -240,12 +240,17 @@ impl<'n> NetworkSimplex<'n> {
         // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
         let mut b = network.supply.clone();
         let (mut low_cost, mut total) = (0i128, 0i128);
+        let narrow = max_cost <= i64::from(i32::MAX);
+        let mut narrow_cost = vec![0i32; if narrow { m } else { 0 }];
         for (a, &k) in network.arcs.iter().zip(&position) {
             let k = k as usize;
             source[k] = a.from as u32;
             target[k] = a.to as u32;
             cap[k] = a.cap - a.low;
             cost[k] = a.cost;
+            if narrow {
+                narrow_cost[k] = a.cost as i32;
+            }
             if a.low != 0 {
                 b[a.from] -= a.low;
                 b[a.to] += a.low;
@@ -283,8 +288,7 @@ impl<'n> NetworkSimplex<'n> {
         succ_num[root] = n as u32 + 1;
         let mut last_succ: Vec<u32> = (0..=n as u32).collect();
         last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
-        let narrow_cost = (max_cost <= i64::from(i32::MAX))
-            .then(|| cost[..m].iter().map(|&c| c as i32).collect());
+        let narrow_cost = narrow.then_some(narrow_cost);
         NetworkSimplex {
             has_low: network.arcs.iter().any(|a| a.low != 0),
             narrow_cost,
