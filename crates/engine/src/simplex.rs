@@ -699,6 +699,15 @@ impl<'n> NetworkSimplex<'n> {
     /// Pivot on an entering arc; the arc that left the tree, if another did.
     fn pivot(&mut self, entering: usize) -> Option<usize> {
         self.pivots += 1;
+        // The leaving-arc rule keeps the tree strongly feasible, so the simplex cannot cycle;
+        // a solve that pivots a thousand times per arc and node has a bug, and the tests
+        // (debug builds) fail on it rather than hang.
+        debug_assert!(
+            self.pivots <= 1000 * (self.source.len() + self.pi.len()) as u64,
+            "the simplex pivoted {} times on {} arcs: it cycles",
+            self.pivots,
+            self.source.len()
+        );
         let (first, second) = if self.state[entering] == LOWER {
             (
                 self.source[entering] as usize,
