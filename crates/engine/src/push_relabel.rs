@@ -24,8 +24,8 @@ use std::collections::VecDeque;
 pub const ALPHA: i64 = 8;
 
 /// From how many nodes the seat auction is tried on networks of the placement shape (people,
-/// posts with seats, one sink): 100,000 people into 45,000 posts, auction 0.97 s, network
-/// simplex 2.07 s, cost scaling 2.83 s (`counterpart solve --method`, one run each).
+/// posts with seats, one sink): 100,000 people into 45,000 posts, auction 1.67 s, network
+/// simplex 2.81 s, cost scaling 5.10 s (`counterpart solve --method`, one run each, 2026-12-08).
 pub const AUCTION_FROM_NODES: usize = 20_000;
 
 /// Which min-cost flow solver answered.
@@ -48,10 +48,10 @@ impl std::fmt::Display for Method {
 }
 
 /// The seat auction when the network has the placement shape, at least
-/// [`AUCTION_FROM_NODES`] nodes and a feasible flow; else the network simplex, which is the
-/// fastest here on every other family measured on bench/make-families.py's instances (NETGEN, GRIDGEN and GOTO
-/// styles, transportation with a surplus sink, up to a million arcs; cost scaling took 1.0 to
-/// 18 times as long). Cost scaling stays for `counterpart solve --method cost-scaling`.
+/// [`AUCTION_FROM_NODES`] nodes and a feasible flow; else the network simplex, the fastest of
+/// ours on every other family of bench/make-families.py (NETGEN, GRIDGEN and GOTO styles,
+/// transportation with a surplus sink, up to a million arcs; cost scaling took 1.0 to 18 times
+/// as long). Cost scaling stays for `counterpart solve --method cost-scaling`.
 pub fn solve_by_shape(network: &Network) -> (Result<FlowSolution, Infeasible>, Method) {
     if network.nodes() >= AUCTION_FROM_NODES
         && let Some(solution) = crate::seats::attempt(network)

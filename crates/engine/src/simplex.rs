@@ -239,19 +239,19 @@ impl<'n> NetworkSimplex<'n> {
             (vec![NO_NODE; n + 1], vec![UP; n + 1], vec![0; n + 1]);
         // Lower bounds moved into the supplies: flow = low + y with 0 ≤ y ≤ cap − low.
         let mut b = network.supply.clone();
-        let (mut low_cost, mut total) = (0i128, 0i128);
-        let narrow = max_cost <= i64::from(i32::MAX);
-        let mut narrow_cost = vec![0i32; if narrow { m } else { 0 }];
+        let (mut low_cost, mut total, mut has_low) = (0i128, 0i128, false);
+        let mut narrow_cost = (max_cost <= i64::from(i32::MAX)).then(|| vec![0i32; m]);
         for (a, &k) in network.arcs.iter().zip(&position) {
             let k = k as usize;
             source[k] = a.from as u32;
             target[k] = a.to as u32;
             cap[k] = a.cap - a.low;
             cost[k] = a.cost;
-            if narrow {
-                narrow_cost[k] = a.cost as i32;
+            if let Some(narrow) = &mut narrow_cost {
+                narrow[k] = a.cost as i32;
             }
             if a.low != 0 {
+                has_low = true;
                 b[a.from] -= a.low;
                 b[a.to] += a.low;
                 low_cost += i128::from(a.cost) * i128::from(a.low);
@@ -288,9 +288,8 @@ impl<'n> NetworkSimplex<'n> {
         succ_num[root] = n as u32 + 1;
         let mut last_succ: Vec<u32> = (0..=n as u32).collect();
         last_succ[root] = if n > 0 { n as u32 - 1 } else { root as u32 };
-        let narrow_cost = narrow.then_some(narrow_cost);
         NetworkSimplex {
-            has_low: network.arcs.iter().any(|a| a.low != 0),
+            has_low,
             narrow_cost,
             network,
             source,
