@@ -1,13 +1,16 @@
 //! Ledger use cases: verify every invariant, and read an account's balance and history.
 
 use crate::report::{Cell, Report, ReportError, Section, col, exact_money};
+use counterpart_domain::RegionCode;
+use counterpart_domain::ledger::recheck::Recheck;
 use counterpart_domain::ledger::{
     AccountKind, Applied, Entry, Phase, Violation, hex, project_account, project_accounts,
     project_of, project_route,
 };
 use counterpart_domain::project::TransferKind;
 use counterpart_domain::{Date, Fen, RecordId, Year};
-use counterpart_store::{PostError, Store, StoreError};
+use counterpart_store::{LedgerScan, PostError, Scanned, Store, StoreError};
+use std::ops::ControlFlow;
 
 /// What `verify` checked when everything holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,31 +30,102 @@ pub enum VerifyError {
     Violation(#[from] Violation),
     #[error("transfer {0} has no journal entry")]
     Unjournaled(String),
+    #[error("{transfers} transfers are stored and {journaled} journaled")]
+    Uncounted { transfers: u64, journaled: u64 },
 }
 
 /// Recheck every invariant of the stored ledger from the journal alone: debits equal credits,
-/// cached balances equal the journal, no overdraft, pending transfers resolved at most once,
-/// transfers reversed at most once, every office's hash chain intact, every transfer journaled.
+/// cached balances equal the journal, no overdraft, pending transfers resolved at most once
+/// and by their like, transfers reversed at most once, every office's hash chain intact, every
+/// transfer journaled. The ledger is read as a stream ([`Store::recheck`]) and checked as it
+/// comes ([`Recheck`]): memory stays flat however long the journal.
 pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
-    let audit = store.audit().await?;
-    let ledger = audit.ledger;
-    ledger.verify()?;
-    if let Some(missing) = audit.unjournaled.into_iter().next() {
-        return Err(VerifyError::Unjournaled(missing));
+    let mut scan = Verifying {
+        recheck: Recheck::new(),
+        found: None,
+        transfers: 0,
+    };
+    store.recheck(&mut scan).await?;
+    if let Some(found) = scan.found {
+        return Err(found);
     }
-    let chains: std::collections::HashSet<_> =
-        ledger.journal.iter().map(|r| &r.entry.office).collect();
-    let debits = ledger
-        .accounts
-        .values()
-        .map(|a| a.debits_posted + a.debits_pending)
-        .sum();
+    let entries = scan.recheck.entries();
+    if scan.transfers != entries {
+        // A transfer the journal does not hold, though none was named (the store found none
+        // when asked): the counts alone show it.
+        return Err(VerifyError::Uncounted {
+            transfers: scan.transfers,
+            journaled: entries,
+        });
+    }
+    let done = scan.recheck.finish()?;
     Ok(Verified {
-        transfers: ledger.journal.len(),
-        accounts: ledger.accounts.len(),
-        chains: chains.len(),
-        debits,
+        transfers: done.entries as usize,
+        accounts: done.accounts as usize,
+        chains: done.chains,
+        debits: done.debits,
     })
+}
+
+/// The receiving end of `verify`'s read: the domain's recheck, and the first thing found wrong.
+struct Verifying {
+    recheck: Recheck,
+    found: Option<VerifyError>,
+    transfers: u64,
+}
+
+impl Verifying {
+    fn stop(&mut self, found: impl Into<VerifyError>) -> ControlFlow<()> {
+        self.found = Some(found.into());
+        ControlFlow::Break(())
+    }
+}
+
+impl LedgerScan for Verifying {
+    fn row(&mut self, row: Scanned) -> ControlFlow<()> {
+        let r = &mut self.recheck;
+        let checked = match row {
+            Scanned::Account(a) => {
+                r.account(&a);
+                Ok(())
+            }
+            Scanned::Entry(e) => r.entry(&e),
+            Scanned::InSequence(e) => r.in_sequence(&e),
+            Scanned::Orphan { office, sequence } => Err(Violation::Orphan { office, sequence }),
+            Scanned::UnknownAccount(transfer) => Err(Violation::UnknownAccount(transfer)),
+            Scanned::Resolution {
+                pending,
+                by,
+                original,
+            } => r.resolution(&pending, &by, original.as_ref()),
+            Scanned::Reversal(original) => r.reversal(&original),
+            Scanned::Transfers(n) => {
+                self.transfers = n;
+                Ok(())
+            }
+            Scanned::Unjournaled(transfer) => return self.stop(VerifyError::Unjournaled(transfer)),
+            Scanned::Balance(a, journal) => {
+                r.balance(&a, journal);
+                Ok(())
+            }
+        };
+        match checked {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(violation) => self.stop(violation),
+        }
+    }
+
+    fn reread(&mut self) -> Vec<RegionCode> {
+        self.recheck.reread()
+    }
+
+    fn wants_unjournaled(&mut self) -> bool {
+        self.transfers != self.recheck.entries()
+    }
+
+    fn wants_balances(&mut self) -> bool {
+        self.recheck.balances_differ()
+    }
 }
 
 /// The balances and history of an account, or of a project's three accounts.

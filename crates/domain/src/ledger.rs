@@ -17,6 +17,8 @@ use crate::{Currency, Date, Fen, RecordId, RegionCode, Year};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub mod recheck;
+
 /// What an account holds, which decides whether it may be overdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccountKind {
@@ -616,6 +618,21 @@ pub enum Violation {
     },
     #[error("transfer {0} names an account that does not exist")]
     UnknownAccount(RecordId),
+    #[error(
+        "the journal entry at sequence {sequence} of {office} names a transfer that does not exist"
+    )]
+    Orphan { office: RegionCode, sequence: u64 },
+    #[error(
+        "transfer {transfer} resolves {pending}, which is not a pending transfer of the same amount between the same accounts"
+    )]
+    ResolvesOther {
+        transfer: RecordId,
+        pending: RecordId,
+    },
+    #[error("the chain of {0} was not read in sequence order, so it cannot be vouched for")]
+    ChainUnchecked(RegionCode),
+    #[error("the cached balances do not match the journal, and no account was found that differs")]
+    BalancesUnchecked,
 }
 
 /// Recheck accounts against a journal (in recording order).

@@ -14,6 +14,7 @@
 mod access;
 mod codec;
 mod postgres;
+mod recheck;
 mod sql;
 mod sqlite;
 
@@ -26,6 +27,7 @@ pub use codec::{
     Value, decode_row, encode,
 };
 pub use postgres::PgStore;
+pub use recheck::{LedgerScan, Scanned};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -332,6 +334,11 @@ pub trait Store: Access + Send + Sync {
 
     /// The ledger and the transfers that have no journal entry, in one consistent snapshot.
     async fn audit(&self) -> Result<Audit, StoreError>;
+
+    /// Hand the ledger to `scan` row by row, from one consistent snapshot, in memory that does
+    /// not grow with the journal: the read behind `verify` (see [`Scanned`] for the reads and
+    /// their order).
+    async fn recheck(&self, scan: &mut dyn LedgerScan) -> Result<(), StoreError>;
 
     /// Post one entry of `project` in one transaction: create the `open` accounts if missing,
     /// lock the office's chain head and then the entry's accounts (always in that order, so

@@ -156,6 +156,15 @@ impl Backend for PgStore {
     }
 
     /// Every row of `table` in key order, streamed from the server one row at a time.
+    /// [`crate::Store::recheck`]: every read through one repeatable-read transaction, rows
+    /// streamed from the server (its sorts and groupings spill to disk, not to this process).
+    async fn recheck(&self, scan: &mut dyn crate::LedgerScan) -> Result<(), StoreError> {
+        let mut source = PgRecheck(self.pool.begin_with(Self::READ).await?);
+        crate::recheck::drive(&mut source, scan).await?;
+        source.0.rollback().await?;
+        Ok(())
+    }
+
     async fn scan_rows(
         &self,
         table: &'static crate::codec::Table,
@@ -339,4 +348,30 @@ async fn write_chain_heads(
         .await?;
     }
     Ok(())
+}
+
+/// The reads of a recheck on PostgreSQL: one transaction.
+struct PgRecheck(sqlx::Transaction<'static, sqlx::Postgres>);
+
+#[async_trait::async_trait]
+impl crate::recheck::Source for PgRecheck {
+    async fn read(
+        &mut self,
+        read: crate::recheck::Read,
+        scan: &mut dyn crate::LedgerScan,
+    ) -> Result<std::ops::ControlFlow<()>, StoreError> {
+        use futures_util::TryStreamExt;
+        let (sql, office) = read.sql();
+        let mut query = sqlx::query(&sql);
+        if let Some(office) = office {
+            query = query.bind(office);
+        }
+        let mut rows = query.fetch(&mut *self.0);
+        while let Some(row) = rows.try_next().await? {
+            if scan.row(read.decode(&row)?).is_break() {
+                return Ok(std::ops::ControlFlow::Break(()));
+            }
+        }
+        Ok(std::ops::ControlFlow::Continue(()))
+    }
 }

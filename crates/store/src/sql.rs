@@ -296,6 +296,12 @@ pub(crate) trait Backend: Send + Sync {
         on: &mut <Self::Db as Database>::Connection,
     ) -> impl Future<Output = Result<Vec<<Self::Db as Database>::Row>, sqlx::Error>> + Send;
 
+    /// The long read behind [`Store::recheck`].
+    fn recheck(
+        &self,
+        scan: &mut dyn crate::LedgerScan,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The long read behind [`Store::stream_rows`].
     fn scan_rows(
         &self,
@@ -769,6 +775,10 @@ where
             ledger: Ledger::restore(accounts, journal, closed),
             unjournaled,
         })
+    }
+
+    async fn recheck(&self, scan: &mut dyn crate::LedgerScan) -> Result<(), crate::StoreError> {
+        Backend::recheck(self, scan).await
     }
 
     async fn records(&self) -> Result<counterpart_domain::records::Records, crate::StoreError> {

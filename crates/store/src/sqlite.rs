@@ -127,6 +127,29 @@ impl Backend for SqliteStore {
             .await
     }
 
+    /// [`crate::Store::recheck`] on SQLite: a read-only rusqlite connection of its own, on a
+    /// blocking thread, runs every read in one transaction (one snapshot) and hands the rows
+    /// over decoded, in batches, while the receiver checks the ones before: reading and
+    /// checking use both cores.
+    async fn recheck(&self, scan: &mut dyn crate::LedgerScan) -> Result<(), StoreError> {
+        let (requests, asked) = std::sync::mpsc::channel();
+        let (batches, received) = tokio::sync::mpsc::channel(4);
+        let path = self.path.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            if let Err(e) = serve_recheck(&path, &asked, &batches) {
+                let _ = batches.blocking_send(Err(e));
+            }
+        });
+        let mut source = SqliteRecheck { requests, received };
+        let outcome = crate::recheck::drive(&mut source, scan).await;
+        // No more requests: the reader ends its transaction and its thread.
+        drop(source);
+        reader
+            .await
+            .map_err(|e| StoreError::Sink(format!("the reading thread failed: {e}")))?;
+        outcome
+    }
+
     /// Every row of `table` in key order. A connection of its own (rusqlite, read-only, a
     /// small page cache so that memory stays flat) reads the rows in place on a blocking
     /// thread, one statement and so one snapshot, and hands them over in batches: sqlx's
@@ -591,6 +614,84 @@ fn insert_sql(table: &crate::codec::Table) -> String {
 
 /// Rows a scan hands over at a time.
 const SCAN_BATCH: usize = 1024;
+
+/// What the reading thread of a recheck hands over: a batch of rows, `None` at the end of a
+/// read, or why it stopped.
+type RecheckBatch = Result<Option<Vec<crate::Scanned>>, StoreError>;
+
+/// The async side of a recheck on SQLite: asks the reading thread for each read.
+struct SqliteRecheck {
+    requests: std::sync::mpsc::Sender<crate::recheck::Read>,
+    received: tokio::sync::mpsc::Receiver<RecheckBatch>,
+}
+
+#[async_trait::async_trait]
+impl crate::recheck::Source for SqliteRecheck {
+    async fn read(
+        &mut self,
+        read: crate::recheck::Read,
+        scan: &mut dyn crate::LedgerScan,
+    ) -> Result<std::ops::ControlFlow<()>, StoreError> {
+        use std::ops::ControlFlow;
+        let gone = || StoreError::Sink("the reading thread stopped".into());
+        self.requests.send(read).map_err(|_| gone())?;
+        loop {
+            match self.received.recv().await.ok_or_else(gone)?? {
+                Some(batch) => {
+                    for row in batch {
+                        if scan.row(row).is_break() {
+                            return Ok(ControlFlow::Break(()));
+                        }
+                    }
+                }
+                None => return Ok(ControlFlow::Continue(())),
+            }
+        }
+    }
+}
+
+/// The reading thread of a recheck: one read-only connection and one transaction, each read
+/// asked for run in turn, its rows decoded and handed over in batches, until nobody asks.
+fn serve_recheck(
+    path: &Path,
+    asked: &std::sync::mpsc::Receiver<crate::recheck::Read>,
+    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+) -> Result<(), StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // A page cache small enough to keep memory flat at any size of ledger.
+    conn.pragma_update(None, "cache_size", -65536)?;
+    // The snapshot is taken at the first read and held until the connection closes.
+    conn.execute_batch("BEGIN")?;
+    while let Ok(read) = asked.recv() {
+        let (sql, office) = read.sql();
+        let mut statement = conn.prepare(&sql)?;
+        let mut rows = match office {
+            Some(office) => statement.query([office])?,
+            None => statement.query([])?,
+        };
+        let mut batch = Vec::with_capacity(SCAN_BATCH);
+        while let Some(row) = rows.next()? {
+            batch.push(read.decode(row)?);
+            if batch.len() == SCAN_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
+                if batches.blocking_send(Ok(Some(full))).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() && batches.blocking_send(Ok(Some(batch))).is_err() {
+            return Ok(());
+        }
+        if batches.blocking_send(Ok(None)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
 
 /// The scan behind `SqliteStore::scan_rows`, on its own thread: batches of rows, each row its
 /// values in column order, until the table ends or nobody is receiving.

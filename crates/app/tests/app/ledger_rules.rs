@@ -49,6 +49,109 @@ async fn the_demo_ledger_verifies_and_tampering_is_caught() {
         .unwrap();
     counterpart_app::ledger::verify(&store).await.unwrap();
 
+    // A cached balance edited: verify names the account, the field and both figures.
+    let account = "source.shanghai.2011";
+    sqlx::query("UPDATE accounts SET debits_pending = debits_pending + 7 WHERE id = ?")
+        .bind(account)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let err = counterpart_app::ledger::verify(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!(
+            "account {account}: cached debits_pending is 7 fen, the journal says 0 fen"
+        )),
+        "{err}"
+    );
+    sqlx::query("UPDATE accounts SET debits_pending = debits_pending - 7 WHERE id = ?")
+        .bind(account)
+        .execute(&raw)
+        .await
+        .unwrap();
+
+    // Two entries of one office stored the other way round (their transfers' keys swapped):
+    // the journal is read in stored order, this office again in sequence order, and the
+    // chain holds.
+    use sqlx::Connection as _;
+    let mut keys = sqlx::SqliteConnection::connect_with(
+        &sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .foreign_keys(false),
+    )
+    .await
+    .unwrap();
+    sqlx::query("DROP TRIGGER journal_no_update")
+        .execute(&mut keys)
+        .await
+        .unwrap();
+    let (a, b): (i64, i64) =
+        sqlx::query_as("SELECT min(transfer), max(transfer) FROM journal WHERE office = 'beijing'")
+            .fetch_one(&mut keys)
+            .await
+            .unwrap();
+    let swap = |from: i64, to: i64| {
+        [
+            format!("UPDATE journal SET transfer = {to} WHERE transfer = {from}"),
+            format!("UPDATE transfers SET n = {to} WHERE n = {from}"),
+        ]
+    };
+    for sql in [swap(a, -1), swap(b, a), swap(-1, b)].concat() {
+        sqlx::query(&sql).execute(&mut keys).await.unwrap();
+    }
+    let verified = counterpart_app::ledger::verify(&store).await.unwrap();
+    assert_eq!(verified.chains, 19);
+    assert_eq!(verified.transfers, demo_records().transfers.len());
+    // Read that way, an edit is still caught.
+    sqlx::query(&format!(
+        "UPDATE journal SET sequence = sequence + 1 WHERE transfer = {a}"
+    ))
+    .execute(&mut keys)
+    .await
+    .unwrap();
+    let err = counterpart_app::ledger::verify(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the chain of beijing breaks"), "{err}");
+    sqlx::query(&format!(
+        "UPDATE journal SET sequence = sequence - 1 WHERE transfer = {a}"
+    ))
+    .execute(&mut keys)
+    .await
+    .unwrap();
+    counterpart_app::ledger::verify(&store).await.unwrap();
+
+    // An entry pointed at an account that does not exist.
+    let debit: i64 = sqlx::query_scalar(&format!("SELECT debit FROM journal WHERE transfer = {a}"))
+        .fetch_one(&mut keys)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "UPDATE journal SET debit = 999999999 WHERE transfer = {a}"
+    ))
+    .execute(&mut keys)
+    .await
+    .unwrap();
+    let err = counterpart_app::ledger::verify(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("names an account that does not exist"),
+        "{err}"
+    );
+    sqlx::query(&format!(
+        "UPDATE journal SET debit = {debit} WHERE transfer = {a}"
+    ))
+    .execute(&mut keys)
+    .await
+    .unwrap();
+    counterpart_app::ledger::verify(&store).await.unwrap();
+    keys.close().await.unwrap();
+
     // Delete a transfer and its journal entry: the chain has a gap.
     let last = &demo_records().transfers[demo_records().transfers.len() / 2];
     sqlx::query("DELETE FROM journal WHERE transfer = (SELECT n FROM transfers WHERE id = ?)")
