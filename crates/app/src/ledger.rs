@@ -89,7 +89,7 @@ impl LedgerScan for Verifying {
                 r.account(&a);
                 Ok(())
             }
-            Scanned::Entry(e) => r.entry(&e),
+            Scanned::Entry { run, entry } => r.entry_in(run, &entry),
             Scanned::InSequence(e) => r.in_sequence(&e),
             Scanned::Orphan { office, sequence } => Err(Violation::Orphan { office, sequence }),
             Scanned::UnknownAccount(transfer) => Err(Violation::UnknownAccount(transfer)),

@@ -25,8 +25,10 @@ use std::ops::ControlFlow;
 pub enum Scanned {
     /// An account with its cached balances.
     Account(Account),
-    /// A journal entry, in the store's order.
-    Entry(Recorded),
+    /// A journal entry, in the store's order within its run: a store may read the journal in
+    /// several runs side by side, run `k + 1` following run `k` in its order (see
+    /// `Recheck::entry_in`).
+    Entry { run: usize, entry: Recorded },
     /// A journal entry of an office read again, in sequence order.
     InSequence(Recorded),
     /// A journal entry that names a transfer the store does not hold.
@@ -97,25 +99,30 @@ impl Read {
         }
     }
 
+    /// For the reads of the journal: the query with the accounts' keys in place of their ids
+    /// ([`JOURNAL_KEYED`]), and the office it binds. The whole journal is read in ranges of
+    /// transfer keys, bound as `$1` and `$2`.
+    pub(crate) fn keyed_sql(&self) -> Option<(String, Option<&str>)> {
+        match self {
+            Read::Journal => Some((
+                format!("{JOURNAL_KEYED} WHERE j.transfer BETWEEN $1 AND $2 ORDER BY j.transfer"),
+                None,
+            )),
+            Read::Office(office) => Some((
+                format!("{JOURNAL_KEYED} WHERE j.office = $1 ORDER BY j.sequence"),
+                Some(office.as_str()),
+            )),
+            _ => None,
+        }
+    }
+
     /// One row of this read.
     pub(crate) fn decode(&self, c: &impl Cols) -> Result<Scanned, StoreError> {
         Ok(match self {
             Read::Accounts => Scanned::Account(account(c, 0)?),
             Read::Journal | Read::Office(_) => {
-                let Some(recorded) = recorded(c)? else {
-                    return Ok(match c.text(0)? {
-                        None => Scanned::Orphan {
-                            office: region(c, 11)?,
-                            sequence: count(c, 13)?,
-                        },
-                        Some(transfer) => Scanned::UnknownAccount(id(transfer, "transfers")?),
-                    });
-                };
-                if *self == Read::Journal {
-                    Scanned::Entry(recorded)
-                } else {
-                    Scanned::InSequence(recorded)
-                }
+                let account = |i| c.text(i)?.map(|a| id(a, "accounts")).transpose();
+                self.entry(0, c, account(1)?, account(2)?)?
             }
             Read::Resolutions => Scanned::Resolution {
                 pending: id(need(c, 0)?, "transfers")?,
@@ -134,8 +141,41 @@ impl Read {
     }
 }
 
+impl Read {
+    /// A journal row (the columns of [`JOURNAL`]) of run `run`, whose accounts are `debit` and
+    /// `credit` (`None`: no such account).
+    pub(crate) fn entry(
+        &self,
+        run: usize,
+        c: &impl Cols,
+        debit: Option<RecordId>,
+        credit: Option<RecordId>,
+    ) -> Result<Scanned, StoreError> {
+        let Some(transfer) = c.text(0)? else {
+            return Ok(Scanned::Orphan {
+                office: region(c, 11)?,
+                sequence: count(c, 13)?,
+            });
+        };
+        let transfer = id(transfer, "transfers")?;
+        let (Some(debit), Some(credit)) = (debit, credit) else {
+            return Ok(Scanned::UnknownAccount(transfer));
+        };
+        let recorded = recorded(c, transfer, debit, credit)?;
+        Ok(if *self == Read::Journal {
+            Scanned::Entry {
+                run,
+                entry: recorded,
+            }
+        } else {
+            Scanned::InSequence(recorded)
+        })
+    }
+}
+
+/// Accounts, each with its key `n` last.
 const ACCOUNTS: &str = "SELECT id, kind, currency, debits_posted, credits_posted, debits_pending, \
-    credits_pending, closed FROM accounts";
+    credits_pending, closed, n FROM accounts";
 
 /// Journal entries with their transfers and accounts by id, kept when those are missing.
 const JOURNAL: &str = "
@@ -143,6 +183,14 @@ const JOURNAL: &str = "
            t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence, j.previous_hash, j.hash
     FROM journal j LEFT JOIN transfers t ON t.n = j.transfer
     LEFT JOIN accounts d ON d.n = j.debit LEFT JOIN accounts c ON c.n = j.credit";
+
+/// [`JOURNAL`] with the keys of its accounts in place of their ids (columns 1 and 2), for a
+/// reader that looks the ids up itself.
+const JOURNAL_KEYED: &str = "
+    SELECT t.id, j.debit, j.credit, t.amount_fen, t.currency, t.kind, t.value_date, t.phase,
+           t.pending_of, t.corrects, j.corrects_year, j.office, j.recorded_by, j.sequence,
+           j.previous_hash, j.hash
+    FROM journal j LEFT JOIN transfers t ON t.n = j.transfer";
 
 /// Journaled resolutions and the pending transfers they name: id, phase, amount, debit and
 /// credit of each.
@@ -265,17 +313,18 @@ fn account(c: &impl Cols, at: usize) -> Result<Account, StoreError> {
     })
 }
 
-/// A journal row (the columns of [`JOURNAL`]); `None` when its transfer or an account is
-/// missing.
-fn recorded(c: &impl Cols) -> Result<Option<Recorded>, StoreError> {
-    let (Some(transfer), Some(debit), Some(credit)) = (c.text(0)?, c.text(1)?, c.text(2)?) else {
-        return Ok(None);
-    };
+/// A journal row (the columns of [`JOURNAL`]) of `transfer`, between `debit` and `credit`.
+fn recorded(
+    c: &impl Cols,
+    transfer: RecordId,
+    debit: RecordId,
+    credit: RecordId,
+) -> Result<Recorded, StoreError> {
     let corrects_year = c.int(10)?;
     let entry = Entry {
-        id: id(transfer, "transfers")?,
-        debit: id(debit, "accounts")?,
-        credit: id(credit, "accounts")?,
+        id: transfer,
+        debit,
+        credit,
         amount: fen(c, 3)?,
         currency: Currency::parse(need(c, 4)?).map_err(corrupt("transfers"))?,
         kind: TransferKind::parse(need(c, 5)?).map_err(corrupt("transfers"))?,
@@ -289,12 +338,12 @@ fn recorded(c: &impl Cols) -> Result<Option<Recorded>, StoreError> {
         office: region(c, 11)?,
         recorded_by: need(c, 12)?.to_owned(),
     };
-    Ok(Some(Recorded {
+    Ok(Recorded {
         entry,
         sequence: count(c, 13)?,
         previous_hash: hash(c, 14)?,
         hash: hash(c, 15)?,
-    }))
+    })
 }
 
 /// A transfer of a resolution from the six columns at `at` (id, phase, pending_of, amount,

@@ -127,26 +127,63 @@ impl Backend for SqliteStore {
             .await
     }
 
-    /// [`crate::Store::recheck`] on SQLite: a read-only rusqlite connection of its own, on a
-    /// blocking thread, runs every read in one transaction (one snapshot) and hands the rows
-    /// over decoded, in batches, while the receiver checks the ones before: reading and
-    /// checking use both cores.
+    /// [`crate::Store::recheck`] on SQLite: two read-only rusqlite connections of their own,
+    /// each on a blocking thread, in one snapshot. The first runs every read and hands the
+    /// rows over decoded, in batches, while the receiver checks the ones before; the journal,
+    /// most of the work, it reads in two halves with the second: reading and checking share
+    /// both cores.
+    ///
+    /// Both take their snapshot while this process holds the writers' turn and the database's
+    /// write lock (`BEGIN IMMEDIATE`, released as soon as both have begun): no commit falls
+    /// between them.
     async fn recheck(&self, scan: &mut dyn crate::LedgerScan) -> Result<(), StoreError> {
         let (requests, asked) = std::sync::mpsc::channel();
-        let (batches, received) = tokio::sync::mpsc::channel(4);
+        let (batches, received) = tokio::sync::mpsc::channel(8);
+        let (halves, halves_asked) = std::sync::mpsc::channel();
+        let (ready, readied) = std::sync::mpsc::channel::<()>();
+        let mut writer = self.write_turn().await;
+        let lock = crate::blocking(|| {
+            let conn = match writer.take() {
+                Some(conn) => conn,
+                None => open_writer(&self.path)?,
+            };
+            match conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => Ok(conn),
+                Err(e) => {
+                    *writer = Some(conn);
+                    Err(StoreError::from(e))
+                }
+            }
+        })?;
+        let (path, first_batches, first_ready) =
+            (self.path.clone(), batches.clone(), ready.clone());
+        let first = tokio::task::spawn_blocking(move || {
+            let served = serve_recheck(&path, first_ready, &asked, &halves, &first_batches);
+            if let Err(e) = served {
+                let _ = first_batches.blocking_send(Err(e));
+            }
+        });
         let path = self.path.clone();
-        let reader = tokio::task::spawn_blocking(move || {
-            if let Err(e) = serve_recheck(&path, &asked, &batches) {
+        let second = tokio::task::spawn_blocking(move || {
+            if let Err(e) = serve_halves(&path, ready, &halves_asked, &batches) {
                 let _ = batches.blocking_send(Err(e));
             }
         });
+        // Both readers have begun (or one failed, and says why in its batches).
+        crate::blocking(|| while readied.recv().is_ok() {});
+        let released = crate::blocking(|| lock.execute_batch("ROLLBACK"));
+        *writer = Some(lock);
+        drop(writer);
+        released?;
         let mut source = SqliteRecheck { requests, received };
         let outcome = crate::recheck::drive(&mut source, scan).await;
-        // No more requests: the reader ends its transaction and its thread.
+        // No more requests: the readers end their transactions and their threads.
         drop(source);
-        reader
-            .await
-            .map_err(|e| StoreError::Sink(format!("the reading thread failed: {e}")))?;
+        for reader in [first, second] {
+            reader
+                .await
+                .map_err(|e| StoreError::Sink(format!("a reading thread failed: {e}")))?;
+        }
         outcome
     }
 
@@ -650,41 +687,218 @@ impl crate::recheck::Source for SqliteRecheck {
     }
 }
 
-/// The reading thread of a recheck: one read-only connection and one transaction, each read
-/// asked for run in turn, its rows decoded and handed over in batches, until nobody asks.
-fn serve_recheck(
+/// Account ids by key for the journal reads of a recheck, so that most entries need no
+/// lookup of their accounts (two random B-tree descents a row, most of a read's time): a
+/// fixed number of slots (a key lands in slot key mod their number), filled as the accounts
+/// are read, then shared by both readers. Memory is bounded by [`AccountIds::MAX_SLOTS`]
+/// whatever the size of the ledger; a ledger with more accounts than slots looks up, each
+/// time, the ones whose slot another took.
+struct AccountIds {
+    slots: Vec<Option<(i64, counterpart_domain::RecordId)>>,
+}
+
+impl AccountIds {
+    /// 2²¹ slots of 32 bytes: 64 MiB at most.
+    const MAX_SLOTS: usize = 1 << 21;
+
+    /// Slots for every key the accounts have, up to the most allowed.
+    fn new(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
+        let keys: i64 =
+            conn.query_row("SELECT COALESCE(MAX(n), 0) FROM accounts", [], |r| r.get(0))?;
+        let slots = usize::try_from(keys.saturating_add(1))
+            .unwrap_or(1)
+            .clamp(1, Self::MAX_SLOTS);
+        Ok(AccountIds {
+            slots: vec![None; slots],
+        })
+    }
+
+    fn slot(&self, key: i64) -> usize {
+        key.rem_euclid(self.slots.len() as i64) as usize
+    }
+
+    fn put(&mut self, key: i64, id: &counterpart_domain::RecordId) {
+        let at = self.slot(key);
+        self.slots[at] = Some((key, id.clone()));
+    }
+
+    /// The id of the account with key `key` (`None`: no such account, or no key).
+    fn get(
+        &self,
+        conn: &rusqlite::Connection,
+        key: Option<i64>,
+    ) -> Result<Option<counterpart_domain::RecordId>, StoreError> {
+        let Some(key) = key else { return Ok(None) };
+        if let Some((k, id)) = &self.slots[self.slot(key)]
+            && *k == key
+        {
+            return Ok(Some(id.clone()));
+        }
+        use rusqlite::OptionalExtension;
+        let found: Option<String> = conn
+            .prepare_cached("SELECT id FROM accounts WHERE n = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        let Some(found) = found else { return Ok(None) };
+        counterpart_domain::RecordId::parse(&found)
+            .map(Some)
+            .map_err(crate::sql::corrupt("accounts"))
+    }
+}
+
+/// A read-only connection of a recheck with its transaction begun: its snapshot is taken
+/// (by a first read) before `ready` is dropped.
+fn open_reader(
     path: &Path,
-    asked: &std::sync::mpsc::Receiver<crate::recheck::Read>,
-    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
-) -> Result<(), StoreError> {
+    ready: std::sync::mpsc::Sender<()>,
+) -> Result<rusqlite::Connection, StoreError> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
     // A page cache small enough to keep memory flat at any size of ledger.
-    conn.pragma_update(None, "cache_size", -65536)?;
-    // The snapshot is taken at the first read and held until the connection closes.
+    conn.pragma_update(None, "cache_size", -16384)?;
     conn.execute_batch("BEGIN")?;
+    conn.query_row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM accounts LIMIT 1)",
+        [],
+        |_| Ok(()),
+    )?;
+    drop(ready);
+    Ok(conn)
+}
+
+/// A range of the journal for the second reader, with the account ids the first gathered;
+/// `done` is dropped when the range has been handed over.
+struct Half {
+    from: i64,
+    to: i64,
+    ids: std::sync::Arc<AccountIds>,
+    done: std::sync::mpsc::Sender<()>,
+}
+
+/// Read `from..=to` of the journal as run `run`, its rows handed over in batches; `false`
+/// when nobody receives any more.
+fn read_journal(
+    conn: &rusqlite::Connection,
+    (from, to): (i64, i64),
+    run: usize,
+    ids: &AccountIds,
+    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+) -> Result<bool, StoreError> {
+    use crate::recheck::{Cols, Read};
+    let (sql, _) = Read::Journal
+        .keyed_sql()
+        .expect("the journal is read by keys");
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query([from, to])?;
+    let mut batch = Vec::with_capacity(SCAN_BATCH);
+    while let Some(row) = rows.next()? {
+        let debit = ids.get(conn, row.int(1)?)?;
+        let credit = ids.get(conn, row.int(2)?)?;
+        batch.push(Read::Journal.entry(run, row, debit, credit)?);
+        if batch.len() == SCAN_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
+            if batches.blocking_send(Ok(Some(full))).is_err() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(batch.is_empty() || batches.blocking_send(Ok(Some(batch))).is_ok())
+}
+
+/// The second reader of a recheck: each half of the journal it is handed, as run 1.
+fn serve_halves(
+    path: &Path,
+    ready: std::sync::mpsc::Sender<()>,
+    halves: &std::sync::mpsc::Receiver<Half>,
+    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+) -> Result<(), StoreError> {
+    let conn = open_reader(path, ready)?;
+    while let Ok(half) = halves.recv() {
+        if !read_journal(&conn, (half.from, half.to), 1, &half.ids, batches)? {
+            return Ok(());
+        }
+        drop(half.done);
+    }
+    Ok(())
+}
+
+/// The first reader of a recheck: each read asked for run in turn, its rows decoded and
+/// handed over in batches, until nobody asks; the journal in two halves, the second handed
+/// to the other reader.
+fn serve_recheck(
+    path: &Path,
+    ready: std::sync::mpsc::Sender<()>,
+    asked: &std::sync::mpsc::Receiver<crate::recheck::Read>,
+    halves: &std::sync::mpsc::Sender<Half>,
+    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+) -> Result<(), StoreError> {
+    use crate::recheck::{Cols, Read};
+    let conn = open_reader(path, ready)?;
+    let mut ids = std::sync::Arc::new(AccountIds::new(&conn)?);
     while let Ok(read) = asked.recv() {
-        let (sql, office) = read.sql();
-        let mut statement = conn.prepare(&sql)?;
-        let mut rows = match office {
-            Some(office) => statement.query([office])?,
-            None => statement.query([])?,
-        };
-        let mut batch = Vec::with_capacity(SCAN_BATCH);
-        while let Some(row) = rows.next()? {
-            batch.push(read.decode(row)?);
-            if batch.len() == SCAN_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
-                if batches.blocking_send(Ok(Some(full))).is_err() {
+        if read == Read::Journal {
+            let (low, high): (Option<i64>, Option<i64>) = conn.query_row(
+                "SELECT MIN(transfer), MAX(transfer) FROM journal",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if let (Some(low), Some(high)) = (low, high) {
+                let middle = low + (high - low) / 2;
+                let (done, finished) = std::sync::mpsc::channel::<()>();
+                let half = Half {
+                    from: middle + 1,
+                    to: high,
+                    ids: ids.clone(),
+                    done,
+                };
+                let handed = halves.send(half).is_ok();
+                if !read_journal(&conn, (low, middle), 0, &ids, batches)? {
+                    return Ok(());
+                }
+                if handed {
+                    // The second half's rows are all handed over before this read's end.
+                    while finished.recv().is_ok() {}
+                } else if !read_journal(&conn, (middle + 1, high), 1, &ids, batches)? {
                     return Ok(());
                 }
             }
-        }
-        if !batch.is_empty() && batches.blocking_send(Ok(Some(batch))).is_err() {
-            return Ok(());
+        } else {
+            let (sql, office) = read.keyed_sql().unwrap_or_else(|| read.sql());
+            let mut statement = conn.prepare(&sql)?;
+            let mut rows = match office {
+                Some(office) => statement.query([office])?,
+                None => statement.query([])?,
+            };
+            let mut batch = Vec::with_capacity(SCAN_BATCH);
+            while let Some(row) = rows.next()? {
+                let scanned = match &read {
+                    Read::Office(_) => {
+                        let debit = ids.get(&conn, row.int(1)?)?;
+                        let credit = ids.get(&conn, row.int(2)?)?;
+                        read.entry(0, row, debit, credit)?
+                    }
+                    _ => read.decode(row)?,
+                };
+                if let crate::Scanned::Account(a) = &scanned
+                    && let Some(n) = row.int(8)?
+                    && let Some(ids) = std::sync::Arc::get_mut(&mut ids)
+                {
+                    ids.put(n, &a.id);
+                }
+                batch.push(scanned);
+                if batch.len() == SCAN_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
+                    if batches.blocking_send(Ok(Some(full))).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            if !batch.is_empty() && batches.blocking_send(Ok(Some(batch))).is_err() {
+                return Ok(());
+            }
         }
         if batches.blocking_send(Ok(None)).is_err() {
             return Ok(());

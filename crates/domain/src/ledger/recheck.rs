@@ -65,6 +65,19 @@ struct Head {
     reread: u64,
 }
 
+/// An office's entries in one run of the journal (a store may hand over the journal in
+/// several runs, each in stored order, read side by side): where they start and end.
+#[derive(Debug, Clone)]
+struct Run {
+    first_sequence: u64,
+    first_previous: [u8; 32],
+    sequence: u64,
+    hash: [u8; 32],
+    /// Every entry of the run after its first came in sequence order, naming the one before.
+    in_order: bool,
+    entries: u64,
+}
+
 /// A fingerprint of balances: Σ amount · w(account) · r(field), modulo [`P`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Fingerprint(u64);
@@ -81,6 +94,9 @@ pub struct Recheck {
     keys: std::collections::hash_map::RandomState,
     /// The multipliers of debits posted, credits posted, debits pending, credits pending.
     fields: [u64; 4],
+    /// Each run's offices, until the runs are joined into `heads`.
+    runs: Vec<HashMap<RegionCode, Run, super::Fast>>,
+    joined: bool,
     heads: HashMap<RegionCode, Head, super::Fast>,
     cached: Fingerprint,
     journal: Fingerprint,
@@ -123,6 +139,8 @@ impl Recheck {
         Recheck {
             keys,
             fields,
+            runs: Vec::new(),
+            joined: false,
             heads: HashMap::default(),
             cached: Fingerprint::default(),
             journal: Fingerprint::default(),
@@ -176,12 +194,21 @@ impl Recheck {
 
     /// One journal entry, in the store's order.
     pub fn entry(&mut self, r: &Recorded) -> Result<(), Violation> {
+        self.entry_in(0, r)
+    }
+
+    /// One journal entry of run `run`: the store's order within each run, the runs in the
+    /// order of their numbers (each run follows the one before it in the store's order).
+    pub fn entry_in(&mut self, run: usize, r: &Recorded) -> Result<(), Violation> {
         let e = &r.entry;
         if chain_hash(&r.previous_hash, r.sequence, e) != r.hash {
             return Err(broken(r));
         }
         self.entries += 1;
-        match self.heads.get_mut(&e.office) {
+        if self.runs.len() <= run {
+            self.runs.resize_with(run + 1, HashMap::default);
+        }
+        match self.runs[run].get_mut(&e.office) {
             Some(head) => {
                 head.entries += 1;
                 if head.in_order && r.sequence == head.sequence + 1 && r.previous_hash == head.hash
@@ -193,15 +220,15 @@ impl Recheck {
                 }
             }
             None => {
-                let first = r.sequence == 1 && r.previous_hash == [0; 32];
-                self.heads.insert(
+                self.runs[run].insert(
                     e.office.clone(),
-                    Head {
+                    Run {
+                        first_sequence: r.sequence,
+                        first_previous: r.previous_hash,
                         sequence: r.sequence,
                         hash: r.hash,
-                        in_order: first,
+                        in_order: true,
                         entries: 1,
-                        reread: 0,
                     },
                 );
             }
@@ -227,6 +254,7 @@ impl Recheck {
     /// the store hands each one's entries again, in sequence order, to
     /// [`Recheck::in_sequence`].
     pub fn reread(&mut self) -> Vec<RegionCode> {
+        self.join_runs();
         let mut offices = Vec::new();
         for (office, head) in &mut self.heads {
             if !head.in_order {
@@ -237,6 +265,32 @@ impl Recheck {
         }
         offices.sort();
         offices
+    }
+
+    /// Join the runs into one chain head per office: an office is in order when each run's
+    /// entries of it are, and each run starts where the one before ended (the first at 1).
+    fn join_runs(&mut self) {
+        if self.joined {
+            return;
+        }
+        self.joined = true;
+        for run in std::mem::take(&mut self.runs) {
+            for (office, run) in run {
+                let head = self.heads.entry(office).or_insert(Head {
+                    sequence: 0,
+                    hash: [0; 32],
+                    in_order: true,
+                    entries: 0,
+                    reread: 0,
+                });
+                head.in_order &= run.in_order
+                    && run.first_sequence == head.sequence + 1
+                    && run.first_previous == head.hash;
+                head.sequence = run.sequence;
+                head.hash = run.hash;
+                head.entries += run.entries;
+            }
+        }
     }
 
     /// One entry of an office being read again, in sequence order.
@@ -338,7 +392,8 @@ impl Recheck {
     }
 
     /// The verdict, once everything was handed over.
-    pub fn finish(self) -> Result<Rechecked, Violation> {
+    pub fn finish(mut self) -> Result<Rechecked, Violation> {
+        self.join_runs();
         if let Some((_, violation)) = self.wrong {
             return Err(violation);
         }
