@@ -3,7 +3,8 @@
 //! what the rows must satisfy is decided by whoever receives them ([`LedgerScan`]; the
 //! domain's `ledger::recheck`).
 //!
-//! The reads, in the order [`drive`] makes them (each one query, all in one transaction):
+//! The reads, in the order [`drive`] makes them (each one query, all in one snapshot; a
+//! backend may split a read across connections of that snapshot, as SQLite's does):
 //! accounts; the journal in the order its rows are stored (transfer key order, for the stores
 //! here the order transfers were recorded in: the cheapest order to read, where office and
 //! sequence order jumps about the table); again in sequence order, each office the receiver

@@ -128,10 +128,11 @@ impl Backend for SqliteStore {
     }
 
     /// [`crate::Store::recheck`] on SQLite: two read-only rusqlite connections of their own,
-    /// each on a blocking thread, in one snapshot. The first runs every read and hands the
-    /// rows over decoded, in batches, while the receiver checks the ones before; the journal,
-    /// most of the work, it reads in two halves with the second: reading and checking share
-    /// both cores.
+    /// each on a blocking thread, in one snapshot, hand the rows over decoded, in batches,
+    /// while the receiver checks the ones before. The first runs every read; the second
+    /// gathers the account ids meanwhile, and both then read the journal (most of the work)
+    /// in ranges of transfer keys, each taking the next range when it is free: reading and
+    /// checking share both cores.
     ///
     /// Both take their snapshot while this process holds the writers' turn and the database's
     /// write lock (`BEGIN IMMEDIATE`, released as soon as both have begun): no commit falls
@@ -139,7 +140,7 @@ impl Backend for SqliteStore {
     async fn recheck(&self, scan: &mut dyn crate::LedgerScan) -> Result<(), StoreError> {
         let (requests, asked) = std::sync::mpsc::channel();
         let (batches, received) = tokio::sync::mpsc::channel(8);
-        let (halves, halves_asked) = std::sync::mpsc::channel();
+        let (share, shared) = std::sync::mpsc::channel();
         let (ready, readied) = std::sync::mpsc::channel::<()>();
         let mut writer = self.write_turn().await;
         let lock = crate::blocking(|| {
@@ -158,14 +159,14 @@ impl Backend for SqliteStore {
         let (path, first_batches, first_ready) =
             (self.path.clone(), batches.clone(), ready.clone());
         let first = tokio::task::spawn_blocking(move || {
-            let served = serve_recheck(&path, first_ready, &asked, &halves, &first_batches);
+            let served = serve_recheck(&path, first_ready, &asked, &shared, &first_batches);
             if let Err(e) = served {
                 let _ = first_batches.blocking_send(Err(e));
             }
         });
         let path = self.path.clone();
         let second = tokio::task::spawn_blocking(move || {
-            if let Err(e) = serve_halves(&path, ready, &halves_asked, &batches) {
+            if let Err(e) = serve_second(&path, ready, share, &batches) {
                 let _ = batches.blocking_send(Err(e));
             }
         });
@@ -689,11 +690,12 @@ impl crate::recheck::Source for SqliteRecheck {
 
 /// Account ids by key for the journal reads of a recheck, so that most entries need no
 /// lookup of their accounts (two random B-tree descents a row, most of a read's time): a
-/// fixed number of slots (a key lands in slot key mod their number), filled as the accounts
-/// are read, then shared by both readers. Memory is bounded by [`AccountIds::MAX_SLOTS`]
-/// whatever the size of the ledger; a ledger with more accounts than slots looks up, each
-/// time, the ones whose slot another took.
+/// fixed number of slots (a key lands in slot (key − lowest key) mod their number), filled
+/// from the accounts before the journal is read, then shared by both readers. Memory is
+/// bounded by [`AccountIds::MAX_SLOTS`] whatever the size of the ledger; a ledger with more
+/// accounts than slots looks up, each time, the ones whose slot another took.
 struct AccountIds {
+    base: i64,
     slots: Vec<Option<(i64, counterpart_domain::RecordId)>>,
 }
 
@@ -701,25 +703,39 @@ impl AccountIds {
     /// 2²¹ slots of 32 bytes: 64 MiB at most.
     const MAX_SLOTS: usize = 1 << 21;
 
-    /// Slots for every key the accounts have, up to the most allowed.
-    fn new(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
-        let keys: i64 =
-            conn.query_row("SELECT COALESCE(MAX(n), 0) FROM accounts", [], |r| r.get(0))?;
-        let slots = usize::try_from(keys.saturating_add(1))
+    /// Every account's id, in slots for every key the accounts have, up to the most allowed.
+    fn gathered(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            conn.query_row("SELECT MIN(n), MAX(n) FROM accounts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
+        let slots = usize::try_from(last.saturating_sub(first).saturating_add(1))
             .unwrap_or(1)
             .clamp(1, Self::MAX_SLOTS);
-        Ok(AccountIds {
+        let mut ids = AccountIds {
+            base: first,
             slots: vec![None; slots],
-        })
+        };
+        let mut statement = conn.prepare("SELECT n, id FROM accounts")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let key: i64 = row.get(0)?;
+            let id = row.get_ref(1)?.as_str().map_err(|e| StoreError::Corrupt {
+                table: "accounts",
+                detail: format!("an id: {e}"),
+            })?;
+            let id =
+                counterpart_domain::RecordId::parse(id).map_err(crate::sql::corrupt("accounts"))?;
+            let at = ids.slot(key);
+            ids.slots[at] = Some((key, id));
+        }
+        Ok(ids)
     }
 
     fn slot(&self, key: i64) -> usize {
-        key.rem_euclid(self.slots.len() as i64) as usize
-    }
-
-    fn put(&mut self, key: i64, id: &counterpart_domain::RecordId) {
-        let at = self.slot(key);
-        self.slots[at] = Some((key, id.clone()));
+        key.wrapping_sub(self.base)
+            .rem_euclid(self.slots.len() as i64) as usize
     }
 
     /// The id of the account with key `key` (`None`: no such account, or no key).
@@ -739,10 +755,32 @@ impl AccountIds {
             .prepare_cached("SELECT id FROM accounts WHERE n = ?1")?
             .query_row([key], |r| r.get(0))
             .optional()?;
-        let Some(found) = found else { return Ok(None) };
-        counterpart_domain::RecordId::parse(&found)
-            .map(Some)
+        found
+            .map(|id| counterpart_domain::RecordId::parse(&id))
+            .transpose()
             .map_err(crate::sql::corrupt("accounts"))
+    }
+
+    /// Put the accounts' ids into the entries of `batch`, whose accounts have the keys in
+    /// `keys`; an entry naming a key no account has becomes [`crate::Scanned::UnknownAccount`].
+    fn name(
+        &self,
+        conn: &rusqlite::Connection,
+        batch: &mut [crate::Scanned],
+        keys: &[(Option<i64>, Option<i64>)],
+    ) -> Result<(), StoreError> {
+        for (scanned, &(debit, credit)) in batch.iter_mut().zip(keys) {
+            if let crate::Scanned::Entry { entry, .. } = scanned {
+                match (self.get(conn, debit)?, self.get(conn, credit)?) {
+                    (Some(debit), Some(credit)) => {
+                        entry.entry.debit = debit;
+                        entry.entry.credit = credit;
+                    }
+                    _ => *scanned = crate::Scanned::UnknownAccount(entry.entry.id.clone()),
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -758,7 +796,7 @@ fn open_reader(
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
     // A page cache small enough to keep memory flat at any size of ledger.
-    conn.pragma_update(None, "cache_size", -16384)?;
+    conn.pragma_update(None, "cache_size", -32768)?;
     conn.execute_batch("BEGIN")?;
     conn.query_row(
         "SELECT COUNT(*) FROM (SELECT 1 FROM accounts LIMIT 1)",
@@ -769,13 +807,74 @@ fn open_reader(
     Ok(conn)
 }
 
-/// A range of the journal for the second reader, with the account ids the first gathered;
-/// `done` is dropped when the range has been handed over.
-struct Half {
-    from: i64,
-    to: i64,
-    ids: std::sync::Arc<AccountIds>,
-    done: std::sync::mpsc::Sender<()>,
+/// Hand `batch` over if it is full (or `last`), starting a new one; `false` when nobody
+/// receives any more.
+fn hand_over(
+    batch: &mut Vec<crate::Scanned>,
+    last: bool,
+    batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+) -> bool {
+    let due = batch.len() >= SCAN_BATCH || (last && !batch.is_empty());
+    if !due {
+        return true;
+    }
+    let full = std::mem::replace(batch, Vec::with_capacity(SCAN_BATCH));
+    batches.blocking_send(Ok(Some(full))).is_ok()
+}
+
+/// The journal in ranges of transfer keys, each read as one run, handed out in turn to
+/// whichever reader is free.
+struct Chunks {
+    ranges: Vec<(i64, i64)>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Chunks {
+    /// Ranges a journal is read in: enough that neither reader waits long for the other.
+    const RANGES: i64 = 16;
+
+    fn of(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
+        let (low, high): (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT MIN(transfer), MAX(transfer) FROM journal",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut ranges = Vec::new();
+        if let (Some(low), Some(high)) = (low, high) {
+            let width = ((high - low) / Self::RANGES).max(1);
+            let mut from = low;
+            loop {
+                let to = from.saturating_add(width - 1).min(high);
+                ranges.push((from, to));
+                if to == high {
+                    break;
+                }
+                from = to + 1;
+            }
+        }
+        Ok(Chunks {
+            ranges,
+            next: Default::default(),
+        })
+    }
+
+    /// Read ranges as runs until none is left; `false` when nobody receives any more.
+    fn read_all(
+        &self,
+        conn: &rusqlite::Connection,
+        ids: &AccountIds,
+        batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
+    ) -> Result<bool, StoreError> {
+        loop {
+            let run = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&range) = self.ranges.get(run) else {
+                return Ok(true);
+            };
+            if !read_journal(conn, range, run, ids, batches)? {
+                return Ok(false);
+            }
+        }
+    }
 }
 
 /// Read `from..=to` of the journal as run `run`, its rows handed over in batches; `false`
@@ -794,110 +893,111 @@ fn read_journal(
     let mut statement = conn.prepare(&sql)?;
     let mut rows = statement.query([from, to])?;
     let mut batch = Vec::with_capacity(SCAN_BATCH);
+    // The accounts' keys of the batch's rows: their ids are filled in before the batch is
+    // handed over, in a loop of independent lookups the processor overlaps (each one likely
+    // a cache miss).
+    let mut keys = Vec::with_capacity(SCAN_BATCH);
+    let placeholder = counterpart_domain::RecordId::parse("-").expect("a valid id");
     while let Some(row) = rows.next()? {
-        let debit = ids.get(conn, row.int(1)?)?;
-        let credit = ids.get(conn, row.int(2)?)?;
+        keys.push((row.int(1)?, row.int(2)?));
+        let (debit, credit) = (Some(placeholder.clone()), Some(placeholder.clone()));
         batch.push(Read::Journal.entry(run, row, debit, credit)?);
         if batch.len() == SCAN_BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
-            if batches.blocking_send(Ok(Some(full))).is_err() {
+            ids.name(conn, &mut batch, &keys)?;
+            keys.clear();
+            if !hand_over(&mut batch, false, batches) {
                 return Ok(false);
             }
         }
     }
-    Ok(batch.is_empty() || batches.blocking_send(Ok(Some(batch))).is_ok())
+    ids.name(conn, &mut batch, &keys)?;
+    Ok(hand_over(&mut batch, true, batches))
 }
 
-/// The second reader of a recheck: each half of the journal it is handed, as run 1.
-fn serve_halves(
+/// What the second reader hands the first once it has begun: the account ids, the journal's
+/// ranges, and `done`, which closes when the second has read its last range.
+struct Shared {
+    ids: std::sync::Arc<AccountIds>,
+    chunks: std::sync::Arc<Chunks>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+/// The second reader of a recheck: gathers the account ids (while the first reads the
+/// accounts whole) and splits the journal into ranges, hands both to the first, and reads
+/// ranges until none is left.
+fn serve_second(
     path: &Path,
     ready: std::sync::mpsc::Sender<()>,
-    halves: &std::sync::mpsc::Receiver<Half>,
+    share: std::sync::mpsc::Sender<Shared>,
     batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
 ) -> Result<(), StoreError> {
     let conn = open_reader(path, ready)?;
-    while let Ok(half) = halves.recv() {
-        if !read_journal(&conn, (half.from, half.to), 1, &half.ids, batches)? {
-            return Ok(());
-        }
-        drop(half.done);
+    let ids = std::sync::Arc::new(AccountIds::gathered(&conn)?);
+    let chunks = std::sync::Arc::new(Chunks::of(&conn)?);
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let shared = Shared {
+        ids: ids.clone(),
+        chunks: chunks.clone(),
+        done: finished,
+    };
+    if share.send(shared).is_err() {
+        return Ok(());
     }
+    chunks.read_all(&conn, &ids, batches)?;
+    drop(done);
     Ok(())
 }
 
 /// The first reader of a recheck: each read asked for run in turn, its rows decoded and
-/// handed over in batches, until nobody asks; the journal in two halves, the second handed
-/// to the other reader.
+/// handed over in batches, until nobody asks; the journal read in ranges with the second.
 fn serve_recheck(
     path: &Path,
     ready: std::sync::mpsc::Sender<()>,
     asked: &std::sync::mpsc::Receiver<crate::recheck::Read>,
-    halves: &std::sync::mpsc::Sender<Half>,
+    shared: &std::sync::mpsc::Receiver<Shared>,
     batches: &tokio::sync::mpsc::Sender<RecheckBatch>,
 ) -> Result<(), StoreError> {
     use crate::recheck::{Cols, Read};
     let conn = open_reader(path, ready)?;
-    let mut ids = std::sync::Arc::new(AccountIds::new(&conn)?);
+    let stopped = || StoreError::Sink("the second reading thread stopped".into());
+    // Handed over by the second reader when the journal or its ids are first needed.
+    let mut second: Option<Shared> = None;
     while let Ok(read) = asked.recv() {
-        if read == Read::Journal {
-            let (low, high): (Option<i64>, Option<i64>) = conn.query_row(
-                "SELECT MIN(transfer), MAX(transfer) FROM journal",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if let (Some(low), Some(high)) = (low, high) {
-                let middle = low + (high - low) / 2;
-                let (done, finished) = std::sync::mpsc::channel::<()>();
-                let half = Half {
-                    from: middle + 1,
-                    to: high,
-                    ids: ids.clone(),
-                    done,
-                };
-                let handed = halves.send(half).is_ok();
-                if !read_journal(&conn, (low, middle), 0, &ids, batches)? {
+        if matches!(read, Read::Journal | Read::Office(_)) && second.is_none() {
+            second = Some(shared.recv().map_err(|_| stopped())?);
+        }
+        match (&read, &second) {
+            (Read::Journal, Some(second)) => {
+                if !second.chunks.read_all(&conn, &second.ids, batches)? {
                     return Ok(());
                 }
-                if handed {
-                    // The second half's rows are all handed over before this read's end.
-                    while finished.recv().is_ok() {}
-                } else if !read_journal(&conn, (middle + 1, high), 1, &ids, batches)? {
-                    return Ok(());
-                }
+                // Every range the second reader took is handed over before this read's end.
+                while second.done.recv().is_ok() {}
             }
-        } else {
-            let (sql, office) = read.keyed_sql().unwrap_or_else(|| read.sql());
-            let mut statement = conn.prepare(&sql)?;
-            let mut rows = match office {
-                Some(office) => statement.query([office])?,
-                None => statement.query([])?,
-            };
-            let mut batch = Vec::with_capacity(SCAN_BATCH);
-            while let Some(row) = rows.next()? {
-                let scanned = match &read {
-                    Read::Office(_) => {
-                        let debit = ids.get(&conn, row.int(1)?)?;
-                        let credit = ids.get(&conn, row.int(2)?)?;
-                        read.entry(0, row, debit, credit)?
-                    }
-                    _ => read.decode(row)?,
+            _ => {
+                let (sql, office) = read.keyed_sql().unwrap_or_else(|| read.sql());
+                let mut statement = conn.prepare(&sql)?;
+                let mut rows = match office {
+                    Some(office) => statement.query([office])?,
+                    None => statement.query([])?,
                 };
-                if let crate::Scanned::Account(a) = &scanned
-                    && let Some(n) = row.int(8)?
-                    && let Some(ids) = std::sync::Arc::get_mut(&mut ids)
-                {
-                    ids.put(n, &a.id);
-                }
-                batch.push(scanned);
-                if batch.len() == SCAN_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
-                    if batches.blocking_send(Ok(Some(full))).is_err() {
+                let mut batch = Vec::with_capacity(SCAN_BATCH);
+                while let Some(row) = rows.next()? {
+                    batch.push(match (&read, &second) {
+                        (Read::Office(_), Some(second)) => {
+                            let debit = second.ids.get(&conn, row.int(1)?)?;
+                            let credit = second.ids.get(&conn, row.int(2)?)?;
+                            read.entry(0, row, debit, credit)?
+                        }
+                        _ => read.decode(row)?,
+                    });
+                    if !hand_over(&mut batch, false, batches) {
                         return Ok(());
                     }
                 }
-            }
-            if !batch.is_empty() && batches.blocking_send(Ok(Some(batch))).is_err() {
-                return Ok(());
+                if !hand_over(&mut batch, true, batches) {
+                    return Ok(());
+                }
             }
         }
         if batches.blocking_send(Ok(None)).is_err() {

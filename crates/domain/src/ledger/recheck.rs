@@ -5,7 +5,9 @@
 //! A store hands a [`Recheck`] its rows from one consistent snapshot:
 //! 1. every account ([`Recheck::account`]), in any order;
 //! 2. every journal entry ([`Recheck::entry`]), in the order the store keeps them (for the
-//!    stores here, the order transfers were recorded in), with nothing else kept of them;
+//!    stores here, the order transfers were recorded in), with nothing else kept of them; or
+//!    the journal cut into runs, each in that order, read side by side and handed over
+//!    interleaved ([`Recheck::entry_in`]); accounts and entries may come interleaved too;
 //! 3. for each office whose entries did not come in sequence order ([`Recheck::reread`]), that
 //!    office's entries again in sequence order ([`Recheck::in_sequence`]);
 //! 4. the resolutions of pending transfers, by the pending transfer's id
