@@ -997,6 +997,29 @@ async fn postgresql_privileges_keep_money_rows_immutable() {
         "{e}"
     );
     sqlx::query("RESET ROLE").execute(&owner).await.unwrap();
+    // A cached balance edited: named from PostgreSQL's per-account sums.
+    let account = "UPDATE accounts SET credits_posted = credits_posted + $1 WHERE id = 'p.shanghai.0.committed'";
+    sqlx::query(account)
+        .bind(5i64)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let e = counterpart_app::ledger::verify(store.as_ref())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "account p.shanghai.0.committed: cached credits_posted is 1005 fen, the journal says 1000 fen"
+    );
+    sqlx::query(account)
+        .bind(-5i64)
+        .execute(&owner)
+        .await
+        .unwrap();
+    counterpart_app::ledger::verify(store.as_ref())
+        .await
+        .unwrap();
     sqlx::query("UPDATE transfers SET amount_fen = 999 WHERE id = 'c1'")
         .execute(&owner)
         .await
