@@ -705,10 +705,11 @@ impl AccountIds {
 
     /// Every account's id, in slots for every key the accounts have, up to the most allowed.
     fn gathered(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT MIN(n), MAX(n) FROM accounts", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (first, last): (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT (SELECT MIN(n) FROM accounts), (SELECT MAX(n) FROM accounts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
         let slots = usize::try_from(last.saturating_sub(first).saturating_add(1))
             .unwrap_or(1)
@@ -835,7 +836,7 @@ impl Chunks {
 
     fn of(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
         let (low, high): (Option<i64>, Option<i64>) = conn.query_row(
-            "SELECT MIN(transfer), MAX(transfer) FROM journal",
+            "SELECT (SELECT MIN(transfer) FROM journal), (SELECT MAX(transfer) FROM journal)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
