@@ -104,52 +104,47 @@ async fn the_demo_ledger_verifies_and_tampering_is_caught() {
     let verified = counterpart_app::ledger::verify(&store).await.unwrap();
     assert_eq!(verified.chains, 19);
     assert_eq!(verified.transfers, demo_records().transfers.len());
+    // Run `breaks`, return what verify says of it, run `mends`, and check verify passes again.
+    async fn caught(
+        store: &SqliteStore,
+        keys: &mut sqlx::SqliteConnection,
+        breaks: String,
+        mends: String,
+    ) -> String {
+        sqlx::query(&breaks).execute(&mut *keys).await.unwrap();
+        let err = counterpart_app::ledger::verify(store)
+            .await
+            .unwrap_err()
+            .to_string();
+        sqlx::query(&mends).execute(&mut *keys).await.unwrap();
+        counterpart_app::ledger::verify(store).await.unwrap();
+        err
+    }
     // Read that way, an edit is still caught.
-    sqlx::query(&format!(
-        "UPDATE journal SET sequence = sequence + 1 WHERE transfer = {a}"
-    ))
-    .execute(&mut keys)
-    .await
-    .unwrap();
-    let err = counterpart_app::ledger::verify(&store)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = caught(
+        &store,
+        &mut keys,
+        format!("UPDATE journal SET sequence = sequence + 1 WHERE transfer = {a}"),
+        format!("UPDATE journal SET sequence = sequence - 1 WHERE transfer = {a}"),
+    )
+    .await;
     assert!(err.contains("the chain of beijing breaks"), "{err}");
-    sqlx::query(&format!(
-        "UPDATE journal SET sequence = sequence - 1 WHERE transfer = {a}"
-    ))
-    .execute(&mut keys)
-    .await
-    .unwrap();
-    counterpart_app::ledger::verify(&store).await.unwrap();
-
     // An entry pointed at an account that does not exist.
     let debit: i64 = sqlx::query_scalar(&format!("SELECT debit FROM journal WHERE transfer = {a}"))
         .fetch_one(&mut keys)
         .await
         .unwrap();
-    sqlx::query(&format!(
-        "UPDATE journal SET debit = 999999999 WHERE transfer = {a}"
-    ))
-    .execute(&mut keys)
-    .await
-    .unwrap();
-    let err = counterpart_app::ledger::verify(&store)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = caught(
+        &store,
+        &mut keys,
+        format!("UPDATE journal SET debit = 999999999 WHERE transfer = {a}"),
+        format!("UPDATE journal SET debit = {debit} WHERE transfer = {a}"),
+    )
+    .await;
     assert!(
         err.contains("names an account that does not exist"),
         "{err}"
     );
-    sqlx::query(&format!(
-        "UPDATE journal SET debit = {debit} WHERE transfer = {a}"
-    ))
-    .execute(&mut keys)
-    .await
-    .unwrap();
-    counterpart_app::ledger::verify(&store).await.unwrap();
     keys.close().await.unwrap();
 
     // Delete a transfer and its journal entry: the chain has a gap.
