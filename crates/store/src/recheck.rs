@@ -364,8 +364,9 @@ fn resolving(c: &impl Cols, at: usize) -> Result<Option<Resolving>, StoreError> 
     }))
 }
 
-/// The account of a transfer with no journal entry: an id no account has.
-fn unnamed() -> RecordId {
+/// An id no account has: the account of a transfer with no journal entry, and what a journal
+/// row names until its accounts are looked up.
+pub(crate) fn unnamed() -> RecordId {
     RecordId::parse("-").expect("a valid id")
 }
 

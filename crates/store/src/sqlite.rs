@@ -900,7 +900,7 @@ fn read_journal(
     // handed over, in a loop of independent lookups the processor overlaps (each one likely
     // a cache miss).
     let mut keys = Vec::with_capacity(SCAN_BATCH);
-    let placeholder = counterpart_domain::RecordId::parse("-").expect("a valid id");
+    let placeholder = crate::recheck::unnamed();
     while let Some(row) = rows.next()? {
         keys.push((row.int(1)?, row.int(2)?));
         let (debit, credit) = (Some(placeholder.clone()), Some(placeholder.clone()));
